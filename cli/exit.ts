@@ -1,0 +1,6 @@
+// Exit codes and the one-line errors the CLI prints.
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** A usage or input error: printed as one line, exit code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,109 @@
+// Compiler diagnostics: one catalog of messages with stable codes, rendered
+// the way tsc renders errors: `file:line:col - error CODE: message`, the source
+// line with a caret under the offending expression, and a one-line hint.
+//
+// Codes: DLC1xxx syntax, names and modules; DLC2xxx shapes and dtypes;
+// DLC3xxx compile-time evaluation (staging); DLC4xxx entry points and training
+// configuration.
+
+import { relative } from "node:path";
+import type { SourceLoc } from "../ir/node.js";
+
+export const CATALOG = {
+  DLC1000: "syntax error",
+  DLC1001: "unsupported syntax",
+  DLC1002: "unknown name",
+  DLC1003: "unknown dlc export",
+  DLC1004: "module unavailable at compile time",
+  DLC1005: "module not found",
+  DLC1006: "compile-time type error",
+  DLC2001: "shape or dtype error",
+  DLC2002: "parameter redeclared",
+  DLC2003: "return type mismatch",
+  DLC3001: "data-dependent control flow",
+  DLC3002: "loop limit exceeded",
+  DLC3003: "recursion limit exceeded",
+  DLC3004: "value not known at compile time",
+  DLC3005: "error thrown by the model",
+  DLC3006: "not differentiable",
+  DLC4001: "missing entry point",
+  DLC4002: "bad entry point",
+  DLC4003: "bad training configuration",
+} as const;
+
+export type DiagnosticCode = keyof typeof CATALOG;
+
+/** Where a diagnostic points: a location plus the length of the underlined text. */
+export interface Span extends SourceLoc {
+  readonly length: number;
+}
+
+export interface Diagnostic {
+  readonly code: DiagnosticCode;
+  readonly message: string;
+  readonly hint: string;
+  readonly span: Span | undefined;
+  /** Extra lines: where a helper was called from, where a name was first declared. */
+  readonly notes: readonly string[];
+}
+
+export class CompileError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+export function compileError(code: DiagnosticCode, message: string, hint: string, span?: Span, notes: readonly string[] = []): CompileError {
+  return new CompileError({ code, message, hint, span, notes });
+}
+
+export function formatLoc(loc: SourceLoc, cwd = process.cwd()): string {
+  return `${relative(cwd, loc.file) || loc.file}:${loc.line}:${loc.col}`;
+}
+
+/** Renders a diagnostic for a terminal; `sourceLine` reads one line of a file. */
+export function formatDiagnostic(d: Diagnostic, sourceLine: (file: string, line: number) => string | undefined, cwd = process.cwd()): string {
+  const lines: string[] = [];
+  const where = d.span ? `${formatLoc(d.span, cwd)} - ` : "";
+  lines.push(`${where}error ${d.code}: ${d.message}`);
+  if (d.span) {
+    const text = sourceLine(d.span.file, d.span.line);
+    if (text !== undefined) {
+      const gutter = String(d.span.line);
+      const pad = " ".repeat(gutter.length);
+      const shown = text.replace(/\t/g, " ");
+      const width = Math.max(1, Math.min(d.span.length, shown.length - (d.span.col - 1)));
+      lines.push(`${gutter} | ${shown}`);
+      lines.push(`${pad} | ${" ".repeat(d.span.col - 1)}${"^".repeat(width)}`);
+    }
+  }
+  for (const note of d.notes) lines.push(`note: ${note}`);
+  lines.push(`hint: ${d.hint}`);
+  return lines.join("\n");
+}
+
+/** The closest candidate by edit distance, for did-you-mean hints. */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,177 @@
+// Modules: reading a model's files with ts-morph and linking their imports.
+//
+// "dlc" is recognized by name and never resolved, so a model compiles from any
+// folder. Relative imports load the model's own .ts files ("./x", "./x.js" and
+// "./x.ts" all name x.ts). Anything else (node:fs, npm packages) exists only at
+// run time: its names are bound to opaque values that the evaluator refuses to
+// use. A module's top level is evaluated once, on first import.
+
+import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { Node as Ast, Project, type SourceFile } from "ts-morph";
+import { closest, compileError } from "./diagnostics.js";
+import { bindingNames, Evaluator, spanOf } from "./evaluator.js";
+import { Scope, type Binding } from "./scope.js";
+import { Builtin, ObjectValue, Opaque } from "./values.js";
+
+/** Type-only exports of lang/dlc.d.ts: importing them binds nothing. */
+const DLC_TYPES = new Set(["Tensor", "IntTensor", "TensorLike", "Dim", "DType", "Init", "Padding", "PoolOptions", "Schedule", "Optimizer", "TrainConfig"]);
+
+export interface ModuleRecord {
+  readonly path: string;
+  readonly file: SourceFile;
+  readonly scope: Scope;
+  readonly exports: Map<string, Binding>;
+  loaded: boolean;
+}
+
+export class ModuleLoader {
+  private readonly project = new Project({
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+    skipLoadingLibFiles: true,
+    compilerOptions: { noLib: true, allowJs: false },
+  });
+  private readonly modules = new Map<string, ModuleRecord>();
+
+  constructor(
+    private readonly evaluator: Evaluator,
+    private readonly library: ReadonlyMap<string, Builtin>,
+  ) {}
+
+  /** The files loaded so far, with content hashes. */
+  sources(): { path: string; sha256: string }[] {
+    return [...this.modules.values()].map((m) => ({ path: m.path, sha256: createHash("sha256").update(m.file.getFullText()).digest("hex") }));
+  }
+
+  sourceLine(file: string, line: number): string | undefined {
+    const sf = this.project.getSourceFile(file);
+    return sf?.getFullText().split(/\r?\n/)[line - 1];
+  }
+
+  load(path: string): ModuleRecord {
+    const existing = this.modules.get(path);
+    if (existing) return existing;
+    const file = this.project.addSourceFileAtPath(path);
+    const parseErrors = (file.compilerNode as unknown as { parseDiagnostics?: { start: number; length: number; messageText: unknown }[] }).parseDiagnostics ?? [];
+    if (parseErrors.length > 0) {
+      const d = parseErrors[0]!;
+      const { line, column } = file.getLineAndColumnAtPos(d.start);
+      const text = typeof d.messageText === "string" ? d.messageText : "invalid syntax";
+      throw compileError("DLC1000", text.replace(/\.$/, ""), "fix the syntax; `tsc --noEmit` shows the same error", { file: path, line, col: column, length: Math.max(1, d.length) });
+    }
+    const record: ModuleRecord = { path, file, scope: new Scope(this.evaluator.globals), exports: new Map(), loaded: false };
+    this.modules.set(path, record);
+    this.link(record);
+    this.evaluator.block(file.getStatements(), record.scope);
+    record.loaded = true;
+    return record;
+  }
+
+  /** Binds imports and collects exports, before the module's statements run. */
+  private link(m: ModuleRecord): void {
+    const statements = m.file.getStatements();
+    for (const s of statements) {
+      if (Ast.isImportDeclaration(s)) this.bindImport(m, s);
+    }
+    this.evaluator.hoist(statements, m.scope);
+    for (const s of statements) {
+      if (Ast.isExportAssignment(s)) this.evaluator.unsupported(s);
+      if ((Ast.isFunctionDeclaration(s) || Ast.isVariableStatement(s)) && s.isExported()) {
+        if (s.isDefaultExport()) {
+          this.evaluator.fail("DLC1001", "default exports are not supported in dlc models", "export named functions: `export function loss(...)`", s);
+        }
+        const names = Ast.isFunctionDeclaration(s) ? [s.getName()!] : s.getDeclarations().flatMap((d) => bindingNames(d.getNameNode()));
+        for (const n of names) m.exports.set(n, m.scope.ownBinding(n)!);
+      }
+      if (Ast.isExportDeclaration(s)) this.bindExport(m, s);
+    }
+  }
+
+  private bindImport(m: ModuleRecord, s: import("ts-morph").ImportDeclaration): void {
+    const spec = s.getModuleSpecifierValue();
+    if (s.isTypeOnly()) return;
+    const clause = s.getImportClause();
+    if (spec === "dlc") {
+      if (s.getDefaultImport()) this.evaluator.fail("DLC1003", '"dlc" has no default export', 'import { param, matmul } from "dlc"', s.getDefaultImport()!);
+      const ns = s.getNamespaceImport();
+      if (ns) m.scope.declare(ns.getText(), ObjectValue.of(Object.fromEntries(this.library), "module dlc"), false);
+      for (const named of s.getNamedImports()) {
+        const name = named.getName();
+        if (named.isTypeOnly() || DLC_TYPES.has(name)) continue;
+        const builtin = this.library.get(name);
+        if (!builtin) {
+          const guess = closest(name, [...this.library.keys(), ...DLC_TYPES]);
+          this.evaluator.fail("DLC1003", `"dlc" has no export named '${name}'`, guess ? `did you mean '${guess}'?` : "see lang/dlc.d.ts for the library", named.getNameNode());
+        }
+        m.scope.declare(named.getAliasNode()?.getText() ?? name, builtin, false);
+      }
+      return;
+    }
+    if (isRelative(spec)) {
+      const target = this.load(this.resolve(m, spec, s));
+      if (!clause) return;
+      const ns = s.getNamespaceImport();
+      if (ns) m.scope.declare(ns.getText(), ObjectValue.of(Object.fromEntries([...target.exports].map(([k, b]) => [k, b.value])), `module ${spec}`), false);
+      const def = s.getDefaultImport();
+      if (def) this.evaluator.fail("DLC1001", `'${spec}' has no default export`, "use named exports and imports", def);
+      for (const named of s.getNamedImports()) {
+        if (named.isTypeOnly()) continue;
+        const name = named.getName();
+        const b = target.exports.get(name);
+        if (!b) {
+          // An exported type or interface binds nothing at compile time.
+          if (target.file.getTypeAlias(name) || target.file.getInterface(name)) continue;
+          const guess = closest(name, target.exports.keys());
+          this.evaluator.fail("DLC1002", `'${spec}' has no export named '${name}'`, guess ? `did you mean '${guess}'?` : "export it from that module", named.getNameNode());
+        }
+        m.scope.alias(named.getAliasNode()?.getText() ?? name, b);
+      }
+      return;
+    }
+    // A package or a Node built-in: it exists only at run time.
+    if (!clause) return;
+    const bindOpaque = (local: string, name: string) => m.scope.declare(local, new Opaque(name, spec), false);
+    const def = s.getDefaultImport();
+    if (def) bindOpaque(def.getText(), "default");
+    const ns = s.getNamespaceImport();
+    if (ns) bindOpaque(ns.getText(), `* as ${ns.getText()}`);
+    for (const named of s.getNamedImports()) bindOpaque(named.getAliasNode()?.getText() ?? named.getName(), named.getName());
+  }
+
+  private bindExport(m: ModuleRecord, s: import("ts-morph").ExportDeclaration): void {
+    if (s.isTypeOnly()) return;
+    const spec = s.getModuleSpecifierValue();
+    let source: Map<string, Binding> | undefined;
+    if (spec !== undefined) {
+      if (!isRelative(spec)) this.evaluator.fail("DLC1004", `cannot re-export from '${spec}'`, "a model may export only its own code", s);
+      source = this.load(this.resolve(m, spec, s)).exports;
+      if (s.isNamespaceExport()) {
+        for (const [k, b] of source) if (k !== "default") m.exports.set(k, b);
+        return;
+      }
+    }
+    for (const named of s.getNamedExports()) {
+      const local = named.getName();
+      const b = source ? source.get(local) : m.scope.ownBinding(local);
+      if (!b) this.evaluator.fail("DLC1002", `cannot export '${local}': no such name`, "declare it before exporting it", named);
+      m.exports.set(named.getAliasNode()?.getText() ?? local, b);
+    }
+  }
+
+  private resolve(m: ModuleRecord, spec: string, site: Ast): string {
+    const base = resolve(dirname(m.path), spec);
+    const candidates = [base.replace(/\.(m?js)$/, ".ts"), `${base}.ts`, resolve(base, "index.ts"), base];
+    const found = candidates.find((c) => c.endsWith(".ts") && existsSync(c) && statSync(c).isFile());
+    if (!found) {
+      throw compileError("DLC1005", `cannot find module '${spec}'`, `looked for ${candidates.slice(0, 3).map((c) => c.split("/").pop()).join(", ")} next to ${m.path.split("/").pop()}`, spanOf(site));
+    }
+    return found;
+  }
+}
+
+function isRelative(spec: string): boolean {
+  return spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/");
+}
+

@@ -1,0 +1,245 @@
+// The model language's ops, built from primitives.
+//
+// These give the primitives NumPy manners (implicit broadcasting, dtype
+// promotion, negative axes, keepDims) and define the composites (softmax,
+// cross-entropy, layer norm, GELU) as plain primitive graphs: fusion, not a
+// hand-written kernel, is what makes them fast.
+
+import { formatShape, type Dim, type Shape } from "../../runtime/program/dim.js";
+import type { BinaryOp, DType, Pads, Pair, UnaryOp } from "../../runtime/program/ops.js";
+import type { Node } from "../ir/node.js";
+import {
+  argmax as argmaxPrim,
+  binary,
+  broadcastInDim,
+  broadcastShapes,
+  broadcastTo,
+  cast,
+  countOf,
+  full,
+  iota,
+  matmul as matmulPrim,
+  normalizeAxes,
+  normalizeAxis,
+  reduce,
+  reshape,
+  resolveReshape,
+  unary,
+  where as wherePrim,
+} from "./build.js";
+import { make } from "./make.js";
+import { ShapeError } from "./types.js";
+import { windowCount } from "./window.js";
+
+export type Operand = Node | number;
+
+const INT_CLOSED: ReadonlySet<BinaryOp> = new Set(["add", "sub", "mul", "maximum", "minimum", "greater", "less", "equal"]);
+
+/** The dtype both operands of `op` are computed in. */
+function commonDType(op: BinaryOp, a: Operand, b: Operand): DType {
+  const dt = (x: Operand): DType => (typeof x === "number" ? (Number.isInteger(x) ? "i32" : "f32") : x.dtype);
+  return dt(a) === "i32" && dt(b) === "i32" && INT_CLOSED.has(op) ? "i32" : "f32";
+}
+
+function asNode(x: Operand, dtype: DType): Node {
+  return typeof x === "number" ? full(x, [], dtype) : cast(x, dtype);
+}
+
+/** A binary op with NumPy broadcasting and promotion; numbers become constants of the result shape. */
+export function binaryOp(op: BinaryOp, a: Operand, b: Operand): Node {
+  const dtype = commonDType(op, a, b);
+  const shapeOf = (x: Operand): Shape => (typeof x === "number" ? [] : x.shape);
+  const shape = broadcastShapes(op, shapeOf(a), shapeOf(b));
+  const spread = (x: Operand) => (typeof x === "number" ? full(x, shape, dtype) : broadcastTo(cast(x, dtype), shape));
+  return binary(op, spread(a), spread(b));
+}
+
+export function unaryOp(op: UnaryOp, x: Operand): Node {
+  const floatOnly = op !== "neg" && op !== "abs" && op !== "sign";
+  return unary(op, asNode(x, floatOnly ? "f32" : typeof x === "number" ? "f32" : x.dtype));
+}
+
+export function where(c: Operand, a: Operand, b: Operand): Node {
+  const dtype = commonDType("add", a, b) === "i32" ? "i32" : "f32";
+  const shape = [c, a, b].reduce<Shape>((s, x) => broadcastShapes("where", s, typeof x === "number" ? [] : x.shape), []);
+  const spread = (x: Operand, dt: DType) => (typeof x === "number" ? full(x, shape, dt) : broadcastTo(cast(x, dt), shape));
+  const cond = typeof c === "number" ? full(c ? 1 : 0, shape, "i32") : broadcastTo(c.dtype === "i32" ? c : binary("greater", c, full(0, c.shape)), shape);
+  return wherePrim(cond, spread(a, dtype), spread(b, dtype));
+}
+
+// ---------------------------------------------------------------- reductions
+
+function keep(x: Node, reduced: Node, axes: readonly number[], keepDims: boolean): Node {
+  return keepDims ? reshape(reduced, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))) : reduced;
+}
+
+export function sum(x: Node, axis?: readonly number[], keepDims = false): Node {
+  const axes = normalizeAxes(axis, x.shape.length);
+  return keep(x, reduce("sum", x, axes), axes, keepDims);
+}
+
+export function max(x: Node, axis?: readonly number[], keepDims = false): Node {
+  const axes = normalizeAxes(axis, x.shape.length);
+  return keep(x, reduce("max", x, axes), axes, keepDims);
+}
+
+export function min(x: Node, axis?: readonly number[], keepDims = false): Node {
+  return unary("neg", max(unary("neg", x), axis, keepDims));
+}
+
+export function mean(x: Node, axis?: readonly number[], keepDims = false): Node {
+  const axes = normalizeAxes(axis, x.shape.length);
+  const s = keep(x, reduce("sum", cast(x, "f32"), axes), axes, keepDims);
+  return binary("div", s, full(countOf(x.shape, axes), s.shape));
+}
+
+export function argmax(x: Node, axis = -1): Node {
+  return argmaxPrim(x, normalizeAxis(axis, x.shape.length));
+}
+
+// ---------------------------------------------------------------- shapes
+
+export function reshapeTo(x: Node, shape: readonly Dim[]): Node {
+  return reshape(x, resolveReshape(x.shape, shape));
+}
+
+export function transpose(x: Node, perm?: readonly number[]): Node {
+  const rank = x.shape.length;
+  const p = perm ? perm.map((a) => normalizeAxis(a, rank)) : [...Array(rank).keys()].reverse();
+  return p.every((a, i) => a === i) ? x : make("transpose", [x], { perm: p });
+}
+
+export function oneHot(labels: Node, depth: number): Node {
+  if (labels.dtype !== "i32") throw new ShapeError(`oneHot needs i32 labels, got ${labels.dtype}`, "declare the labels as Tensor<[...], \"i32\">");
+  if (!Number.isInteger(depth) || depth < 1) throw new ShapeError(`oneHot depth must be a positive integer, got ${depth}`, "pass the number of classes");
+  const r = labels.shape.length;
+  const shape = [...labels.shape, depth];
+  const spread = broadcastInDim(labels, shape, [...Array(r).keys()]);
+  return cast(binary("equal", spread, iota(shape, r)), "f32");
+}
+
+// ---------------------------------------------------------------- linear algebra
+
+/** NumPy matmul: 1-D operands are vectors, leading axes broadcast. */
+export function matmul(a: Node, b: Node): Node {
+  if (a.shape.length === 0 || b.shape.length === 0) throw new ShapeError("matmul: operands must have at least one axis", "use * for scalars");
+  const va = a.shape.length === 1;
+  const vb = b.shape.length === 1;
+  const a2 = va ? reshape(a, [1, a.shape[0]!]) : a;
+  const b2 = vb ? reshape(b, [b.shape[0]!, 1]) : b;
+  const batchA = a2.shape.slice(0, -2);
+  const batchB = b2.shape.slice(0, -2);
+  const batch = broadcastShapes("matmul", batchA, batchB);
+  const spread = (x: Node) => broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
+  let out = matmulPrim(spread(a2), spread(b2));
+  if (va || vb) out = reshape(out, [...batch, ...(va ? [] : [out.shape.at(-2)!]), ...(vb ? [] : [out.shape.at(-1)!])]);
+  return out;
+}
+
+export type Padding = "same" | "valid" | number | readonly number[];
+
+const pair = (v: number | readonly number[], what: string): Pair => {
+  const p = typeof v === "number" ? [v, v] : v;
+  if (p.length !== 2) throw new ShapeError(`${what} must be a number or a pair, got [${p.join(", ")}]`, "e.g. 2 or [2, 2]");
+  return [p[0]!, p[1]!];
+};
+
+/** Explicit pads for a window op. "same" pads so that the output is ceil(input / stride), the extra cell at the end (as TensorFlow). */
+export function resolvePadding(padding: Padding, input: Pair, window: Pair, stride: Pair): Pads {
+  if (padding === "valid") return [0, 0, 0, 0];
+  if (padding === "same") {
+    const total = (i: 0 | 1) => Math.max((Math.ceil(input[i] / stride[i]) - 1) * stride[i] + window[i] - input[i], 0);
+    const th = total(0);
+    const tw = total(1);
+    return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
+  }
+  if (typeof padding === "number") return [padding, padding, padding, padding];
+  if (padding.length === 2) return [padding[0]!, padding[0]!, padding[1]!, padding[1]!];
+  if (padding.length === 4) return [padding[0]!, padding[1]!, padding[2]!, padding[3]!];
+  throw new ShapeError(`padding [${padding.join(", ")}] is not valid`, '"same", "valid", a number, [vertical, horizontal] or [top, bottom, left, right]');
+}
+
+function spatial(op: string, x: Node): Pair {
+  const [, h, w] = x.shape;
+  if (x.shape.length !== 4 || typeof h !== "number" || typeof w !== "number") {
+    throw new ShapeError(`${op}: the input must be NHWC with static height and width, got ${formatShape(x.shape)}`, "reshape to [-1, height, width, channels]");
+  }
+  return [h, w];
+}
+
+export function conv2d(x: Node, k: Node, stride: number | readonly number[] = 1, padding: Padding = "valid"): Node {
+  const s = pair(stride, "conv2d stride");
+  const [kh, kw] = k.shape;
+  if (k.shape.length !== 4 || typeof kh !== "number" || typeof kw !== "number") {
+    throw new ShapeError(`conv2d: the kernel must be [height, width, in, out], got ${formatShape(k.shape)}`, "declare it with param(name, [kh, kw, in, out])");
+  }
+  return make("conv2d", [x, k], { stride: s, pad: resolvePadding(padding, spatial("conv2d", x), [kh, kw], s) });
+}
+
+export function pool(op: "maxPool2d" | "avgPool2d", x: Node, size: number | readonly number[], stride?: number | readonly number[], padding: Padding = "valid"): Node {
+  const sz = pair(size, `${op} size`);
+  const st = stride === undefined ? sz : pair(stride, `${op} stride`);
+  return make(op, [x], { size: sz, stride: st, pad: resolvePadding(padding, spatial(op, x), sz, st) });
+}
+
+// ---------------------------------------------------------------- composites
+
+export const relu = (x: Operand) => binaryOp("maximum", x, 0);
+
+/** 1 / (1 + e^-x), written as (1 + tanh(x / 2)) / 2, which never overflows. */
+export const sigmoid = (x: Operand) => binaryOp("mul", binaryOp("add", unaryOp("tanh", binaryOp("mul", x, 0.5)), 1), 0.5);
+
+/** GELU, tanh form: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function gelu(x: Operand): Node {
+  const xx = asNode(x, "f32");
+  const cube = binaryOp("mul", binaryOp("mul", xx, xx), xx);
+  const inner = binaryOp("mul", binaryOp("add", xx, binaryOp("mul", cube, 0.044715)), Math.sqrt(2 / Math.PI));
+  return binaryOp("mul", binaryOp("mul", xx, 0.5), binaryOp("add", unaryOp("tanh", inner), 1));
+}
+
+/** log(sum(exp(x))), shifted by a max that passes no gradient (the shift cancels). */
+export function logSumExp(x: Node, axis?: readonly number[], keepDims = false): Node {
+  const axes = normalizeAxes(axis, x.shape.length);
+  const m = make("stopGradient", [max(x, axes, true)], {});
+  const shifted = binaryOp("sub", x, m);
+  const lse = binaryOp("add", unaryOp("log", sum(unaryOp("exp", shifted), axes, true)), m);
+  return keepDims ? lse : reshape(lse, x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+export function logSoftmax(x: Node, axis = -1): Node {
+  return binaryOp("sub", x, logSumExp(x, [axis], true));
+}
+
+export function softmax(x: Node, axis = -1): Node {
+  const m = make("stopGradient", [max(x, [axis], true)], {});
+  const e = unaryOp("exp", binaryOp("sub", x, m));
+  return binaryOp("div", e, sum(e, [axis], true));
+}
+
+/** Mean over the batch of -log softmax(logits)[label]. */
+export function softmaxCrossEntropy(logits: Node, labels: Node): Node {
+  const r = logits.shape.length;
+  const classes = logits.shape[r - 1];
+  if (r < 1 || typeof classes !== "number") {
+    throw new ShapeError(`softmaxCrossEntropy: logits ${formatShape(logits.shape)} need a static class axis last`, "logits are [..., classes]");
+  }
+  if (labels.shape.length !== r - 1 || formatShape(labels.shape) !== formatShape(logits.shape.slice(0, -1))) {
+    throw new ShapeError(`softmaxCrossEntropy: labels ${formatShape(labels.shape)} do not fit logits ${formatShape(logits.shape)}`, "labels have the logits' shape without the class axis");
+  }
+  const x = cast(logits, "f32");
+  const picked = sum(binaryOp("mul", oneHot(labels, classes), x), [-1]);
+  return mean(binaryOp("sub", logSumExp(x, [-1]), picked));
+}
+
+export function mse(prediction: Operand, target: Operand): Node {
+  const d = binaryOp("sub", prediction, target);
+  return mean(binaryOp("mul", d, d));
+}
+
+/** Normalizes over the last axis to zero mean and unit variance. */
+export function layerNorm(x: Node, eps = 1e-5): Node {
+  const centered = binaryOp("sub", x, mean(x, [-1], true));
+  const variance = mean(binaryOp("mul", centered, centered), [-1], true);
+  return binaryOp("div", centered, unaryOp("sqrt", binaryOp("add", variance, eps)));
+}
+

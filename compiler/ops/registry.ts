@@ -1,0 +1,12 @@
+// Every primitive's definition, in one table whose type demands them all.
+
+import type { Op } from "../ir/node.js";
+import { CONTRACTIONS } from "./contraction.js";
+import { ELEMENTWISE } from "./elementwise.js";
+import { MOVEMENT } from "./movement.js";
+import { POOLING } from "./pool.js";
+import { REDUCTIONS } from "./reduce.js";
+import { SOURCES } from "./source.js";
+import type { OpTable } from "./types.js";
+
+export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING };

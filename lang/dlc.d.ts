@@ -1,0 +1,164 @@
+// The dlc model language.
+//
+// A model is a plain TypeScript module that imports from "dlc". `dlc compile`
+// reads it statically and never runs it, so these declarations exist for the
+// editor and for `tsc --strict`: they give every op its signature and nothing
+// more. Shapes are checked by the dlc compiler, not by TypeScript.
+//
+// A tensor is declared as a branded `number` so that ordinary arithmetic type-checks:
+// `matmul(x, w) + b`, `2 * h - 1`, `x ** 2`, `-x` and `Math.exp(x)` are all tensor
+// expressions to dlc. Comparisons (`<`, `>`) on tensors are not: use `greater`/`less`.
+
+/** A dimension: a number is static, a string is symbolic (bound at run time, e.g. "batch"). */
+export type Dim = number | string;
+/** Element types. Integer tensors carry class labels and indices; gradients never flow through them. */
+export type DType = "f32" | "i32";
+
+declare const shapeBrand: unique symbol;
+declare const dtypeBrand: unique symbol;
+
+/** A tensor of the given shape and element type. `Tensor<["batch", 784]>`, `Tensor<["batch"], "i32">`. */
+// The shape defaults to `any` so that an op's result (whose shape only dlc knows)
+// fits any annotated shape, while the dtype brand still tells "i32" from "f32".
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Tensor<S extends readonly Dim[] = any, D extends DType = "f32"> = number & {
+  readonly [shapeBrand]?: S;
+  readonly [dtypeBrand]?: D;
+};
+
+/** An integer tensor of any shape. */
+export type IntTensor = Tensor<any, "i32">;
+/** Anything that broadcasts like a tensor: a tensor of either dtype or a plain number. */
+export type TensorLike = Tensor<any, DType> | number;
+
+/** How a parameter starts: a named scheme, or a constant value for every element. */
+export type Init =
+  | "zeros"
+  | "ones"
+  | "he"
+  | "glorot"
+  | "lecun"
+  | number
+  | { normal: number }
+  | { uniform: number };
+
+// ---------------------------------------------------------------- parameters
+
+/**
+ * A trainable parameter. The name is its checkpoint key; the same name used
+ * twice with the same shape is the same parameter.
+ */
+export declare function param(name: string, shape: readonly number[], init?: Init): Tensor;
+
+// ---------------------------------------------------------------- elementwise
+
+export declare function relu(x: TensorLike): Tensor;
+export declare function sigmoid(x: TensorLike): Tensor;
+export declare function tanh(x: TensorLike): Tensor;
+export declare function exp(x: TensorLike): Tensor;
+export declare function log(x: TensorLike): Tensor;
+export declare function sqrt(x: TensorLike): Tensor;
+export declare function abs(x: TensorLike): Tensor;
+export declare function gelu(x: TensorLike): Tensor;
+export declare function square(x: TensorLike): Tensor;
+export declare function maximum(a: TensorLike, b: TensorLike): Tensor;
+export declare function minimum(a: TensorLike, b: TensorLike): Tensor;
+export declare function pow(a: TensorLike, b: TensorLike): Tensor;
+/** 1 where a > b, else 0, as an "i32" tensor. */
+export declare function greater(a: TensorLike, b: TensorLike): IntTensor;
+/** 1 where a < b, else 0, as an "i32" tensor. */
+export declare function less(a: TensorLike, b: TensorLike): IntTensor;
+/** 1 where a == b, else 0, as an "i32" tensor. */
+export declare function equal(a: TensorLike, b: TensorLike): IntTensor;
+/** Elementwise choice: `a` where `cond` is non-zero, else `b`. */
+export declare function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor;
+export declare function cast<D extends DType>(x: TensorLike, dtype: D): Tensor<any, D>;
+/** The identity whose gradient is zero. */
+export declare function stopGradient(x: TensorLike): Tensor;
+
+// ---------------------------------------------------------------- reductions
+// `axis` may be one axis or several, negative from the end; omitted, all axes.
+
+export declare function sum(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
+export declare function mean(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
+export declare function max(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
+export declare function min(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
+/** Index of the largest element along `axis` (the first one on ties). */
+export declare function argmax(x: TensorLike, axis?: number): IntTensor;
+
+// ---------------------------------------------------------------- shapes
+
+/** New shape, same elements in row-major order; one entry may be -1. */
+export declare function reshape(x: TensorLike, shape: readonly number[]): Tensor;
+/** Permutes the axes; omitted, reverses them. */
+export declare function transpose(x: TensorLike, perm?: readonly number[]): Tensor;
+/** Broadcasts to `shape` (NumPy rules). */
+export declare function broadcastTo(x: TensorLike, shape: readonly Dim[]): Tensor;
+export declare function oneHot(indices: IntTensor, depth: number): Tensor;
+
+// ---------------------------------------------------------------- linear algebra
+
+/** Matrix product over the last two axes (leading axes broadcast); a 1-D operand is a vector. */
+export declare function matmul(a: TensorLike, b: TensorLike): Tensor;
+
+export type Padding = "same" | "valid" | number | readonly [number, number] | readonly [number, number, number, number];
+
+/** 2-D convolution, NHWC input and [kh, kw, in, out] kernel. */
+export declare function conv2d(
+  x: TensorLike,
+  kernel: TensorLike,
+  options?: { stride?: number | readonly [number, number]; padding?: Padding },
+): Tensor;
+
+export interface PoolOptions {
+  size: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+  padding?: Padding;
+}
+/** Max pooling over NHWC windows. Padding never wins the max. */
+export declare function maxPool2d(x: TensorLike, options: PoolOptions): Tensor;
+/** Average pooling over NHWC windows; padded cells are not counted. */
+export declare function avgPool2d(x: TensorLike, options: PoolOptions): Tensor;
+
+// ---------------------------------------------------------------- composites
+
+export declare function softmax(x: TensorLike, axis?: number): Tensor;
+export declare function logSoftmax(x: TensorLike, axis?: number): Tensor;
+export declare function logSumExp(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
+/** Layer normalization over the last axis (no learned scale or shift: multiply and add your own). */
+export declare function layerNorm(x: TensorLike, eps?: number): Tensor;
+/** Mean cross-entropy of softmax(logits) against integer class labels. */
+export declare function softmaxCrossEntropy(logits: TensorLike, labels: IntTensor): Tensor<[]>;
+/** Mean squared error. */
+export declare function mse(prediction: TensorLike, target: TensorLike): Tensor<[]>;
+
+// ---------------------------------------------------------------- training configuration
+
+export type Schedule =
+  | { kind: "constant" }
+  | { kind: "step"; every: number; gamma: number }
+  | { kind: "cosine"; min?: number }
+  | { kind: "warmup"; steps: number; then?: Schedule };
+
+interface OptimizerCommon {
+  lr: number;
+  schedule?: Schedule;
+  /** Global-norm gradient clipping. */
+  clipNorm?: number;
+}
+export interface Optimizer {
+  readonly kind: "sgd" | "adam" | "adamw";
+}
+export declare function sgd(options: OptimizerCommon & { momentum?: number; nesterov?: boolean; weightDecay?: number }): Optimizer;
+export declare function adam(options: OptimizerCommon & { beta1?: number; beta2?: number; eps?: number }): Optimizer;
+export declare function adamw(options: OptimizerCommon & { beta1?: number; beta2?: number; eps?: number; weightDecay?: number }): Optimizer;
+
+/** The shape of `export const train = { ... }`. */
+export interface TrainConfig {
+  optimizer: Optimizer;
+  batch?: number;
+  epochs?: number;
+  seed?: number;
+  normalize?: "standard" | "minmax" | "none";
+  label?: string;
+}

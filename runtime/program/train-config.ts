@@ -1,0 +1,38 @@
+// The training configuration: `export const train = { ... }` in a model, read
+// statically by the compiler, stored in the artifact, overridden on the CLI.
+
+export type Schedule =
+  | { readonly kind: "constant" }
+  | { readonly kind: "step"; readonly every: number; readonly gamma: number }
+  | { readonly kind: "cosine"; readonly min: number }
+  | { readonly kind: "warmup"; readonly steps: number; readonly then: Schedule };
+
+export interface OptimizerConfig {
+  readonly kind: "sgd" | "adam" | "adamw";
+  readonly lr: number;
+  readonly schedule: Schedule;
+  /** Global-norm gradient clipping, when set. */
+  readonly clipNorm?: number;
+  // sgd
+  readonly momentum?: number;
+  readonly nesterov?: boolean;
+  // adam, adamw
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  // sgd (L2 added to the gradient), adamw (decoupled)
+  readonly weightDecay?: number;
+}
+
+export type Normalization = "standard" | "minmax" | "none";
+
+export interface TrainConfig {
+  readonly optimizer: OptimizerConfig;
+  readonly batch: number;
+  readonly epochs: number;
+  readonly seed: number;
+  readonly normalize?: Normalization;
+  readonly label?: string;
+}
+
+export const DEFAULT_TRAIN = { batch: 32, epochs: 10, seed: 0 } as const;
