@@ -12,9 +12,14 @@ if probe; then
   echo "webgpu: adapter found"
   exit 0
 fi
+sudo=""
 if [ "$(id -u)" != 0 ]; then
-  echo "webgpu: no adapter; run this script as root to install Mesa lavapipe" >&2
-  exit 1
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=sudo
+  else
+    echo "webgpu: no adapter; run this script as root to install Mesa lavapipe" >&2
+    exit 1
+  fi
 fi
 codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
 src=/etc/apt/sources.list.d/debian.sources
@@ -24,9 +29,9 @@ else
   uri=http://deb.debian.org/debian
 fi
 printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-  "$uri" "$codename" > /etc/apt/sources.list.d/backports.sources
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t "$codename-backports" libvulkan1 mesa-vulkan-drivers >/dev/null
+  "$uri" "$codename" | $sudo tee /etc/apt/sources.list.d/backports.sources >/dev/null
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t "$codename-backports" libvulkan1 mesa-vulkan-drivers >/dev/null
 if probe; then
   echo "webgpu: software adapter installed (Mesa lavapipe)"
 else

@@ -5,7 +5,9 @@
 // traced result.
 
 import { Node as Ast, type ParameterDeclaration, type TypeNode } from "ts-morph";
-import { canonical, dimEq, formatShape, isSymbolName, type Dim } from "../../runtime/program/dim.js";
+import { canonical, dimEq, formatShape, isSymbolName, symbolsOf, type Dim } from "../../runtime/program/dim.js";
+import { topoSort } from "../ir/graph.js";
+import { typeString } from "../ir/print.js";
 import type { DType } from "../../runtime/program/ops.js";
 import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
 import { full } from "../ops/build.js";
@@ -50,15 +52,25 @@ export function readTensorType(ev: Evaluator, type: TypeNode | undefined): Tenso
   return { shape, dtype };
 }
 
+/** Whether a type is written Tensor<[...]> (directly or through a local alias), without reading it. */
+function hasShapedTensorType(type: TypeNode | undefined): boolean {
+  if (!type || !Ast.isTypeReference(type)) return false;
+  const nameNode = type.getTypeName();
+  const name = Ast.isQualifiedName(nameNode) ? nameNode.getRight().getText() : nameNode.getText();
+  if (name === "Tensor") return type.getTypeArguments().length > 0;
+  const alias = type.getSourceFile().getTypeAlias(name);
+  return alias ? hasShapedTensorType(alias.getTypeNode()) : false;
+}
+
 /** The tensor types of an exported function's parameters, or undefined if it is not an entry point. */
 export function entrySignature(ev: Evaluator, name: string, fn: Closure): { param: ParameterDeclaration; type: TensorAnnotation }[] | undefined {
   const params = fn.decl.getParameters();
-  const types = params.map((p) => readTensorType(ev, p.getTypeNode()));
   const special = name === "loss" || name === "predict";
-  if (params.length === 0 || types.every((t) => t === undefined)) {
-    if (special) ev.fail("DLC4002", `'${name}' must take tensor parameters`, `declare them, e.g. ${name}(x: Tensor<["batch", 4]>)`, fn.decl);
-    return undefined;
-  }
+  // A helper such as dense(name: string, x: Tensor) is exported freely; an entry point's
+  // parameters all have shaped tensor types. `loss` and `predict` must be entry points.
+  if (!special && (params.length === 0 || !params.every((p) => hasShapedTensorType(p.getTypeNode())))) return undefined;
+  if (params.length === 0) ev.fail("DLC4002", `'${name}' must take tensor parameters`, `declare them, e.g. ${name}(x: Tensor<["batch", 4]>)`, fn.decl);
+  const types = params.map((p) => readTensorType(ev, p.getTypeNode()));
   params.forEach((p, i) => {
     if (!types[i]) {
       ev.fail("DLC4002", `parameter '${p.getName()}' of entry point '${name}' is not typed as a tensor`, 'every parameter of an entry point is a Tensor<[dims], dtype>, e.g. Tensor<["batch", 784]>', p);
@@ -75,6 +87,7 @@ export function traceEntry(ev: Evaluator, name: string, fn: Closure, signature: 
   );
   const result = ev.apply(fn, inputs.map((n) => new TensorValue(n)), fn.decl, name);
   const outputs = collectOutputs(ev, name, result, fn);
+  checkSymbols(ev, name, inputs, outputs, fn);
   const declared = readTensorType(ev, fn.decl.getReturnTypeNode());
   if (declared && outputs.length === 1) checkReturn(ev, name, outputs[0]!.node, declared, fn);
   return { name, inputs: inputs as NodeOf<"input">[], outputs };
@@ -88,6 +101,17 @@ function collectOutputs(ev: Evaluator, name: string, result: Value, fn: Closure)
   };
   if (result instanceof ObjectValue && !result.tag) return [...result.props].map(([k, v]) => ({ name: k, node: asNode(v, `output '${k}' of ${name}`) }));
   return [{ name, node: asNode(result, `the result of ${name}`) }];
+}
+
+/** Every symbolic size must be bound by an input at run time. */
+function checkSymbols(ev: Evaluator, name: string, inputs: readonly Node[], outputs: readonly Output[], fn: Closure): void {
+  const bound = new Set(inputs.flatMap((i) => symbolsOf(i.shape)));
+  for (const n of topoSort(outputs.map((o) => o.node))) {
+    const free = symbolsOf(n.shape).find((s) => !bound.has(s));
+    if (free !== undefined) {
+      ev.fail("DLC4002", `'${free}' in ${typeString(n)} is not a dimension of any input of ${name}`, `symbolic sizes get their values from the inputs; add '${free}' to an input's shape or use a number`, fn.decl);
+    }
+  }
 }
 
 function checkReturn(ev: Evaluator, name: string, node: Node, declared: TensorAnnotation, fn: Closure): void {

@@ -71,11 +71,21 @@ export class Evaluator {
   /** "called from" notes, innermost first, for errors inside helpers. */
   private callNotes(): string[] {
     const notes: string[] = [];
-    for (let i = this.stack.length - 1; i >= 0 && notes.length < 4; i--) {
-      const f = this.stack[i]!;
+    let repeats = 0;
+    // Entry points are traced, not called: their frame's site is their own declaration.
+    const frames = this.stack.filter((f) => Ast.isCallExpression(f.site));
+    for (let i = frames.length - 1; i >= 0 && notes.length < 4; i--) {
+      const f = frames[i]!;
       const s = spanOf(f.site);
-      notes.push(`in ${f.name}(), called at ${s.file.split("/").pop()}:${s.line}:${s.col}`);
+      const note = `in ${f.name}(), called at ${s.file.split("/").pop()}:${s.line}:${s.col}`;
+      if (note === notes.at(-1)) repeats++;
+      else {
+        if (repeats > 0) notes[notes.length - 1] += ` (and ${repeats} more times)`;
+        repeats = 0;
+        notes.push(note);
+      }
     }
+    if (repeats > 0) notes[notes.length - 1] += ` (and ${repeats} more times)`;
     return notes;
   }
 
@@ -221,8 +231,9 @@ export class Evaluator {
       [SyntaxKind.EnumDeclaration]: "use a const object or string literals",
       [SyntaxKind.AwaitExpression]: "models are synchronous",
       [SyntaxKind.ThisKeyword]: "models are functions: pass values as parameters",
+      [SyntaxKind.ImportKeyword]: "a model may import only \"dlc\" and its own .ts files, with static imports",
     };
-    const kind = node.getKindName().replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+    const kind = node.getKind() === SyntaxKind.ImportKeyword ? "dynamic import" : node.getKindName().replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
     this.fail("DLC1001", `${kind} is not supported in dlc models`, hints[node.getKind()] ?? "dlc compiles a TypeScript subset: functions, const/let, if, loops, arrays and objects", node);
   }
 

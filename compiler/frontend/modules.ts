@@ -8,7 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { Node as Ast, Project, type SourceFile } from "ts-morph";
 import { closest, compileError } from "./diagnostics.js";
 import { bindingNames, Evaluator, spanOf } from "./evaluator.js";
@@ -165,7 +165,8 @@ export class ModuleLoader {
     const candidates = [base.replace(/\.(m?js)$/, ".ts"), `${base}.ts`, resolve(base, "index.ts"), base];
     const found = candidates.find((c) => c.endsWith(".ts") && existsSync(c) && statSync(c).isFile());
     if (!found) {
-      throw compileError("DLC1005", `cannot find module '${spec}'`, `looked for ${candidates.slice(0, 3).map((c) => c.split("/").pop()).join(", ")} next to ${m.path.split("/").pop()}`, spanOf(site));
+      const stem = base.replace(/\.(m?js|ts)$/, "");
+      throw compileError("DLC1005", `cannot find module '${spec}'`, `looked for ${relative(dirname(m.path), stem)}.ts and ${relative(dirname(m.path), stem)}/index.ts next to ${m.path.split("/").pop()}`, spanOf(site));
     }
     return found;
   }

@@ -20,7 +20,7 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
-/** How a parameter is initialized. Fans are read off the shape (see runtime/optim/init.ts). */
+/** How a parameter is initialized. Fans are read off the shape (see runtime/init/init.ts). */
 export type Init =
   | { kind: "zeros" }
   | { kind: "ones" }

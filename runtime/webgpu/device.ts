@@ -1,0 +1,56 @@
+// Opening a WebGPU device: `navigator.gpu` in a browser, Dawn (npm `webgpu`)
+// in Node. Two traps of Dawn in Node are handled here once: the object that
+// `create()` returns must stay referenced for the life of the process (Dawn
+// has crashed when it was collected), and a live device keeps the process
+// from exiting, so every context is destroyed explicitly.
+
+export interface GpuContext {
+  readonly adapter: GPUAdapter;
+  readonly device: GPUDevice;
+  /** A one-line description of the adapter, e.g. "llvmpipe: Mesa 25.0.7 (software)". */
+  readonly description: string;
+  destroy(): void;
+}
+
+// Kept for the life of the process on purpose (see above).
+let dawn: GPU | undefined;
+
+async function gpu(): Promise<GPU | undefined> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (!dawn) {
+    const { create, globals } = await import("webgpu");
+    // The WebGPU constants (GPUBufferUsage, ...) are globals in a browser; Dawn exports them.
+    Object.assign(globalThis, globals);
+    dawn = create([]);
+  }
+  return dawn;
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  const text = i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(" ") || "unknown adapter";
+  return (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || i.architecture === "software" ? `${text} (software)` : text;
+}
+
+/** The default adapter's device, or undefined when there is no adapter. */
+export async function openDevice(): Promise<GpuContext | undefined> {
+  const g = await gpu();
+  const adapter = await g?.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return undefined;
+  // Ask for the adapter's own limits: the defaults are far below what kernels need.
+  const wanted = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxStorageBuffersPerShaderStage", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY"] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of wanted) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredLimits });
+  let destroyed = false;
+  return {
+    adapter,
+    device,
+    description: describeAdapter(adapter),
+    destroy() {
+      if (!destroyed) device.destroy();
+      destroyed = true;
+    },
+  };
+}

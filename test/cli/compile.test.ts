@@ -1,0 +1,61 @@
+// `dlc compile` through the real command line.
+
+import test from "ava";
+import { dlc } from "../helpers/cli.js";
+
+for (const model of ["iris", "diabetes", "mlp", "cnn"]) {
+  test(`dlc compile models/${model}.ts --emit ir succeeds and prints every entry point`, (t) => {
+    const r = dlc(["compile", `models/${model}.ts`, "--emit", "ir"]);
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stdout, /^entry loss\(/m);
+    t.regex(r.stdout, /^entry predict\(/m);
+    t.is(r.stderr, "");
+  });
+}
+
+test("the IR shows parameter shapes and source lines", (t) => {
+  const r = dlc(["compile", "models/mlp.ts"]);
+  t.regex(r.stdout, /^param fc0\.w \[784, 256\] +f32 init=he +; mlp\.ts:\d+$/m);
+  t.regex(r.stdout, /^ {2}%\d+ = matmul %\d+, %\d+ +: f32\[batch, 256\] +; mlp\.ts:\d+$/m);
+});
+
+test("--emit dot prints a Graphviz digraph", (t) => {
+  const r = dlc(["compile", "models/iris.ts", "--emit", "dot"]);
+  t.is(r.status, 0);
+  t.regex(r.stdout, /^digraph dlc \{/);
+  t.regex(r.stdout, /-> /);
+});
+
+test("a model with an error prints one diagnostic and exits with 2, without a stack trace", (t) => {
+  const r = dlc(["compile", "test/corpus/bad/matmul-mismatch.ts"]);
+  t.is(r.status, 2);
+  t.is(r.stdout, "");
+  t.regex(r.stderr, /^test\/corpus\/bad\/matmul-mismatch\.ts:5:30 - error DLC2001: matmul: inner dimensions differ: \[batch, 784\] @ \[128, 10\]\n/);
+  t.notRegex(r.stderr, /\bat .*\.js:\d+/);
+});
+
+test("a missing model file is a usage error", (t) => {
+  const r = dlc(["compile", "models/nope.ts"]);
+  t.is(r.status, 2);
+  t.is(r.stderr, "dlc: cannot read 'models/nope.ts': no such file\n");
+});
+
+test("an unknown flag is rejected with a suggestion", (t) => {
+  const r = dlc(["compile", "models/iris.ts", "--emitt", "ir"]);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /unknown option '--emitt'/);
+  t.regex(r.stderr, /Did you mean --emit\?/);
+});
+
+test("an unknown --emit kind is rejected with the choices", (t) => {
+  const r = dlc(["compile", "models/iris.ts", "--emit", "llvm"]);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /Allowed choices are ir, dot/);
+});
+
+test("--version and --help exit with 0", (t) => {
+  t.regex(dlc(["--version"]).stdout, /^\d+\.\d+\.\d+\n$/);
+  const help = dlc(["compile", "--help"]);
+  t.is(help.status, 0);
+  t.regex(help.stdout, /Examples:/);
+});

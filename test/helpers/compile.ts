@@ -1,0 +1,18 @@
+// Compiling model sources written inline in a test.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { compileModel, type CompileOptions } from "../../compiler/frontend/compile.js";
+import type { Program } from "../../compiler/ir/program.js";
+
+/** Writes `files` (the first is the model) into a fresh folder and compiles the model. */
+export function compileSource(files: Record<string, string> | string, options?: CompileOptions): Program {
+  const all = typeof files === "string" ? { "model.ts": files } : files;
+  const dir = mkdtempSync(join(tmpdir(), "dlc-test-"));
+  for (const [name, text] of Object.entries(all)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return compileModel(join(dir, Object.keys(all)[0]!), options);
+}
