@@ -5,9 +5,11 @@ import { compileModel } from "../compiler/frontend/compile.js";
 import { CompileError, formatDiagnostic } from "../compiler/frontend/diagnostics.js";
 import { printDot, printProgram } from "../compiler/ir/print.js";
 import { verifyGraph } from "../compiler/ir/verify.js";
+import { trainingGraph } from "../compiler/autodiff/training.js";
+import type { PassStat } from "../compiler/passes/simplify.js";
 import { UsageError } from "./exit.js";
 
-export const EMIT_KINDS = ["ir", "dot"] as const;
+export const EMIT_KINDS = ["ir", "grad", "stats", "dot"] as const;
 export type EmitKind = (typeof EMIT_KINDS)[number];
 
 export interface CompileCommandOptions {
@@ -15,7 +17,8 @@ export interface CompileCommandOptions {
 }
 
 export function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): void {
-  const program = compileModel(file);
+  const needsLoss = opts.emit === "grad" || opts.emit === "stats";
+  const program = compileModel(file, { requireLoss: needsLoss });
   for (const g of program.entries) verifyGraph(g);
   switch (opts.emit) {
     case "ir":
@@ -23,6 +26,15 @@ export function runCompile(file: string, opts: CompileCommandOptions, out: (s: s
       return;
     case "dot":
       out(printDot(program.entries));
+      return;
+    case "grad": {
+      const { graph } = trainingGraph(program);
+      verifyGraph(graph);
+      out(printProgram(program, [graph]));
+      return;
+    }
+    case "stats":
+      out(printStats(program.entries.find((g) => g.name === "loss")!.name, trainingGraph(program).stats));
       return;
   }
   throw new UsageError(`unknown --emit kind '${opts.emit as string}'`);
@@ -37,4 +49,11 @@ export function renderCompileError(e: CompileError): string {
       return undefined;
     }
   });
+}
+
+export function printStats(entry: string, stats: readonly PassStat[]): string {
+  const lines = [`training graph of '${entry}': node counts through the pipeline`, `${"pass".padEnd(22)}${"before".padStart(8)}${"after".padStart(8)}`];
+  for (const s of stats) lines.push(`${s.pass.padEnd(22)}${String(s.before).padStart(8)}${String(s.after).padStart(8)}`);
+  lines.push(`${"total".padEnd(22)}${String(stats[0]?.before ?? 0).padStart(8)}${String(stats.at(-1)?.after ?? 0).padStart(8)}`);
+  return lines.join("\n") + "\n";
 }

@@ -26,7 +26,7 @@ export function buildCli(): Command {
     .description("compile a model and print its IR")
     .argument("<model.ts>", "the model's TypeScript file")
     .addOption(new Option("--emit <kind>", "what to print").choices(EMIT_KINDS).default("ir"))
-    .addHelpText("after", "\nExamples:\n  dlc compile models/mlp.ts --emit ir\n  dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg")
+    .addHelpText("after", "\nExamples:\n  dlc compile models/mlp.ts --emit ir      # the graph of every entry point\n  dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients\n  dlc compile models/mlp.ts --emit stats   # node counts through the passes\n  dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg")
     .action((file: string, opts: { emit: EmitKind }) => {
       runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });

@@ -50,7 +50,29 @@ test("an unknown flag is rejected with a suggestion", (t) => {
 test("an unknown --emit kind is rejected with the choices", (t) => {
   const r = dlc(["compile", "models/iris.ts", "--emit", "llvm"]);
   t.is(r.status, 2);
-  t.regex(r.stderr, /Allowed choices are ir, dot/);
+  t.regex(r.stderr, /Allowed choices are ir, grad, stats, dot/);
+});
+
+test("--emit grad prints the training graph: the loss and a gradient per parameter", (t) => {
+  const r = dlc(["compile", "models/mlp.ts", "--emit", "grad"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^entry train\(pixels: f32\[batch, 784\], label: i32\[batch\]\) -> \(loss: f32\[\], grad\/fc0\.w: f32\[784, 256\], /m);
+  t.regex(r.stdout, /matmul transA/);
+  t.notRegex(r.stdout, /stopGradient/);
+});
+
+test("--emit stats prints node counts before and after each pass", (t) => {
+  const r = dlc(["compile", "models/iris.ts", "--emit", "stats"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^grad +\d+ +\d+$/m);
+  t.regex(r.stdout, /^cse +\d+ +\d+$/m);
+  t.regex(r.stdout, /^total +27 +\d+$/m);
+});
+
+test("--emit grad needs a loss entry point", (t) => {
+  const r = dlc(["compile", "test/corpus/bad/missing-loss.ts", "--emit", "grad"]);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /error DLC4001: the model has no `loss` entry point/);
 });
 
 test("--version and --help exit with 0", (t) => {
