@@ -3,8 +3,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { CompileError } from "../compiler/frontend/diagnostics.js";
+import { CheckpointError } from "../runtime/checkpoint/error.js";
+import { DataError } from "../runtime/data/types.js";
+import { DivergedError } from "../runtime/train/loop.js";
+import { BACKENDS } from "./backend.js";
 import { EMIT_KINDS, renderCompileError, runCompile, type EmitKind } from "./compile.js";
+import { runEval, runPredict, type WeightsOptions } from "./evaluate.js";
 import { EXIT, UsageError } from "./exit.js";
+import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
+import { runTrain, type TrainCommandOptions } from "./train.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -31,6 +38,53 @@ export function buildCli(): Command {
       runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });
 
+  program
+    .command("train")
+    .description("train a model on CSV data")
+    .argument("<model>", "the model (.ts)")
+    .requiredOption("--data <file>", "training data (.csv or .csv.gz, with a header row)")
+    .option("--test <file>", "test data, evaluated after every epoch")
+    .option("--split <fraction>", "hold out this fraction of --data as test data (seeded)", fraction("--split"))
+    .option("--label <column>", "the column holding the label or target")
+    .addOption(new Option("--normalize <kind>", "feature normalization, fit on the training rows").choices(["standard", "minmax", "none"]))
+    .option("--epochs <n>", "epochs to run (with --resume: more epochs)", positiveInt("--epochs"))
+    .option("--batch <n>", "batch size", positiveInt("--batch"))
+    .option("--lr <rate>", "base learning rate", positiveNumber("--lr"))
+    .option("--seed <n>", "seed of initialization, split and shuffles", nonNegativeInt("--seed"))
+    .option("--drop-last", "skip the last, smaller batch of each epoch")
+    .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
+    .option("--resume <file>", "continue from a checkpoint")
+    .addOption(new Option("--backend <kind>", "where to run").choices(BACKENDS).default("cpu"))
+    .option("--no-fusion", "one kernel per primitive (for comparisons)")
+    .option("--json", "print one JSON summary as the last line")
+    .option("--quiet", "print nothing but errors (and --json)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  dlc train models/iris.ts --data data/iris.csv --split 0.2 --normalize standard\n  dlc train models/mlp.ts --data data/fashion-mnist/train.csv.gz --test data/fashion-mnist/test.csv.gz --save mlp.safetensors\n  dlc train models/mlp.ts --data train.csv --resume mlp.safetensors --epochs 3 --json",
+    )
+    .action((file: string, opts: TrainCommandOptions) => runTrain(file, opts));
+
+  const weightsCommand = (name: string, description: string, examples: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<model>", "the model (.ts)")
+      .requiredOption("--weights <file>", "a checkpoint written by dlc train --save")
+      .requiredOption("--data <file>", "data (.csv or .csv.gz, with a header row)")
+      .option("--label <column>", "the column holding the label or target")
+      .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
+      .addOption(new Option("--backend <kind>", "where to run").choices(BACKENDS).default("cpu"))
+      .option("--no-fusion", "one kernel per primitive")
+      .option("--json", "print a JSON object")
+      .option("--quiet", "print nothing but errors")
+      .addHelpText("after", `\nExamples:\n${examples}`);
+  weightsCommand("eval", "evaluate trained weights: loss and accuracy, or MSE and MAE", "  dlc eval models/iris.ts --weights iris.safetensors --data data/iris.csv").action(
+    (file: string, opts: WeightsOptions) => runEval(file, opts),
+  );
+  weightsCommand("predict", "write the predictions of `predict` as CSV", "  dlc predict models/iris.ts --weights iris.safetensors --data data/iris.csv --out preds.csv")
+    .requiredOption("--out <file>", "where to write the predictions (- for stdout)")
+    .action((file: string, opts: WeightsOptions & { out: string }) => runPredict(file, opts));
+
   for (const c of program.commands) c.exitOverride().showSuggestionAfterError(true);
   return program;
 }
@@ -48,9 +102,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(renderCompileError(e) + "\n");
       return EXIT.usage;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof DataError || e instanceof CheckpointError) {
       process.stderr.write(`dlc: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof DivergedError) {
+      process.stderr.write(`dlc: training stopped: ${e.message}\nhint: lower the learning rate (--lr), normalize the features (--normalize standard), or clip gradients (clipNorm in the optimizer)\n`);
+      return EXIT.failure;
     }
     process.stderr.write(`dlc: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.failure;

@@ -20,3 +20,23 @@ export interface GraphProgram {
   readonly inputs: readonly Binding[];
   readonly outputs: readonly Binding[];
 }
+
+/**
+ * One step of a CPU program:
+ * - "kernel": one primitive computed by its kernel (matmul, conv2d, a reduction...);
+ * - "alias": a reshape, which shares its input's buffer;
+ * - "fused": an elementwise group computed in one pass over its output, without
+ *   a buffer per member. `members` are in topological order and end with `node`,
+ *   the only member that is materialized. Members read each other and, from
+ *   outside the group, materialized nodes (contiguously, or through a member
+ *   broadcast or transpose that maps indices).
+ */
+export type Step =
+  | { readonly kind: "kernel"; readonly node: number }
+  | { readonly kind: "alias"; readonly node: number }
+  | { readonly kind: "fused"; readonly node: number; readonly members: readonly number[] };
+
+export interface CpuProgram {
+  readonly graph: GraphProgram;
+  readonly steps: readonly Step[];
+}

@@ -1,15 +1,24 @@
-// Evaluates a graph in float64, caching its lowered program between calls.
+// Evaluates a graph in float64, caching its executable between calls.
 
-import { toProgram } from "../../compiler/ir/lower.js";
+import { lowerCpu } from "../../compiler/codegen/cpu.js";
 import type { Graph } from "../../compiler/ir/node.js";
-import { run } from "../../runtime/cpu/interpreter.js";
-import type { NDArray } from "../../runtime/cpu/ndarray.js";
-import type { GraphProgram } from "../../runtime/program/program.js";
+import { CpuExecutable } from "../../runtime/cpu/executable.js";
+import type { NDArray, Precision } from "../../runtime/cpu/ndarray.js";
 
-const programs = new WeakMap<Graph, GraphProgram>();
+const executables = new WeakMap<Graph, Map<string, CpuExecutable>>();
 
-export function lowerAndRun(g: Graph, feeds: ReadonlyMap<string, NDArray>, params: ReadonlyMap<string, NDArray> = new Map()): Map<string, NDArray> {
-  let p = programs.get(g);
-  if (!p) programs.set(g, (p = toProgram(g)));
-  return run(p, feeds, params, { precision: "f64" });
+export function lowerAndRun(
+  g: Graph,
+  feeds: ReadonlyMap<string, NDArray>,
+  params: ReadonlyMap<string, NDArray> = new Map(),
+  options: { precision?: Precision; fusion?: boolean } = {},
+): Map<string, NDArray> {
+  const precision = options.precision ?? "f64";
+  const fusion = options.fusion ?? false;
+  const key = `${precision}:${fusion}`;
+  let byKey = executables.get(g);
+  if (!byKey) executables.set(g, (byKey = new Map()));
+  let exe = byKey.get(key);
+  if (!exe) byKey.set(key, (exe = new CpuExecutable(lowerCpu(g, { fusion }), precision)));
+  return exe.run(feeds, params);
 }

@@ -1,0 +1,75 @@
+// `dlc eval` and `dlc predict`: a model with trained weights, on a data set.
+
+import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
+import { batches } from "../runtime/data/batches.js";
+import { entryOf, type ModelProgram } from "../runtime/program/model.js";
+import { readCheckpoint } from "../runtime/train/checkpoint.js";
+import { batchInputs, evaluate, labelInput } from "../runtime/train/metrics.js";
+import type { Session } from "../runtime/train/session.js";
+import { openBackend, type BackendChoice } from "./backend.js";
+import { allRows, loadFor, normalize } from "./data.js";
+import { UsageError } from "./exit.js";
+import { loadModel } from "./model.js";
+import { metricsText } from "./report.js";
+
+export interface WeightsOptions {
+  weights: string;
+  data: string;
+  label?: string;
+  batch: number;
+  backend: BackendChoice;
+  fusion: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram) => Promise<T>): Promise<T> {
+  const model = await loadModel(file, { fusion: o.fusion });
+  const ckpt = readCheckpoint(model, o.weights, false);
+  const backend = await openBackend(model, o.backend);
+  try {
+    await backend.load(ckpt.values);
+    const session: Session = { model, backend, config: { optimizer: { kind: "sgd", lr: 0, schedule: { kind: "constant" } }, batch: o.batch, epochs: 0, seed: 0 }, epoch: ckpt.epoch, step: ckpt.step, norm: ckpt.norm };
+    return await f(session, model);
+  } finally {
+    backend.dispose();
+  }
+}
+
+export async function runEval(file: string, o: WeightsOptions): Promise<void> {
+  await withWeights(file, o, async (session, model) => {
+    const loss = entryOf(model, "loss");
+    if (!loss) throw new UsageError("the model has no `loss` entry point to evaluate");
+    const ds = normalize(await loadFor(loss, o.data, o.label === undefined ? {} : { label: o.label }), session.norm);
+    const m = await evaluate(session, ds, allRows(ds), o.batch);
+    if (o.json) process.stdout.write(JSON.stringify({ backend: session.backend.kind, examples: m.examples, ...prefixed(m) }) + "\n");
+    else process.stdout.write(`${m.examples} examples  ${metricsText(m, "")}\n`);
+  });
+}
+
+function prefixed(m: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).filter(([k]) => k !== "examples"));
+}
+
+export async function runPredict(file: string, o: WeightsOptions & { out: string }): Promise<void> {
+  await withWeights(file, o, async (session, model) => {
+    const predict = entryOf(model, "predict");
+    if (!predict) throw new UsageError("the model has no `predict` entry point");
+    const label = labelInput(model);
+    const ds = normalize(await loadFor(predict, o.data, { ignore: label ? [label.name, ...(o.label ? [o.label] : [])] : o.label ? [o.label] : [] }), session.norm);
+    const output = predict.outputs[0]!;
+    const lines: string[] = [];
+    let width = 0;
+    for (const batch of batches(ds, allRows(ds), o.batch, false)) {
+      const out = (await session.backend.run("predict", batchInputs(ds, batch))).get(output.name)!;
+      width = out.data.length / batch.size;
+      for (let r = 0; r < batch.size; r++) lines.push(Array.from(out.data.subarray(r * width, (r + 1) * width), (v) => (output.dtype === "i32" ? String(v) : String(Math.fround(v)))).join(","));
+    }
+    const header = width === 1 ? output.name : Array.from({ length: width }, (_, i) => `${output.name}_${i}`).join(",");
+    const text = [header, ...lines].join("\n") + "\n";
+    if (o.out === "-") process.stdout.write(text);
+    else writeFileAtomic(o.out, new TextEncoder().encode(text));
+    if (o.json) process.stdout.write(JSON.stringify({ backend: session.backend.kind, rows: lines.length, out: o.out }) + "\n");
+    else if (!o.quiet && o.out !== "-") process.stderr.write(`dlc: wrote ${lines.length} predictions to ${o.out}\n`);
+  });
+}

@@ -1,0 +1,129 @@
+// `dlc train MODEL --data FILE ...`: compile (or load) a model, load its data,
+// and run the optimizer loop, reporting per epoch and saving checkpoints.
+
+import { splitRows } from "../runtime/data/batches.js";
+import { entryOf } from "../runtime/program/model.js";
+import type { Normalization, TrainConfig } from "../runtime/program/train-config.js";
+import { readCheckpoint, saveSession } from "../runtime/train/checkpoint.js";
+import { trainEpochs, type Split } from "../runtime/train/loop.js";
+import { labelInput } from "../runtime/train/metrics.js";
+import { startSession } from "../runtime/train/session.js";
+import { openBackend, type BackendChoice } from "./backend.js";
+import { allRows, fitNorm, loadFor, normalize } from "./data.js";
+import { UsageError } from "./exit.js";
+import { loadModel } from "./model.js";
+import { makeReporter } from "./report.js";
+
+export interface TrainCommandOptions {
+  data: string;
+  test?: string;
+  split?: number;
+  label?: string;
+  normalize?: Normalization;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  dropLast?: boolean;
+  save?: string;
+  resume?: string;
+  backend: BackendChoice;
+  fusion: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function runTrain(file: string, o: TrainCommandOptions): Promise<void> {
+  if (o.test !== undefined && o.split !== undefined) throw new UsageError("--test and --split cannot be used together");
+  const model = await loadModel(file, { training: true, fusion: o.fusion });
+  const train = model.train!;
+  const base = train.config;
+  const config: TrainConfig = {
+    ...base,
+    batch: o.batch ?? base.batch,
+    epochs: o.epochs ?? base.epochs,
+    seed: o.seed ?? base.seed,
+    ...(o.normalize ?? base.normalize ? { normalize: o.normalize ?? base.normalize } : {}),
+  };
+  const loss = entryOf(model, "loss")!;
+  const label = o.label ?? config.label;
+  const reporter = makeReporter({ quiet: o.quiet === true || o.json === true, json: o.json === true });
+
+  const loadStarted = performance.now();
+  const data = await loadFor(loss, o.data, label === undefined ? {} : { label });
+  let trainRows: Uint32Array = allRows(data);
+  let test: Split | undefined;
+  if (o.split !== undefined) {
+    const s = splitRows(data.rows, o.split, config.seed);
+    trainRows = s.train;
+    test = { ds: data, rows: s.test };
+  } else if (o.test !== undefined) {
+    const ds = await loadFor(loss, o.test, label === undefined ? {} : { label });
+    test = { ds, rows: allRows(ds) };
+  }
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+
+  const backend = await openBackend(model, o.backend);
+  try {
+    const session = await startSession(model, backend, config);
+    if (o.resume !== undefined) {
+      const ckpt = readCheckpoint(model, o.resume, true);
+      await backend.load(ckpt.values);
+      session.epoch = ckpt.epoch;
+      session.step = ckpt.step;
+      session.norm = ckpt.norm;
+    } else {
+      session.norm = fitNorm(config.normalize ?? "none", data, trainRows);
+    }
+    const trainData = normalize(data, session.norm);
+    const trainSplit: Split = { ds: trainData, rows: trainRows };
+    const testSplit = test && { ds: test.ds === data ? trainData : normalize(test.ds, session.norm), rows: test.rows };
+
+    reporter.line(
+      `dlc: training ${model.file.split("/").pop()} on ${backend.description}: ${trainRows.length} examples${testSplit ? `, ${testSplit.rows.length} test` : ""}, batch ${config.batch}, ${config.epochs} epochs` +
+        `${session.epoch > 0 ? ` from epoch ${session.epoch}` : ""} (data loaded in ${loadSeconds.toFixed(1)}s)`,
+    );
+    const totalEpochs = session.epoch + config.epochs;
+    const started = performance.now();
+    const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: o.dropLast === true, lr: o.lr ?? base.optimizer.lr }, {
+      onStep: (e) => reporter.step(e),
+      onEpoch: async (e) => {
+        reporter.epoch(e, totalEpochs);
+        if (o.save !== undefined) await saveSession(session, o.save);
+      },
+    });
+    reporter.done();
+    const seconds = (performance.now() - started) / 1000;
+    if (o.save !== undefined) reporter.line(`dlc: saved ${o.save}`);
+    if (o.json) {
+      const last = reports.at(-1);
+      const steps = reports.reduce((n, r) => n + r.steps, 0);
+      const trainSeconds = reports.reduce((n, r) => n + r.seconds, 0);
+      const t = last?.test;
+      const task = labelInput(model);
+      const summary: Record<string, unknown> = {
+        backend: backend.kind,
+        device: backend.description,
+        model: model.file.split("/").pop(),
+        epochs: session.epoch,
+        steps: session.step,
+        steps_this_run: steps,
+        train_loss: last?.trainLoss ?? null,
+        steps_per_second: steps / Math.max(trainSeconds, 1e-9),
+        examples_per_second: reports.reduce((n, r) => n + r.examples, 0) / Math.max(trainSeconds, 1e-9),
+        seconds,
+        data_seconds: loadSeconds,
+        task: task === undefined ? "loss" : task.dtype === "i32" ? "classification" : "regression",
+      };
+      if (t) {
+        summary.test_loss = t.loss;
+        if (t.accuracy !== undefined) summary.test_accuracy = t.accuracy;
+        if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae });
+      }
+      if (o.save !== undefined) summary.checkpoint = o.save;
+      process.stdout.write(JSON.stringify(summary) + "\n");
+    }
+  } finally {
+    backend.dispose();
+  }
+}

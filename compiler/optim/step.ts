@@ -1,0 +1,127 @@
+// The training step as one graph: the loss, its gradients, and the
+// optimizer's update of every parameter and of its own state. Optimizers are
+// graph nodes like any others, so fusion sees the update too (one elementwise
+// loop per parameter on the CPU, one kernel on WebGPU).
+//
+// Inputs added to the model's own: `opt/lr` (this step's learning rate, from
+// the schedule, which the runtime evaluates) and `opt/step` (t, counting from
+// 1), both f32 scalars, and one input per state tensor (`opt/m/<param>`...).
+// Outputs: `loss`, `param/<name>` (the updated value) and `state/<state>`.
+
+import type { StateSpec } from "../../runtime/program/model.js";
+import type { OptimizerConfig } from "../../runtime/program/train-config.js";
+import { paramsOf } from "../ir/graph.js";
+import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
+import { binary, full, reduce, unary } from "../ops/build.js";
+import { atLoc, make } from "../ops/make.js";
+import { gradName } from "../autodiff/grad.js";
+import { simplify } from "../passes/simplify.js";
+
+export const LR_INPUT = "opt/lr";
+export const STEP_INPUT = "opt/step";
+export const paramOutput = (name: string) => `param/${name}`;
+export const stateOutput = (state: string) => `state/${state}`;
+
+export interface TrainStep {
+  readonly graph: Graph;
+  readonly state: readonly StateSpec[];
+  /** The parameters the step updates (those the loss reaches), in graph order. */
+  readonly params: readonly string[];
+}
+
+const scalar = (v: number) => full(v, []);
+const mul = (a: Node, b: Node) => binary("mul", a, b);
+const add = (a: Node, b: Node) => binary("add", a, b);
+const sub = (a: Node, b: Node) => binary("sub", a, b);
+const div = (a: Node, b: Node) => binary("div", a, b);
+/** A scalar node spread to `like`'s shape. */
+const spread = (s: Node, like: Node) => (like.shape.length === 0 ? s : make("broadcast", [s], { shape: like.shape, dims: [] }));
+const times = (x: Node, c: number) => mul(x, full(c, x.shape));
+
+interface Slot {
+  readonly param: NodeOf<"param">;
+  readonly grad: Node;
+}
+
+/** Per-optimizer update rules: new parameter and new state from (param, grad, state, lr, t). */
+type Rule = (slot: Slot, state: (kind: string) => Node, lr: Node, t: Node) => { param: Node; state: Record<string, Node> };
+
+function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
+  if (o.kind === "sgd") {
+    const momentum = o.momentum ?? 0;
+    const decay = o.weightDecay ?? 0;
+    return {
+      kinds: momentum > 0 ? ["velocity"] : [],
+      // PyTorch's SGD: g += wd p; v = mu v + g; step = nesterov ? g + mu v : v.
+      rule: ({ param, grad }, state, lr): { param: Node; state: Record<string, Node> } => {
+        const g = decay > 0 ? add(grad, times(param, decay)) : grad;
+        if (momentum === 0) return { param: sub(param, mul(spread(lr, param), g)), state: {} };
+        const v = add(times(state("velocity"), momentum), g);
+        const step = o.nesterov ? add(g, times(v, momentum)) : v;
+        return { param: sub(param, mul(spread(lr, param), step)), state: { velocity: v } };
+      },
+    };
+  }
+  const b1 = o.beta1 ?? 0.9;
+  const b2 = o.beta2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const decay = o.kind === "adamw" ? (o.weightDecay ?? 0.01) : 0;
+  return {
+    kinds: ["m", "v"],
+    // Adam with bias correction; AdamW decays the weights apart from the gradient (Loshchilov & Hutter).
+    rule: ({ param, grad }, state, lr, t) => {
+      const m = add(times(state("m"), b1), times(grad, 1 - b1));
+      const v = add(times(state("v"), b2), times(mul(grad, grad), 1 - b2));
+      const c1 = sub(scalar(1), binary("pow", scalar(b1), t));
+      const c2 = sub(scalar(1), binary("pow", scalar(b2), t));
+      const mhat = div(m, spread(c1, m));
+      const vhat = div(v, spread(c2, v));
+      let step = div(mhat, add(unary("sqrt", vhat), full(eps, v.shape)));
+      if (decay > 0) step = add(step, times(param, decay));
+      return { param: sub(param, mul(spread(lr, param), step)), state: { m, v } };
+    },
+  };
+}
+
+/** Scales every gradient by min(1, clip / ||g||) where ||g|| is the norm of all of them together. */
+function clipGlobalNorm(grads: readonly Node[], clip: number): Node[] {
+  const squares = grads.map((g) => reduce("sum", mul(g, g), g.shape.map((_, i) => i)));
+  const norm = unary("sqrt", squares.reduce(add));
+  const scale = div(scalar(clip), binary("maximum", norm, scalar(clip)));
+  return grads.map((g) => mul(g, spread(scale, g)));
+}
+
+/** Appends the optimizer to a training graph (loss and gradients, from autodiff). */
+export function trainStep(training: Graph, optimizer: OptimizerConfig): TrainStep {
+  const params = paramsOf(training);
+  const gradOf = new Map(training.outputs.map((o) => [o.name, o.node]));
+  const loss = training.outputs.find((o) => o.name === "loss")!;
+  return atLoc(loss.node.loc, () => {
+    const lr = make("input", [], { name: LR_INPUT, shape: [], dtype: "f32" });
+    const t = make("input", [], { name: STEP_INPUT, shape: [], dtype: "f32" });
+    const { kinds, rule } = rules(optimizer);
+    let grads = params.map((p) => gradOf.get(gradName(p.attrs.name))!);
+    if (optimizer.clipNorm !== undefined) grads = clipGlobalNorm(grads, optimizer.clipNorm);
+
+    const state: StateSpec[] = [];
+    const stateInputs: NodeOf<"input">[] = [];
+    const outputs: Output[] = [loss];
+    const stateOutputs: Output[] = [];
+    params.forEach((param, k) => {
+      const name = param.attrs.name;
+      const inputs = new Map<string, NodeOf<"input">>();
+      for (const kind of kinds) {
+        const spec: StateSpec = { name: `opt/${kind}/${name}`, param: name, shape: param.shape as number[] };
+        state.push(spec);
+        const input = make("input", [], { name: spec.name, shape: spec.shape, dtype: "f32" });
+        inputs.set(kind, input);
+        stateInputs.push(input);
+      }
+      const updated = rule({ param, grad: grads[k]! }, (kind) => inputs.get(kind)!, lr, t);
+      outputs.push({ name: paramOutput(name), node: updated.param });
+      for (const kind of kinds) stateOutputs.push({ name: stateOutput(`opt/${kind}/${name}`), node: updated.state[kind]! });
+    });
+    const graph: Graph = { name: "train", inputs: [...training.inputs, lr, t, ...stateInputs], outputs: [...outputs, ...stateOutputs] };
+    return { graph: simplify(graph).graph, state, params: params.map((p) => p.attrs.name) };
+  });
+}

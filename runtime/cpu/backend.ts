@@ -1,0 +1,74 @@
+// The CPU backend: parameters and optimizer state in Float32Arrays, every
+// program run by the interpreter.
+
+import { entryOf, type ModelProgram } from "../program/model.js";
+import type { Backend } from "../train/backend.js";
+import { CpuExecutable } from "./executable.js";
+import type { NDArray } from "./ndarray.js";
+
+const LR = "opt/lr";
+const STEP = "opt/step";
+
+export class CpuBackend implements Backend {
+  readonly kind = "cpu";
+  readonly description = "CPU interpreter (float32, fused elementwise loops)";
+  private readonly values = new Map<string, Float32Array>();
+  private readonly executables = new Map<string, CpuExecutable>();
+  private readonly scalars = { lr: new Float32Array(1), step: new Float32Array(1) };
+
+  constructor(private readonly model: ModelProgram) {
+    for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
+    for (const s of model.train?.state ?? []) this.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
+  }
+
+  async load(values: ReadonlyMap<string, Float32Array>): Promise<void> {
+    for (const [name, v] of values) {
+      const mine = this.values.get(name);
+      if (!mine) throw new Error(`the model has no parameter or state '${name}'`);
+      if (mine.length !== v.length) throw new Error(`'${name}' has ${v.length} values, the model expects ${mine.length}`);
+      mine.set(v);
+    }
+  }
+
+  async read(): Promise<Map<string, Float32Array>> {
+    return new Map([...this.values].map(([k, v]) => [k, Float32Array.from(v)]));
+  }
+
+  private params(): Map<string, NDArray> {
+    const spec = new Map(this.model.params.map((p) => [p.name, p.shape]));
+    return new Map([...spec].map(([name, shape]) => [name, { shape, data: this.values.get(name)! }]));
+  }
+
+  private executable(name: string): CpuExecutable {
+    let exe = this.executables.get(name);
+    if (!exe) {
+      const entry = name === "train" ? this.model.train?.step : entryOf(this.model, name);
+      if (!entry) throw new Error(`the model has no entry point '${name}'`);
+      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32")));
+    }
+    return exe;
+  }
+
+  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined> {
+    const train = this.model.train;
+    if (!train) throw new Error("the model was compiled without a training step");
+    this.scalars.lr[0] = lr;
+    this.scalars.step[0] = t;
+    const feeds = new Map(inputs);
+    feeds.set(LR, { shape: [], data: this.scalars.lr });
+    feeds.set(STEP, { shape: [], data: this.scalars.step });
+    for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.values.get(s.name)! });
+    const out = this.executable("train").run(feeds, this.params());
+    for (const p of train.params) this.values.get(p)!.set(out.get(`param/${p}`)!.data);
+    for (const s of train.state) this.values.get(s.name)!.set(out.get(`state/${s.name}`)!.data);
+    return wantLoss ? out.get("loss")!.data[0]! : undefined;
+  }
+
+  async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {
+    return this.executable(entry).run(inputs, this.params());
+  }
+
+  dispose(): void {
+    this.executables.clear();
+  }
+}
