@@ -10,6 +10,7 @@ import { BACKENDS } from "./backend.js";
 import { EMIT_KINDS, renderCompileError, runCompile, type EmitKind } from "./compile.js";
 import { runEval, runPredict, type WeightsOptions } from "./evaluate.js";
 import { EXIT, UsageError } from "./exit.js";
+import { FASHION_MNIST_IDX, runFetch } from "./fetch.js";
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
 import { runTrain, type TrainCommandOptions } from "./train.js";
 
@@ -84,6 +85,16 @@ export function buildCli(): Command {
   weightsCommand("predict", "write the predictions of `predict` as CSV", "  dlc predict models/iris.ts --weights iris.safetensors --data data/iris.csv --out preds.csv")
     .requiredOption("--out <file>", "where to write the predictions (- for stdout)")
     .action((file: string, opts: WeightsOptions & { out: string }) => runPredict(file, opts));
+
+  program
+    .command("fetch")
+    .description("get a data set as CSV (fashion-mnist, from Debian's dataset-fashion-mnist package)")
+    .argument("<dataset>", "fashion-mnist")
+    .option("--dir <dir>", "where to write train.csv.gz and test.csv.gz", "data/fashion-mnist")
+    .option("--idx <dir>", "where the idx files are", FASHION_MNIST_IDX)
+    .option("--quiet", "print nothing but errors")
+    .addHelpText("after", "\nExamples:\n  sudo apt-get install dataset-fashion-mnist && dlc fetch fashion-mnist")
+    .action((dataset: string, opts: { dir: string; idx: string; quiet?: boolean }) => runFetch(dataset, opts));
 
   for (const c of program.commands) c.exitOverride().showSuggestionAfterError(true);
   return program;

@@ -50,7 +50,9 @@ export function makeReporter(options: { quiet: boolean; json: boolean }): Report
       bar?.stop();
       bar = undefined;
       barEpoch = -1;
-      if (!options.quiet) out(epochText(e, total));
+      // Long runs print about twenty epoch lines, always including the last.
+      const every = Math.ceil(total / 20);
+      if (!options.quiet && ((e.epoch + 1) % every === 0 || e.epoch + 1 === total)) out(epochText(e, total));
     },
     line(text) {
       if (!options.quiet) out(text);

@@ -94,13 +94,16 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     });
     reporter.done();
     const seconds = (performance.now() - started) / 1000;
+    // For a regression, the number to beat: the test MSE of always predicting the training mean.
+    const task = labelInput(model);
+    const baseline = task?.dtype === "f32" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
+    if (baseline !== undefined) reporter.line(`predicting the training mean instead: test_mse ${baseline.toFixed(4)}`);
     if (o.save !== undefined) reporter.line(`dlc: saved ${o.save}`);
     if (o.json) {
       const last = reports.at(-1);
       const steps = reports.reduce((n, r) => n + r.steps, 0);
       const trainSeconds = reports.reduce((n, r) => n + r.seconds, 0);
       const t = last?.test;
-      const task = labelInput(model);
       const summary: Record<string, unknown> = {
         backend: backend.kind,
         device: backend.description,
@@ -118,7 +121,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
       if (t) {
         summary.test_loss = t.loss;
         if (t.accuracy !== undefined) summary.test_accuracy = t.accuracy;
-        if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae });
+        if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae, test_mse_of_mean: baseline });
       }
       if (o.save !== undefined) summary.checkpoint = o.save;
       process.stdout.write(JSON.stringify(summary) + "\n");
@@ -126,4 +129,16 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
   } finally {
     backend.dispose();
   }
+}
+
+function meanPredictorMse(train: Split, test: Split, target: string): number {
+  const y = train.ds.inputs.get(target)!.data;
+  const width = train.ds.inputs.get(target)!.width;
+  let sum = 0;
+  for (const r of train.rows) for (let j = 0; j < width; j++) sum += y[r * width + j]!;
+  const mean = sum / (train.rows.length * width);
+  const t = test.ds.inputs.get(target)!.data;
+  let se = 0;
+  for (const r of test.rows) for (let j = 0; j < width; j++) se += (t[r * width + j]! - mean) ** 2;
+  return se / (test.rows.length * width);
 }
