@@ -24,7 +24,7 @@ export interface WeightsOptions {
 }
 
 async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram) => Promise<T>): Promise<T> {
-  const model = await loadModel(file, { fusion: o.fusion });
+  const model = await loadModel(file, { fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const ckpt = readCheckpoint(model, o.weights, false);
   const backend = await openBackend(model, o.backend);
   try {

@@ -9,7 +9,8 @@ import { DivergedError } from "../runtime/train/loop.js";
 import { BACKENDS } from "./backend.js";
 import { EMIT_KINDS, renderCompileError, runCompile, type EmitKind } from "./compile.js";
 import { runEval, runPredict, type WeightsOptions } from "./evaluate.js";
-import { EXIT, UsageError } from "./exit.js";
+import { EXIT, RuntimeError, UsageError } from "./exit.js";
+import { GpuError } from "../runtime/webgpu/executable.js";
 import { FASHION_MNIST_IDX, runFetch } from "./fetch.js";
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
 import { runTrain, type TrainCommandOptions } from "./train.js";
@@ -55,7 +56,8 @@ export function buildCli(): Command {
     .option("--drop-last", "skip the last, smaller batch of each epoch")
     .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
     .option("--resume <file>", "continue from a checkpoint")
-    .addOption(new Option("--backend <kind>", "where to run").choices(BACKENDS).default("cpu"))
+    .addOption(new Option("--backend <kind>", "where to run: auto picks WebGPU when an adapter exists").choices(BACKENDS).default("auto"))
+    .option("--loss-every <n>", "read the loss back every n steps (default 1 on the CPU, 25 on WebGPU)", positiveInt("--loss-every"))
     .option("--no-fusion", "one kernel per primitive (for comparisons)")
     .option("--json", "print one JSON summary as the last line")
     .option("--quiet", "print nothing but errors (and --json)")
@@ -74,7 +76,7 @@ export function buildCli(): Command {
       .requiredOption("--data <file>", "data (.csv or .csv.gz, with a header row)")
       .option("--label <column>", "the column holding the label or target")
       .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
-      .addOption(new Option("--backend <kind>", "where to run").choices(BACKENDS).default("cpu"))
+      .addOption(new Option("--backend <kind>", "where to run: auto picks WebGPU when an adapter exists").choices(BACKENDS).default("auto"))
       .option("--no-fusion", "one kernel per primitive")
       .option("--json", "print a JSON object")
       .option("--quiet", "print nothing but errors")
@@ -116,6 +118,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof DataError || e instanceof CheckpointError) {
       process.stderr.write(`dlc: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof RuntimeError || e instanceof GpuError) {
+      process.stderr.write(`dlc: ${e.message}\n`);
+      return EXIT.failure;
     }
     if (e instanceof DivergedError) {
       process.stderr.write(`dlc: training stopped: ${e.message}\nhint: lower the learning rate (--lr), normalize the features (--normalize standard), or clip gradients (clipNorm in the optimizer)\n`);

@@ -9,6 +9,7 @@ import { UsageError } from "./exit.js";
 export interface ModelOptions {
   readonly training?: boolean;
   readonly fusion?: boolean;
+  readonly webgpu?: boolean;
   readonly trainConfig?: TrainConfig;
 }
 

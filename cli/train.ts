@@ -24,6 +24,7 @@ export interface TrainCommandOptions {
   batch?: number;
   lr?: number;
   seed?: number;
+  lossEvery?: number;
   dropLast?: boolean;
   save?: string;
   resume?: string;
@@ -35,7 +36,7 @@ export interface TrainCommandOptions {
 
 export async function runTrain(file: string, o: TrainCommandOptions): Promise<void> {
   if (o.test !== undefined && o.split !== undefined) throw new UsageError("--test and --split cannot be used together");
-  const model = await loadModel(file, { training: true, fusion: o.fusion });
+  const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const train = model.train!;
   const base = train.config;
   const config: TrainConfig = {
@@ -85,7 +86,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     );
     const totalEpochs = session.epoch + config.epochs;
     const started = performance.now();
-    const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: o.dropLast === true, lr: o.lr ?? base.optimizer.lr }, {
+    const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: o.dropLast === true, lr: o.lr ?? base.optimizer.lr, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
       onStep: (e) => reporter.step(e),
       onEpoch: async (e) => {
         reporter.epoch(e, totalEpochs);

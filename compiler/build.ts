@@ -8,6 +8,7 @@ import type { EntryProgram, ModelProgram, TensorSpec } from "../runtime/program/
 import type { TrainConfig } from "../runtime/program/train-config.js";
 import { trainingGraph } from "./autodiff/training.js";
 import { lowerCpu } from "./codegen/cpu.js";
+import { lowerGpu } from "./codegen/wgsl/program.js";
 import { compileModel } from "./frontend/compile.js";
 import { classCount } from "./ir/analysis.js";
 import type { Graph } from "./ir/node.js";
@@ -19,6 +20,8 @@ import { simplify } from "./passes/simplify.js";
 export interface BuildOptions {
   /** Fuse elementwise groups (default); false gives one kernel per primitive. */
   readonly fusion?: boolean;
+  /** Also generate WebGPU programs (WGSL kernels). */
+  readonly webgpu?: boolean;
   /** Build the training step (needs `loss` and a training configuration). */
   readonly training?: boolean;
   /** Replaces the model's `train` export, or supplies one. */
@@ -38,6 +41,7 @@ function entryProgram(g: Graph, labelsFrom: Graph, options: BuildOptions): Entry
     inputs: g.inputs.map((i) => spec(i.attrs.name, i.dtype, i.shape)),
     outputs: g.outputs.map((o) => ({ name: o.name, dtype: o.node.dtype, shape: o.node.shape })),
     cpu: lowerCpu(g, { fusion: options.fusion }),
+    ...(options.webgpu ? { gpu: lowerGpu(g, { fusion: options.fusion }) } : {}),
   };
 }
 

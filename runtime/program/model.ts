@@ -4,6 +4,7 @@
 
 import type { Dim } from "./dim.js";
 import type { DType, Init } from "./ops.js";
+import type { GpuProgram } from "./gpu.js";
 import type { CpuProgram } from "./program.js";
 import type { TrainConfig } from "./train-config.js";
 
@@ -26,6 +27,8 @@ export interface EntryProgram {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly cpu: CpuProgram;
+  /** The WebGPU program, when the model was compiled for WebGPU. */
+  readonly gpu?: GpuProgram;
 }
 
 export interface StateSpec {

@@ -1,6 +1,9 @@
-// Batched matrix product with either operand read transposed in place.
+// Batched matrix product with either operand read transposed in place: each
+// batch is one blocked product (gemm.ts), whose packers read op(A) and op(B)
+// through strides, so a transposed operand is never copied whole.
 
-import { size } from "../ndarray.js";
+import { size, type FloatArray } from "../ndarray.js";
+import { gemm, stridedPacker } from "./gemm.js";
 import type { Kernel } from "./types.js";
 
 export const matmul: Kernel<"matmul"> = (out, [a, b], { transA, transB }) => {
@@ -14,34 +17,12 @@ export const matmul: Kernel<"matmul"> = (out, [a, b], { transA, transB }) => {
   const ak = transA ? M : 1;
   const bk = transB ? 1 : N;
   const bj = transB ? K : 1;
-  const A = a!.data;
-  const B = b!.data;
-  const C = out.data;
-  C.fill(0);
+  // matmul is f32-only, so every operand is a float array.
+  const A = a!.data as FloatArray;
+  const B = b!.data as FloatArray;
+  const C = out.data as FloatArray;
   for (let t = 0; t < batches; t++) {
-    const a0 = t * M * K;
-    const b0 = t * K * N;
-    const c0 = t * M * N;
-    if (bj === 1) {
-      // Rows of op(B) are contiguous: accumulate a scaled row at a time.
-      for (let i = 0; i < M; i++) {
-        const ci = c0 + i * N;
-        for (let k = 0; k < K; k++) {
-          const aik = A[a0 + i * ai + k * ak]!;
-          const bRow = b0 + k * bk;
-          for (let j = 0; j < N; j++) C[ci + j] = C[ci + j]! + aik * B[bRow + j]!;
-        }
-      }
-    } else {
-      // op(B) = Bᵀ: columns of op(B) are rows of B, so each output is a contiguous dot product.
-      for (let i = 0; i < M; i++) {
-        for (let j = 0; j < N; j++) {
-          let s = 0;
-          const bCol = b0 + j * bj;
-          for (let k = 0; k < K; k++) s += A[a0 + i * ai + k * ak]! * B[bCol + k]!;
-          C[c0 + i * N + j] = s;
-        }
-      }
-    }
+    // The B packer reads op(B)ᵀ: rows j, depth k.
+    gemm(M, N, K, stridedPacker(A, t * M * K, ai, ak), stridedPacker(B, t * K * N, bj, bk), { data: C, offset: t * M * N, rowStride: N, colStride: 1 });
   }
 };

@@ -14,8 +14,10 @@ function reducedStrides(inShape: readonly number[], axes: readonly number[]): nu
 
 export const REDUCE_KERNELS: KernelTable<"sum" | "max" | "argmax"> = {
   sum: (out, [x], { axes }) => {
-    out.data.fill(0);
-    reduceInto(out.data, x!.data, x!.shape, reducedStrides(x!.shape, axes), "sum");
+    // Float32 sums accumulate in float64 and round once.
+    const acc = out.data instanceof Float32Array ? new Float64Array(out.data.length) : out.data.fill(0);
+    reduceInto(acc, x!.data, x!.shape, reducedStrides(x!.shape, axes), "sum");
+    if (acc !== out.data) out.data.set(acc);
   },
   max: (out, [x], { axes }) => {
     out.data.fill(-Infinity);

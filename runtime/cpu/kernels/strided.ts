@@ -1,14 +1,43 @@
 // Strided copies and reductions over an odometer: the one index walk that
 // broadcast, transpose and reductions share. The innermost axis runs as a plain
-// loop with a stride; only the outer axes step the odometer.
+// loop with a stride; only the outer axes step the odometer. Axes that the
+// strides walk as one (e.g. the three reduced axes of a conv bias gradient, or
+// the untouched tail of a transpose) are merged first, so the inner loop is as
+// long as it can be and the odometer steps rarely.
 
 import type { Data } from "../ndarray.js";
+
+/**
+ * The same index walk over fewer axes: drops size-1 axes and merges axis i
+ * into axis i + 1 where strides[i] = strides[i + 1] · shape[i + 1] (both 0
+ * included), for a row-major walk of `shape` against `strides`.
+ */
+export function coalesce(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } {
+  const outShape: number[] = [];
+  const outStrides: number[] = [];
+  for (let a = 0; a < shape.length; a++) {
+    const n = shape[a]!;
+    const st = strides[a]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && outStrides[last] === st * n) {
+      outShape[last] = outShape[last]! * n;
+      outStrides[last] = st;
+    } else {
+      outShape.push(n);
+      outStrides.push(st);
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
 
 /**
  * out[i] = src[offset(i)] for every index i of `shape` (row-major), where the
  * source offset of an index is the dot product with `srcStrides` (0 repeats).
  */
-export function gather(out: Data, src: Data, shape: readonly number[], srcStrides: readonly number[]): void {
+export function gather(out: Data, src: Data, fullShape: readonly number[], fullStrides: readonly number[]): void {
+  if (out.length === 0) return;
+  const { shape, strides: srcStrides } = coalesce(fullShape, fullStrides);
   const rank = shape.length;
   if (rank === 0) {
     out[0] = src[0]!;
@@ -36,7 +65,9 @@ export function gather(out: Data, src: Data, shape: readonly number[], srcStride
  * the dot product of its index with `outStrides` (0 on reduced axes).
  * `out` must hold the identity of `combine` beforehand.
  */
-export function reduceInto(out: Data, src: Data, shape: readonly number[], outStrides: readonly number[], kind: "sum" | "max"): void {
+export function reduceInto(out: Data, src: Data, fullShape: readonly number[], fullStrides: readonly number[], kind: "sum" | "max"): void {
+  if (src.length === 0) return;
+  const { shape, strides: outStrides } = coalesce(fullShape, fullStrides);
   const rank = shape.length;
   if (rank === 0) {
     out[0] = kind === "sum" ? out[0]! + src[0]! : Math.max(out[0]!, src[0]!);

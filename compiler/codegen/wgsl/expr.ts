@@ -1,0 +1,161 @@
+// Pointwise expressions in WGSL: a node's value at a flat index, written as
+// `let` statements over buffer loads, with index maps applied at broadcasts
+// and transposes. Every kernel template uses one Emitter for its fused
+// elementwise work (prologues, epilogues, the bodies of pointwise and row
+// kernels). Rules as a table: one WGSL spelling per primitive.
+
+import type { BinaryOp, UnaryOp } from "../../../runtime/program/ops.js";
+import { isBinary, isUnary } from "../../../runtime/program/ops.js";
+import type { Node, NodeOf } from "../../ir/node.js";
+import { broadcastIndex, coord, dimExpr, transposeIndex } from "./index-math.js";
+
+export const wgslType = (n: { dtype: "f32" | "i32" }) => (n.dtype === "i32" ? "i32" : "f32");
+
+/** A number as a WGSL literal of the node's type. WGSL may assume no Inf or NaN, so Inf saturates. */
+export function literal(v: number, dtype: "f32" | "i32"): string {
+  if (dtype === "i32") return `${Math.trunc(v)}i`;
+  if (Number.isNaN(v)) return "bitcast<f32>(0x7fc00000u)";
+  const x = Math.max(-3.4028234663852886e38, Math.min(3.4028234663852886e38, v));
+  const s = String(Math.fround(x) === x ? x : x);
+  const text = /[.eE]/.test(s) ? s : `${s}.0`;
+  return x < 0 ? `(${text})` : text;
+}
+
+const UNARY: { readonly [O in UnaryOp]: (a: string, t: string) => string } = {
+  neg: (a) => `(-${a})`,
+  exp: (a) => `exp(${a})`,
+  log: (a) => `log(${a})`,
+  sqrt: (a) => `sqrt(${a})`,
+  // tanh(x) saturates to ±1 in f32 beyond |x| = 9; clamping keeps exp() in range on every GPU.
+  tanh: (a) => `tanh(clamp(${a}, -15.0, 15.0))`,
+  abs: (a) => `abs(${a})`,
+  sign: (a) => `sign(${a})`,
+};
+
+const BINARY: { readonly [O in BinaryOp]: (a: string, b: string, t: string) => string } = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b) => `(${a} / ${b})`,
+  maximum: (a, b) => `max(${a}, ${b})`,
+  minimum: (a, b) => `min(${a}, ${b})`,
+  pow: (a, b) => `pow(${a}, ${b})`,
+  greater: (a, b) => `select(0i, 1i, ${a} > ${b})`,
+  less: (a, b) => `select(0i, 1i, ${a} < ${b})`,
+  equal: (a, b) => `select(0i, 1i, ${a} == ${b})`,
+};
+
+/** x ** c for a constant c: repeated products for small integers (exact, and defined for x < 0 unlike pow()). */
+function constPower(x: string, c: number): string | undefined {
+  if (c === 0.5) return `sqrt(${x})`;
+  if (!Number.isInteger(c) || Math.abs(c) > 4) return undefined;
+  if (c === 0) return "1.0";
+  const product = Array.from({ length: Math.abs(c) }, () => x).join(" * ");
+  return c > 0 ? `(${product})` : `(1.0 / (${product}))`;
+}
+
+export interface EmitContext {
+  /** The buffer a materialized node is read from, or undefined when this kernel computes it. */
+  buffer(n: Node): string | undefined;
+  /** A kernel's own reading of a broadcast's index map (a row kernel maps its full index to its row index). */
+  mapBroadcast?(n: NodeOf<"broadcast">, idx: string): string | undefined;
+}
+
+export class Emitter {
+  private readonly memo: Map<string, string>[] = [new Map()];
+  private counter = 0;
+  private readonly lines: string[] = [];
+  private depth: number;
+
+  constructor(
+    private readonly ctx: EmitContext,
+    indent = 1,
+  ) {
+    this.depth = indent;
+  }
+
+  line(text: string): void {
+    this.lines.push(`${"  ".repeat(this.depth)}${text}`);
+  }
+
+  /** A fresh variable name. */
+  fresh(prefix = "v"): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  /** Emits `header {`, the body in a scope of its own (values computed inside stay inside), then `}`. */
+  block(header: string, body: () => void): void {
+    this.line(`${header} {`);
+    this.depth++;
+    this.memo.push(new Map());
+    body();
+    this.memo.pop();
+    this.depth--;
+    this.line("}");
+  }
+
+  code(): string {
+    return this.lines.join("\n");
+  }
+
+  private lookup(key: string): string | undefined {
+    for (let i = this.memo.length - 1; i >= 0; i--) {
+      const v = this.memo[i]!.get(key);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  /** Declares that n's value at `idx` is held in `v` for the rest of the current scope (accumulators, reductions, outputs). */
+  bind(n: Node, idx: string, v: string): void {
+    this.memo.at(-1)!.set(`${n.id}@${idx}`, v);
+  }
+
+  /** The WGSL name of n's value at flat index `idx` (a u32 expression), emitting what it takes to compute it. */
+  value(n: Node, idx: string): string {
+    const key = `${n.id}@${idx}`;
+    const known = this.lookup(key);
+    if (known !== undefined) return known;
+    const expr = this.compute(n, idx);
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^\(?-?[\d.]+(e[+-]?\d+)?i?\)?$/.test(expr)) return expr;
+    const name = this.fresh();
+    this.line(`let ${name}: ${wgslType(n)} = ${expr};`);
+    this.memo.at(-1)!.set(key, name);
+    return name;
+  }
+
+  private compute(n: Node, idx: string): string {
+    const buffer = this.ctx.buffer(n);
+    if (buffer !== undefined) return `${buffer}[${idx}]`;
+    const t = wgslType(n);
+    if (isUnary(n.op)) return UNARY[n.op](this.value(n.inputs[0]!, idx), t);
+    if (isBinary(n.op)) {
+      if (n.op === "pow" && n.inputs[1]!.op === "const" && typeof n.inputs[1]!.attrs.value === "number") {
+        const p = constPower(this.value(n.inputs[0]!, idx), n.inputs[1]!.attrs.value);
+        if (p !== undefined) return p;
+      }
+      return BINARY[n.op](this.value(n.inputs[0]!, idx), this.value(n.inputs[1]!, idx), t);
+    }
+    switch (n.op) {
+      case "const":
+        return typeof n.attrs.value === "number" ? literal(n.attrs.value, n.dtype) : `${t}(${dimExpr(n.attrs.value)})`;
+      case "iota":
+        return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
+      case "where":
+        return `select(${this.value(n.inputs[2]!, idx)}, ${this.value(n.inputs[1]!, idx)}, ${this.value(n.inputs[0]!, idx)} != 0i)`;
+      case "cast":
+        return `${t}(${this.value(n.inputs[0]!, idx)})`;
+      case "reshape":
+      case "stopGradient":
+        return this.value(n.inputs[0]!, idx);
+      case "broadcast": {
+        const x = n.inputs[0]!;
+        const mapped = this.ctx.mapBroadcast?.(n, idx) ?? (x.shape.length === 0 ? "0u" : broadcastIndex(idx, n.shape, x.shape, n.attrs.dims));
+        return this.value(x, mapped);
+      }
+      case "transpose":
+        return this.value(n.inputs[0]!, transposeIndex(idx, n.shape, n.inputs[0]!.shape, n.attrs.perm));
+    }
+    throw new Error(`internal: ${n.op} is not computed by this kernel and has no buffer`);
+  }
+}

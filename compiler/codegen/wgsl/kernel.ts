@@ -1,0 +1,119 @@
+// What every WGSL kernel shares: the dims uniform, buffer bindings recorded as
+// the body reads and writes them, the linear workgroup index, and the
+// emitter context that knows which values this kernel computes itself.
+
+import type { GpuBinding, GpuKernel, GridTerm } from "../../../runtime/program/gpu.js";
+import { numel, mulDim } from "../../../runtime/program/dim.js";
+import type { Node } from "../../ir/node.js";
+import { Emitter, wgslType, type EmitContext } from "./expr.js";
+
+export interface KernelEnv {
+  /** Graph node index of each node (binding identities). */
+  readonly index: ReadonlyMap<Node, number>;
+  /** Materialized nodes, and the buffer node a view reads. */
+  readonly bufferOf: (n: Node) => Node | undefined;
+  readonly symbols: readonly string[];
+}
+
+/** Builds one kernel: the body is emitted first, and the bindings it used become its header. */
+export class KernelBuilder {
+  readonly emitter: Emitter;
+  private readonly reads = new Map<Node, string>();
+  private readonly writes = new Map<Node, string>();
+  private readonly order: Node[] = [];
+  private readonly ops = new Set<string>();
+  /** Values this kernel computes: never read from their buffers. */
+  private readonly computed = new Set<Node>();
+  mapBroadcast: EmitContext["mapBroadcast"];
+
+  constructor(
+    private readonly env: KernelEnv,
+    readonly name: string,
+    computes: Iterable<Node>,
+  ) {
+    for (const n of computes) this.computed.add(n);
+    const ctx: EmitContext = {
+      buffer: (n) => this.readBuffer(n),
+      mapBroadcast: (n, idx) => this.mapBroadcast?.(n, idx),
+    };
+    this.emitter = new Emitter(ctx, 1);
+  }
+
+  private name_(n: Node): string {
+    return `b${this.env.index.get(n)!}`;
+  }
+
+  /** The binding to read n from, or undefined when n is computed inline. */
+  readBuffer(n: Node): string | undefined {
+    if (this.computed.has(n)) return undefined;
+    const buf = this.env.bufferOf(n);
+    if (!buf) {
+      this.ops.add(n.op);
+      return undefined;
+    }
+    let name = this.reads.get(buf);
+    if (!name) {
+      name = this.name_(buf);
+      this.reads.set(buf, name);
+      this.order.push(buf);
+    }
+    return name;
+  }
+
+  /** The binding to write n's buffer through. */
+  writeBuffer(n: Node): string {
+    let name = this.writes.get(n);
+    if (!name) {
+      name = this.name_(n);
+      this.writes.set(n, name);
+      this.order.push(n);
+    }
+    return name;
+  }
+
+  /** Records that `n` at `idx` is held in WGSL variable `v`. */
+  setLocal(n: Node, idx: string, v: string): void {
+    this.emitter.bind(n, idx, v);
+  }
+
+  noteOp(op: string): void {
+    this.ops.add(op);
+  }
+
+  /** Writes output `n` at `idx` and makes its value available to later outputs. */
+  store(n: Node, idx: string): void {
+    this.noteOp(n.op);
+    const v = this.emitter.value(n, idx);
+    this.emitter.line(`${this.writeBuffer(n)}[${idx}] = ${v};`);
+    this.setLocal(n, idx, v);
+  }
+
+  build(options: { workgroupSize: number; grid: readonly GridTerm[]; preamble?: string; body: string }): GpuKernel {
+    const bindings: GpuBinding[] = [];
+    const decls: string[] = [];
+    // Written buffers may also be read by this kernel at other indices only through its own locals, so each node binds once.
+    const nodes = [...new Set(this.order)];
+    nodes.forEach((n, k) => {
+      const write = this.writes.has(n);
+      bindings.push({ node: this.env.index.get(n)!, write });
+      decls.push(`@group(0) @binding(${k + 1}) var<storage, ${write ? "read_write" : "read"}> ${this.name_(n)}: array<${wgslType(n)}>;`);
+    });
+    const fields = this.env.symbols.length ? this.env.symbols.map((s) => `${s}: u32`).join(", ") : "unused: u32";
+    const wgsl = [
+      `// ${this.name}: ${[...this.ops].join(", ")}`,
+      `struct Dims { ${fields} }`,
+      `@group(0) @binding(0) var<uniform> dims: Dims;`,
+      ...decls,
+      options.preamble ?? "",
+      `@compute @workgroup_size(${options.workgroupSize})`,
+      `fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {`,
+      `  let wg = wid.x + wid.y * nwg.x;`,
+      options.body,
+      `}`,
+      ``,
+    ].join("\n");
+    const bytes = nodes.map((n) => mulDim(numel(n.shape), 4));
+    return { name: this.name, wgsl, bindings, grid: options.grid, ops: [...this.ops], bytes };
+  }
+}
+

@@ -1,0 +1,128 @@
+// A row kernel: reductions of one full shape over the same axes, with the
+// elementwise work before, between and after them. Each output row is owned
+// either by one thread (short rows, many of them: softmax over 10 classes, a
+// bias gradient over the batch) or by one workgroup that reduces in
+// workgroup memory (long rows). Reductions run one after the other over the
+// row, so a later one can use an earlier one's result (softmax, layer norm,
+// cross-entropy with its gradient).
+
+import { dimEq, numel, shapeEq, type Dim } from "../../../runtime/program/dim.js";
+import type { GpuKernel } from "../../../runtime/program/gpu.js";
+import type { Node } from "../../ir/node.js";
+import { reducedShape, type RowStructure } from "../../fusion/kernels.js";
+import { literal, wgslType } from "./expr.js";
+import { coord, dimExpr, stridesOf } from "./index-math.js";
+import { KernelBuilder, type KernelEnv } from "./kernel.js";
+
+const THREAD_ROWS = 64;
+const WG_ROW = 256;
+
+/** The flat index into the full shape of row `o`, position `r` within the row. */
+function fullIndex(row: RowStructure, o: string, r: string): string {
+  const kept = row.full.map((_, i) => i).filter((i) => !row.axes.includes(i));
+  const keptShape = kept.map((i) => row.full[i]!);
+  const redShape = row.axes.map((i) => row.full[i]!);
+  const strides = stridesOf(row.full);
+  const trailing = row.axes.every((a, j) => a === row.full.length - row.axes.length + j);
+  if (trailing) return `${o} * ${dimExpr(numel(redShape))} + ${r}`;
+  const term = (idx: string, shape: readonly Dim[], j: number, stride: Dim) => {
+    const c = coord(idx, shape, j);
+    return stride === 1 ? c : `${c} * ${dimExpr(stride)}`;
+  };
+  const terms = [...kept.map((axis, j) => term(o, keptShape, j, strides[axis]!)), ...row.axes.map((axis, j) => term(r, redShape, j, strides[axis]!))];
+  return terms.join(" + ");
+}
+
+/** The broadcast that spreads a row's reduced values over the row maps the row's full index to its row index. */
+function spreadsRow(n: Node, row: RowStructure): boolean {
+  if (n.op !== "broadcast" || !shapeEq(n.shape, row.full)) return false;
+  const kept = row.full.map((_, i) => i).filter((i) => !row.axes.includes(i));
+  const x = n.inputs[0]!;
+  const mapped = n.attrs.dims.filter((_, i) => x.shape[i] !== 1);
+  return mapped.length === kept.length && mapped.every((d, i) => d === kept[i]) && dimEq(numel(x.shape), numel(reducedShape(row)));
+}
+
+export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reductions: readonly Node[], outputs: readonly Node[]): GpuKernel {
+  const k = new KernelBuilder(env, name, [...outputs, ...reductions]);
+  const e = k.emitter;
+  const rows = numel(reducedShape(row));
+  const length = numel(row.axes.map((a) => row.full[a]!));
+  const perWorkgroup = (typeof length === "number" && length >= 512) || (typeof length !== "number" && typeof rows === "number" && rows <= 64);
+  k.mapBroadcast = (n, idx) => (idx === "f" && spreadsRow(n, row) ? "o" : undefined);
+  const fullSize = numel(row.full);
+  const isFull = (n: Node) => dimEq(numel(n.shape), fullSize) && !(dimEq(fullSize, rows) && !n.shape.length);
+
+  let preamble = "";
+  if (perWorkgroup) {
+    e.line(`let o = wg;`);
+    e.line(`if (o >= ${dimExpr(rows)}) { return; }`);
+  } else {
+    e.line(`let o = wg * ${THREAD_ROWS}u + lid;`);
+    e.line(`if (o >= ${dimExpr(rows)}) { return; }`);
+  }
+  const loopHeader = perWorkgroup ? `for (var r = lid; r < ${dimExpr(length)}; r = r + ${WG_ROW}u)` : `for (var r = 0u; r < ${dimExpr(length)}; r = r + 1u)`;
+  const scratch: string[] = [];
+
+  reductions.forEach((red, j) => {
+    k.noteOp(red.op);
+    const input = red.inputs[0]!;
+    const t = wgslType(input);
+    const acc = `acc${j}`;
+    const isArg = red.op === "argmax";
+    const lowest = t === "f32" ? "-3.4028234663852886e38" : "-2147483648i";
+    e.line(`var ${acc}: ${t} = ${red.op === "sum" ? literal(0, input.dtype) : lowest};`);
+    if (isArg) e.line(`var ${acc}i: u32 = 0u;`);
+    e.block(loopHeader, () => {
+      e.line(`let f = ${fullIndex(row, "o", "r")};`);
+      const v = e.value(input, "f");
+      if (red.op === "sum") e.line(`${acc} = ${acc} + ${v};`);
+      else if (red.op === "max") e.line(`${acc} = max(${acc}, ${v});`);
+      // argmax: the first maximal position; positions increase along each thread's walk.
+      else e.line(`if (${v} > ${acc}) { ${acc} = ${v}; ${acc}i = r; }`);
+    });
+    if (perWorkgroup) {
+      const sv = `sv${j}`;
+      scratch.push(`var<workgroup> ${sv}: array<${t}, ${WG_ROW}>;`);
+      if (isArg) scratch.push(`var<workgroup> ${sv}i: array<u32, ${WG_ROW}>;`);
+      e.line(`${sv}[lid] = ${acc};`);
+      if (isArg) e.line(`${sv}i[lid] = ${acc}i;`);
+      e.line(`workgroupBarrier();`);
+      e.block(`for (var s = ${WG_ROW / 2}u; s > 0u; s = s >> 1u)`, () => {
+        e.block(`if (lid < s)`, () => {
+          if (red.op === "sum") e.line(`${sv}[lid] = ${sv}[lid] + ${sv}[lid + s];`);
+          else if (red.op === "max") e.line(`${sv}[lid] = max(${sv}[lid], ${sv}[lid + s]);`);
+          else e.line(`if (${sv}[lid + s] > ${sv}[lid] || (${sv}[lid + s] == ${sv}[lid] && ${sv}i[lid + s] < ${sv}i[lid])) { ${sv}[lid] = ${sv}[lid + s]; ${sv}i[lid] = ${sv}i[lid + s]; }`);
+        });
+        e.line(`workgroupBarrier();`);
+      });
+      e.line(`let ${acc}r = ${isArg ? `i32(${sv}i[0])` : `${sv}[0]`};`);
+      e.line(`workgroupBarrier();`);
+      k.setLocal(red, "o", `${acc}r`);
+    } else {
+      k.setLocal(red, "o", isArg ? `i32(${acc}i)` : acc);
+    }
+  });
+
+  // Outputs at the row's index first (one write per row), then over the full row.
+  for (const out of outputs.filter((x) => !isFull(x))) {
+    if (!perWorkgroup) {
+      k.store(out, "o");
+      continue;
+    }
+    // Every thread of the workgroup holds the row's values; one writes them.
+    k.noteOp(out.op);
+    const v = e.value(out, "o");
+    e.line(`if (lid == 0u) { ${k.writeBuffer(out)}[o] = ${v}; }`);
+    k.setLocal(out, "o", v);
+  }
+  const full = outputs.filter(isFull);
+  if (full.length) {
+    e.block(loopHeader, () => {
+      e.line(`let f = ${fullIndex(row, "o", "r")};`);
+      for (const out of full) k.store(out, "f");
+    });
+  }
+  if (scratch.length) preamble = scratch.join("\n");
+  const grid = [perWorkgroup ? { size: rows, per: 1 } : { size: rows, per: THREAD_ROWS }];
+  return k.build({ workgroupSize: perWorkgroup ? WG_ROW : THREAD_ROWS, grid, preamble, body: e.code() });
+}

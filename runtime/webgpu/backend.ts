@@ -1,0 +1,174 @@
+// The WebGPU backend: parameters and optimizer state stay on the GPU for the
+// whole run, in two buffers each. A training step reads one and writes the
+// other (the update kernels never write what another kernel of the same step
+// still reads), and the next step swaps them, so both sets of bind groups are
+// made once. A step is one command buffer and one submit; the loss is read
+// back only when asked for.
+
+import type { NDArray } from "../cpu/ndarray.js";
+import { bindDims } from "../cpu/bind.js";
+import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.js";
+import type { Backend } from "../train/backend.js";
+import type { GpuContext } from "./device.js";
+import { GpuError, GpuExecutable } from "./executable.js";
+
+const LR = "opt/lr";
+const STEP = "opt/step";
+
+interface Slot {
+  readonly name: string;
+  readonly bytes: number;
+  readonly buffers: [GPUBuffer, GPUBuffer];
+}
+
+export class WebGpuBackend implements Backend {
+  readonly kind = "webgpu";
+  readonly description: string;
+  private readonly slots = new Map<string, Slot>();
+  private readonly executables = new Map<string, GpuExecutable>();
+  private parity = 0;
+  private readonly lr = new Float32Array(1);
+  private readonly t = new Float32Array(1);
+  private lossStaging: GPUBuffer | undefined;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly model: ModelProgram,
+  ) {
+    this.description = ctx.description;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const slot = (name: string, shape: readonly number[]) => {
+      const bytes = Math.max(4, shape.reduce((a, b) => a * b, 1) * 4);
+      const make = () => ctx.device.createBuffer({ size: bytes, usage });
+      this.slots.set(name, { name, bytes, buffers: [make(), make()] });
+    };
+    for (const p of model.params) slot(p.name, p.shape);
+    for (const s of model.train?.state ?? []) slot(s.name, s.shape);
+  }
+
+  static async create(ctx: GpuContext, model: ModelProgram): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(ctx, model);
+    // Compile every program now, so that shader errors surface before training starts.
+    for (const e of [...model.entries, ...(model.train ? [model.train.step] : [])]) await b.executable(e);
+    return b;
+  }
+
+  private async executable(entry: EntryProgram): Promise<GpuExecutable> {
+    let exe = this.executables.get(entry.name);
+    if (!exe) {
+      if (!entry.gpu) throw new GpuError(`'${entry.name}' was compiled without a WebGPU program`);
+      this.executables.set(entry.name, (exe = await GpuExecutable.create(this.ctx, entry.gpu)));
+    }
+    return exe;
+  }
+
+  private current(name: string): GPUBuffer {
+    return this.slots.get(name)!.buffers[this.parity]!;
+  }
+
+  async load(values: ReadonlyMap<string, Float32Array>): Promise<void> {
+    for (const [name, v] of values) {
+      const slot = this.slots.get(name);
+      if (!slot) throw new GpuError(`the model has no parameter or state '${name}'`);
+      if (v.byteLength !== slot.bytes && !(v.length === 0 && slot.bytes === 4)) throw new GpuError(`'${name}' has ${v.length} values, the model expects ${slot.bytes / 4}`);
+      this.ctx.device.queue.writeBuffer(this.current(name), 0, v.buffer, v.byteOffset, v.byteLength);
+    }
+  }
+
+  async read(): Promise<Map<string, Float32Array>> {
+    const { device } = this.ctx;
+    const encoder = device.createCommandEncoder();
+    const staged = [...this.slots.values()].map((s) => {
+      const staging = device.createBuffer({ size: s.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      encoder.copyBufferToBuffer(this.current(s.name), 0, staging, 0, s.bytes);
+      return [s, staging] as const;
+    });
+    device.queue.submit([encoder.finish()]);
+    const out = new Map<string, Float32Array>();
+    for (const [s, staging] of staged) {
+      await staging.mapAsync(GPUMapMode.READ);
+      out.set(s.name, new Float32Array(staging.getMappedRange().slice(0)));
+      staging.unmap();
+      staging.destroy();
+    }
+    return out;
+  }
+
+  /** The caller-supplied buffers of an entry: parameters (and, for the step, state and the updated values). */
+  private externals(exe: GpuExecutable, step: boolean): Map<number, GPUBuffer> {
+    const ext = new Map<number, GPUBuffer>();
+    const g = exe.program.graph;
+    g.nodes.forEach((n, i) => {
+      if (n.op === "param") ext.set(i, this.current(n.attrs.name));
+    });
+    if (!step) return ext;
+    const next = 1 - this.parity;
+    for (const b of g.inputs) if (this.slots.has(b.name)) ext.set(exe.bufferNode(b.node), this.current(b.name));
+    for (const b of g.outputs) {
+      const name = b.name.startsWith("param/") ? b.name.slice(6) : b.name.startsWith("state/") ? b.name.slice(6) : undefined;
+      if (name !== undefined) ext.set(exe.bufferNode(b.node), this.slots.get(name)!.buffers[next]!);
+    }
+    return ext;
+  }
+
+  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined> {
+    const train = this.model.train;
+    if (!train) throw new GpuError("the model was compiled without a training step");
+    const exe = await this.executable(train.step);
+    const g = exe.program.graph;
+    this.lr[0] = lr;
+    this.t[0] = t;
+    const feeds = new Map(inputs);
+    feeds.set(LR, { shape: [], data: this.lr });
+    feeds.set(STEP, { shape: [], data: this.t });
+    for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.lr });
+    const env = bindDims(g, feeds);
+    const ext = this.externals(exe, true);
+    const plan = exe.plan(env, new Set(ext.keys()));
+    for (const b of g.inputs) {
+      if (this.slots.has(b.name)) continue;
+      exe.upload(plan, b.node, feeds.get(b.name)!.data);
+    }
+    const { device } = this.ctx;
+    const encoder = device.createCommandEncoder();
+    exe.encode(encoder, plan, ext);
+    const lossNode = exe.bufferNode(exe.nodeOf("loss", "output"));
+    if (wantLoss) {
+      this.lossStaging ??= device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      encoder.copyBufferToBuffer(exe.bufferOf(plan, lossNode, ext), 0, this.lossStaging, 0, 4);
+    }
+    device.queue.submit([encoder.finish()]);
+    this.parity = 1 - this.parity;
+    if (!wantLoss) return undefined;
+    await this.lossStaging!.mapAsync(GPUMapMode.READ);
+    const loss = new Float32Array(this.lossStaging!.getMappedRange())[0]!;
+    this.lossStaging!.unmap();
+    return loss;
+  }
+
+  async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {
+    const e = entryOf(this.model, entry);
+    if (!e) throw new GpuError(`the model has no entry point '${entry}'`);
+    const exe = await this.executable(e);
+    const g = exe.program.graph;
+    const env = bindDims(g, inputs);
+    const ext = this.externals(exe, false);
+    const plan = exe.plan(env, new Set(ext.keys()));
+    for (const b of g.inputs) exe.upload(plan, b.node, inputs.get(b.name)!.data);
+    const encoder = this.ctx.device.createCommandEncoder();
+    exe.encode(encoder, plan, ext);
+    this.ctx.device.queue.submit([encoder.finish()]);
+    const values = await exe.read(plan, g.outputs.map((o) => o.node), ext);
+    return new Map(g.outputs.map((o, i) => [o.name, values[i]!]));
+  }
+
+  /** Peak bytes of the training step's intermediate buffers at a batch size. */
+  async stepBytes(env: Record<string, number>): Promise<number> {
+    const exe = await this.executable(this.model.train!.step);
+    return exe.plan(env, new Set(this.externals(exe, true).keys())).peakBytes;
+  }
+
+  dispose(): void {
+    this.ctx.destroy();
+  }
+}
