@@ -129,6 +129,7 @@ export class WebGpuBackend implements Backend {
       if (this.slots.has(b.name)) continue;
       exe.upload(plan, b.node, feeds.get(b.name)!.data);
     }
+    await exe.prepare(plan, ext);
     const { device } = this.ctx;
     const encoder = device.createCommandEncoder();
     exe.encode(encoder, plan, ext);
@@ -155,6 +156,7 @@ export class WebGpuBackend implements Backend {
     const ext = this.externals(exe, false);
     const plan = exe.plan(env, new Set(ext.keys()));
     for (const b of g.inputs) exe.upload(plan, b.node, inputs.get(b.name)!.data);
+    await exe.prepare(plan, ext);
     const encoder = this.ctx.device.createCommandEncoder();
     exe.encode(encoder, plan, ext);
     this.ctx.device.queue.submit([encoder.finish()]);

@@ -39,14 +39,16 @@ export class GpuExecutable {
     readonly ctx: GpuContext,
     readonly program: GpuProgram,
     private readonly pipelines: GPUComputePipeline[],
+    private readonly layouts: GPUBindGroupLayout[],
   ) {
     for (const b of program.buffers) this.base.set(b, b);
     for (const v of program.views) this.base.set(v.node, v.of);
   }
 
   static async create(ctx: GpuContext, program: GpuProgram): Promise<GpuExecutable> {
-    const pipelines = await Promise.all(program.kernels.map((k) => compile(ctx.device, k)));
-    return new GpuExecutable(ctx, program, pipelines);
+    const layouts = program.kernels.map((k) => layoutOf(ctx.device, k));
+    const pipelines = await Promise.all(program.kernels.map((k, i) => compile(ctx.device, k, layouts[i]!)));
+    return new GpuExecutable(ctx, program, pipelines, layouts);
   }
 
   /** The buffer node a node's value is in (itself, or what it is a view of). */
@@ -136,14 +138,23 @@ export class GpuExecutable {
     return plan;
   }
 
-  private bindGroups(plan: Plan, external: ReadonlyMap<number, GPUBuffer>): GPUBindGroup[] {
-    const key = [...external].map(([n, b]) => `${n}:${label(b)}`).join(",");
-    let groups = plan.bindGroups.get(key);
-    if (groups) return groups;
+  /** Creates (once per plan and external buffers) and validates the bind groups of every kernel. */
+  async prepare(plan: Plan, external: ReadonlyMap<number, GPUBuffer> = new Map()): Promise<void> {
+    const key = bindKey(external);
+    if (plan.bindGroups.has(key)) return;
+    const { device } = this.ctx;
+    device.pushErrorScope("validation");
+    const groups = this.createBindGroups(plan, external);
+    const error = await device.popErrorScope();
+    if (error) throw new GpuError(`binding buffers failed validation: ${error.message}`);
+    plan.bindGroups.set(key, groups);
+  }
+
+  private createBindGroups(plan: Plan, external: ReadonlyMap<number, GPUBuffer>): GPUBindGroup[] {
     const limit = this.ctx.device.limits.maxStorageBufferBindingSize;
-    groups = this.program.kernels.map((k, t) =>
+    return this.program.kernels.map((k, t) =>
       this.ctx.device.createBindGroup({
-        layout: this.pipelines[t]!.getBindGroupLayout(0),
+        layout: this.layouts[t]!,
         entries: [
           { binding: 0, resource: { buffer: plan.dims } },
           ...k.bindings.map((b, i) => {
@@ -157,13 +168,12 @@ export class GpuExecutable {
         ],
       }),
     );
-    plan.bindGroups.set(key, groups);
-    return groups;
   }
 
-  /** Records every dispatch of the program into one compute pass. */
+  /** Records every dispatch of the program into one compute pass (after `prepare` with the same buffers). */
   encode(encoder: GPUCommandEncoder, plan: Plan, external: ReadonlyMap<number, GPUBuffer> = new Map()): void {
-    const groups = this.bindGroups(plan, external);
+    const groups = plan.bindGroups.get(bindKey(external));
+    if (!groups) throw new GpuError("internal: encode before prepare");
     const pass = encoder.beginComputePass();
     this.program.kernels.forEach((_, t) => {
       const [x, y] = plan.grids[t]!;
@@ -224,6 +234,7 @@ export class GpuExecutable {
       if (!p) throw new GpuError(`parameter '${n.attrs.name}' was not given`);
       this.upload(plan, i, p.data);
     });
+    await this.prepare(plan);
     const encoder = this.ctx.device.createCommandEncoder();
     this.encode(encoder, plan);
     this.ctx.device.queue.submit([encoder.finish()]);
@@ -237,6 +248,10 @@ export class GpuExecutable {
   }
 }
 
+function bindKey(external: ReadonlyMap<number, GPUBuffer>): string {
+  return [...external].map(([n, b]) => `${n}:${label(b)}`).join(",");
+}
+
 const labels = new WeakMap<GPUBuffer, number>();
 let nextLabel = 0;
 function label(b: GPUBuffer): number {
@@ -245,7 +260,19 @@ function label(b: GPUBuffer): number {
   return l;
 }
 
-async function compile(device: GPUDevice, k: GpuKernel): Promise<GPUComputePipeline> {
+/** The kernel's bindings, declared explicitly: the dims uniform, then its buffers (an unused binding stays bound). */
+function layoutOf(device: GPUDevice, k: GpuKernel): GPUBindGroupLayout {
+  const limit = device.limits.maxStorageBuffersPerShaderStage;
+  if (k.bindings.length > limit) throw new GpuError(`kernel ${k.name} binds ${k.bindings.length} buffers, more than this adapter allows (${limit})`);
+  return device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+      ...k.bindings.map((b, i) => ({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.write ? ("storage" as const) : ("read-only-storage" as const) } })),
+    ],
+  });
+}
+
+async function compile(device: GPUDevice, k: GpuKernel, layout: GPUBindGroupLayout): Promise<GPUComputePipeline> {
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ code: k.wgsl, label: k.name });
   const info = await module.getCompilationInfo();
@@ -258,7 +285,7 @@ async function compile(device: GPUDevice, k: GpuKernel): Promise<GPUComputePipel
   }
   let pipeline: GPUComputePipeline;
   try {
-    pipeline = await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "main" }, label: k.name });
+    pipeline = await device.createComputePipelineAsync({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: "main" }, label: k.name });
   } finally {
     const error = await device.popErrorScope();
     if (error) throw new GpuError(`kernel ${k.name} failed validation: ${error.message}`);

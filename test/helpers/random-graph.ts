@@ -16,7 +16,11 @@ export interface RandomGraph {
   readonly inputShapes: ReadonlyMap<string, number[]>;
 }
 
-export function randomGraph(seed: number, steps = 14): RandomGraph {
+/**
+ * `finite`: no division by a constant 0 (WGSL may assume values are finite, so
+ * GPU comparisons use graphs whose values are).
+ */
+export function randomGraph(seed: number, steps = 14, options: { finite?: boolean } = {}): RandomGraph {
   const rng = new Random(seed, 7);
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
   const inputs: NodeOf<"input">[] = [];
@@ -41,7 +45,12 @@ export function randomGraph(seed: number, steps = 14): RandomGraph {
     const shape = a.shape as number[];
     switch (rng.int(11)) {
       case 0: tryAdd(() => ops.binaryOp(pick(["add", "sub", "mul", "maximum", "minimum"] as const), a, b)); break;
-      case 1: tryAdd(() => ops.binaryOp(pick(["add", "sub", "mul", "div"] as const), a, constant(rng.uniform() < 0.5 ? shape : []))); break;
+      case 1: {
+        const op = pick(["add", "sub", "mul", "div"] as const);
+        const c = options.finite && op === "div" ? full(pick([1, -1, 2, 0.5]), rng.uniform() < 0.5 ? shape : []) : constant(rng.uniform() < 0.5 ? shape : []);
+        tryAdd(() => ops.binaryOp(op, a, c));
+        break;
+      }
       case 2: tryAdd(() => ops.unaryOp(pick(["neg", "tanh", "abs", "exp", "sign"] as const), rng.uniform() < 0.3 ? ops.unaryOp("neg", a) : a)); break;
       case 3: tryAdd(() => ops.sum(a, shape.length ? [rng.int(shape.length)] : [], rng.uniform() < 0.5)); break;
       case 4: tryAdd(() => ops.max(a, shape.length ? [rng.int(shape.length)] : [], rng.uniform() < 0.5)); break;

@@ -21,7 +21,8 @@ export function stridesOf(shape: Shape): Dim[] {
 }
 
 /** The coordinate along axis `axis` of flat index `idx` over `shape`. */
-export function coord(idx: string, shape: Shape, axis: number): string {
+export function coord(index: string, shape: Shape, axis: number): string {
+  const idx = /^[A-Za-z0-9_]+$/.test(index) ? index : `(${index})`;
   const stride = stridesOf(shape)[axis]!;
   const q = stride === 1 ? idx : `(${idx} / ${dimExpr(stride)})`;
   return axis === 0 ? q : `(${q} % ${dimExpr(shape[axis]!)})`;
@@ -36,7 +37,7 @@ export function remap(idx: string, shape: Shape, srcStrides: readonly (Dim | 0)[
     const c = coord(idx, shape, d);
     terms.push(s === 1 ? c : `${c} * ${dimExpr(s)}`);
   });
-  return terms.length === 0 ? "0u" : terms.join(" + ");
+  return terms.length === 0 ? "0u" : terms.length === 1 ? terms[0]! : `(${terms.join(" + ")})`;
 }
 
 /** The flat index into a broadcast's input of flat index `idx` of its output. */

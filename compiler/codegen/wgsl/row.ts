@@ -49,8 +49,9 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
   const length = numel(row.axes.map((a) => row.full[a]!));
   const perWorkgroup = (typeof length === "number" && length >= 512) || (typeof length !== "number" && typeof rows === "number" && rows <= 64);
   k.mapBroadcast = (n, idx) => (idx === "f" && spreadsRow(n, row) ? "o" : undefined);
-  const fullSize = numel(row.full);
-  const isFull = (n: Node) => dimEq(numel(n.shape), fullSize) && !(dimEq(fullSize, rows) && !n.shape.length);
+  // Outputs of the row's size are written once per row; the others walk the full row. (When the
+  // reduced axes have one element in all, the two coincide and the row's index serves both.)
+  const isFull = (n: Node) => !dimEq(numel(n.shape), rows);
 
   let preamble = "";
   if (perWorkgroup) {

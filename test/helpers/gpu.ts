@@ -1,0 +1,53 @@
+// One WebGPU device per test file (Dawn has crashed with several at once),
+// and the comparison of a graph's WebGPU result with the CPU interpreter's.
+
+import type { ExecutionContext } from "ava";
+import { lowerGpu } from "../../compiler/codegen/wgsl/program.js";
+import type { Graph } from "../../compiler/ir/node.js";
+import type { NDArray } from "../../runtime/cpu/ndarray.js";
+import { openDevice, type GpuContext } from "../../runtime/webgpu/device.js";
+import { GpuExecutable } from "../../runtime/webgpu/executable.js";
+import { relativeError } from "./gradcheck.js";
+import { lowerAndRun } from "./run.js";
+
+let shared: Promise<GpuContext | undefined> | undefined;
+
+/** The test file's device; a missing adapter fails the test (never skips it). */
+export async function gpu(t: ExecutionContext): Promise<GpuContext> {
+  shared ??= openDevice();
+  const ctx = await shared;
+  if (!ctx) {
+    t.fail("no WebGPU adapter: run ./scripts/install-webgpu-cpu.sh (as root) on a machine without a GPU");
+    throw new Error("no WebGPU adapter");
+  }
+  return ctx;
+}
+
+export async function closeGpu(): Promise<void> {
+  (await shared)?.destroy();
+  shared = undefined;
+}
+
+/** Runs g on WebGPU and on the CPU interpreter (float32, unfused) and checks every output within `tol` (normwise relative). */
+export async function matchesCpu(
+  t: ExecutionContext,
+  g: Graph,
+  feeds: ReadonlyMap<string, NDArray>,
+  params: ReadonlyMap<string, NDArray> = new Map(),
+  options: { tol?: number; fusion?: boolean } = {},
+): Promise<void> {
+  const ctx = await gpu(t);
+  const exe = await GpuExecutable.create(ctx, lowerGpu(g, { fusion: options.fusion }));
+  const onGpu = await exe.run(feeds, params);
+  const onCpu = lowerAndRun(g, feeds, params, { precision: "f32", fusion: false });
+  const tol = options.tol ?? 1e-4;
+  for (const [name, want] of onCpu) {
+    const got = onGpu.get(name)!;
+    t.deepEqual(got.shape, want.shape, `${name}: shape`);
+    if (want.data instanceof Int32Array) t.deepEqual([...got.data], [...want.data], `${name}: integer values`);
+    else {
+      const err = relativeError(got.data, want.data);
+      t.true(err <= tol, `${name}: relative error ${err.toExponential(2)} > ${tol}`);
+    }
+  }
+}
