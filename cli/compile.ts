@@ -6,10 +6,12 @@ import { CompileError, formatDiagnostic } from "../compiler/frontend/diagnostics
 import { printDot, printProgram } from "../compiler/ir/print.js";
 import { verifyGraph } from "../compiler/ir/verify.js";
 import { trainingGraph } from "../compiler/autodiff/training.js";
+import { buildModel } from "../compiler/build.js";
+import { explainFusion } from "../compiler/fusion/explain.js";
 import type { PassStat } from "../compiler/passes/simplify.js";
 import { UsageError } from "./exit.js";
 
-export const EMIT_KINDS = ["ir", "grad", "stats", "dot"] as const;
+export const EMIT_KINDS = ["ir", "grad", "stats", "fused", "wgsl", "dot"] as const;
 export type EmitKind = (typeof EMIT_KINDS)[number];
 
 export interface CompileCommandOptions {
@@ -17,7 +19,7 @@ export interface CompileCommandOptions {
 }
 
 export function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): void {
-  const needsLoss = opts.emit === "grad" || opts.emit === "stats";
+  const needsLoss = opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused";
   const program = compileModel(file, { requireLoss: needsLoss });
   for (const g of program.entries) verifyGraph(g);
   switch (opts.emit) {
@@ -31,6 +33,16 @@ export function runCompile(file: string, opts: CompileCommandOptions, out: (s: s
       const { graph } = trainingGraph(program);
       verifyGraph(graph);
       out(printProgram(program, [graph]));
+      return;
+    }
+    case "fused":
+      out(explainFusion(file).join("\n") + "\n");
+      return;
+    case "wgsl": {
+      // The training step's kernels when the model trains, else every entry point's.
+      const model = buildModel(file, { training: program.entries.some((g) => g.name === "loss"), webgpu: true });
+      const programs = model.train ? [model.train.step] : model.entries;
+      for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
       return;
     }
     case "stats":

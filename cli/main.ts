@@ -12,6 +12,7 @@ import { runEval, runPredict, type WeightsOptions } from "./evaluate.js";
 import { EXIT, RuntimeError, UsageError } from "./exit.js";
 import { GpuError } from "../runtime/webgpu/executable.js";
 import { FASHION_MNIST_IDX, runFetch } from "./fetch.js";
+import { runInspect, type InspectOptions } from "./inspect.js";
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
 import { runTrain, type TrainCommandOptions } from "./train.js";
 
@@ -35,7 +36,7 @@ export function buildCli(): Command {
     .description("compile a model and print its IR")
     .argument("<model.ts>", "the model's TypeScript file")
     .addOption(new Option("--emit <kind>", "what to print").choices(EMIT_KINDS).default("ir"))
-    .addHelpText("after", "\nExamples:\n  dlc compile models/mlp.ts --emit ir      # the graph of every entry point\n  dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients\n  dlc compile models/mlp.ts --emit stats   # node counts through the passes\n  dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg")
+    .addHelpText("after", "\nExamples:\n  dlc compile models/mlp.ts --emit ir      # the graph of every entry point\n  dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients\n  dlc compile models/mlp.ts --emit stats   # node counts through the passes\n  dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes\n  dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step\n  dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg")
     .action((file: string, opts: { emit: EmitKind }) => {
       runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });
@@ -87,6 +88,16 @@ export function buildCli(): Command {
   weightsCommand("predict", "write the predictions of `predict` as CSV", "  dlc predict models/iris.ts --weights iris.safetensors --data data/iris.csv --out preds.csv")
     .requiredOption("--out <file>", "where to write the predictions (- for stdout)")
     .action((file: string, opts: WeightsOptions & { out: string }) => runPredict(file, opts));
+
+  program
+    .command("inspect")
+    .description("what the compiler makes of a model: kernels, FLOPs, bytes and memory per training step")
+    .argument("<model>", "the model (.ts)")
+    .option("--batch <n>", "the batch size to count for (default: the model's)", positiveInt("--batch"))
+    .option("--explain-fusion", "why each value of the training step got a buffer, and what each kernel computes")
+    .option("--json", "print one JSON object (kernels_per_train_step, flops_per_train_step, peak_bytes, ...)")
+    .addHelpText("after", "\nExamples:\n  dlc inspect models/mlp.ts\n  dlc inspect models/cnn.ts --batch 64 --json")
+    .action((file: string, opts: InspectOptions) => runInspect(file, opts));
 
   program
     .command("fetch")

@@ -193,7 +193,7 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
     }
   };
   for (const n of nodes) if (isSource(n)) materialized.add(n);
-  for (const o of g.outputs) give(o.node, "graph output");
+  for (const o of g.outputs) give(o.node, `graph output '${o.name}'`);
   if (options.fusion === false) {
     for (const n of nodes) if (!isFlat(n)) give(n, "fusion is off");
   }
@@ -222,7 +222,7 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
     }
     if (changed) continue;
     // Writing several buffers from one kernel must not make it depend on itself through another kernel.
-    const kernels = group(nodes, order, materialized);
+    const kernels = group(nodes, order, materialized, options.fusion !== false);
     const cyclic = findCycle(kernels, materialized);
     if (!cyclic) return { materialized, kernels: schedule(kernels, materialized), reasons };
     const shared = cyclic.anchor ?? cyclic.reductions[0];
@@ -245,7 +245,7 @@ function compatible(x: Node, y: Node, a: Node, m: ReadonlySet<Node>): boolean {
 }
 
 /** Kernels for the buffers, in an order where each runs after the kernels whose outputs it reads. */
-function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, materialized: ReadonlySet<Node>): KernelGroup[] {
+function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, materialized: ReadonlySet<Node>, join: boolean): KernelGroup[] {
   const targets = nodes.filter((n) => materialized.has(n) && !isSource(n) && !(isFlat(n) && materialized.has(n.inputs[0]!)));
   interface Draft {
     kind: KernelKind;
@@ -265,7 +265,7 @@ function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, materia
     let d: Draft | undefined = anchors.map((a) => draftOf.get(a)).find((k) => k !== undefined);
     if (!d) {
       // A pointwise buffer joins an earlier pointwise or epilogue kernel of its size that writes what it reads.
-      if (anchors.length === 0) d = joinable(x, leaves(x), drafts, draftOf, materialized);
+      if (join && anchors.length === 0) d = joinable(x, leaves(x), drafts, draftOf, materialized);
       if (!d) {
         d = { kind: core ? (OP_FAMILY[core.op] as KernelKind) : reductions.length ? "row" : "pointwise", reductions: new Set(), outputs: [] };
         if (core) d.anchor = core;

@@ -9,11 +9,12 @@
 // WGSL compilation and validation errors become GpuError with the kernel's
 // name and the offending line, never a hang.
 
-import { evalDim, evalShape, type DimEnv } from "../program/dim.js";
+import { evalDim, type DimEnv } from "../program/dim.js";
 import type { GpuKernel, GpuProgram } from "../program/gpu.js";
 import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
 import type { GpuContext } from "./device.js";
+import { bufferNodes, planMemory } from "./memory.js";
 
 export class GpuError extends Error {}
 
@@ -33,7 +34,7 @@ interface Plan {
 
 export class GpuExecutable {
   private readonly plans = new Map<string, Plan>();
-  private readonly base = new Map<number, number>();
+  private readonly base: Map<number, number>;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -41,8 +42,7 @@ export class GpuExecutable {
     private readonly pipelines: GPUComputePipeline[],
     private readonly layouts: GPUBindGroupLayout[],
   ) {
-    for (const b of program.buffers) this.base.set(b, b);
-    for (const v of program.views) this.base.set(v.node, v.of);
+    this.base = bufferNodes(program);
   }
 
   static async create(ctx: GpuContext, program: GpuProgram): Promise<GpuExecutable> {
@@ -76,64 +76,21 @@ export class GpuExecutable {
     const known = this.plans.get(key);
     if (known) return known;
     const { device } = this.ctx;
-    const g = this.program.graph;
-    const shapes = g.nodes.map((n) => evalShape(n.shape, env));
-    const bytesOf = (node: number) => Math.max(4, shapes[node]!.reduce((a, b) => a * b, 1) * 4);
-    const pinned = new Set<number>([...g.inputs.map((b) => this.bufferNode(b.node)), ...g.outputs.map((b) => this.bufferNode(b.node))]);
-    for (let i = 0; i < g.nodes.length; i++) if (g.nodes[i]!.op === "param") pinned.add(i);
-
-    // Lifetimes in kernel order: first write, last read.
-    const first = new Map<number, number>();
-    const last = new Map<number, number>();
-    this.program.kernels.forEach((k, t) => {
-      for (const b of k.bindings) {
-        const node = this.bufferNode(b.node);
-        if (!first.has(node)) first.set(node, t);
-        last.set(node, t);
-      }
-    });
-    const owned = new Map<number, GPUBuffer>();
-    const free: { buffer: GPUBuffer; bytes: number }[] = [];
-    let peak = 0;
-    const allocate = (bytes: number) => {
-      peak += bytes;
-      return device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: STORAGE() });
-    };
-    for (const node of this.program.buffers) {
-      if (external.has(node)) continue;
-      if (pinned.has(node) || !first.has(node)) owned.set(node, allocate(bytesOf(node)));
-    }
-    // Intermediates: allocated at their first write, returned after their last read; best fit by size.
-    const byStart = [...first.keys()].filter((n) => !owned.has(n) && !external.has(n)).sort((a, b) => first.get(a)! - first.get(b)!);
-    const releases = new Map<number, number[]>();
-    for (const n of byStart) releases.set(last.get(n)!, [...(releases.get(last.get(n)!) ?? []), n]);
-    const sizes = new Map<GPUBuffer, number>();
-    let cursor = 0;
-    for (let t = 0; t < this.program.kernels.length; t++) {
-      while (cursor < byStart.length && first.get(byStart[cursor]!) === t) {
-        const n = byStart[cursor++]!;
-        const need = bytesOf(n);
-        free.sort((a, b) => a.bytes - b.bytes);
-        const fit = free.findIndex((f) => f.bytes >= need);
-        const buffer = fit >= 0 ? free.splice(fit, 1)[0]!.buffer : allocate(need);
-        if (!sizes.has(buffer)) sizes.set(buffer, need);
-        owned.set(n, buffer);
-      }
-      for (const n of releases.get(t) ?? []) free.push({ buffer: owned.get(n)!, bytes: sizes.get(owned.get(n)!)! });
-    }
-
+    const memory = planMemory(this.program, env, external);
+    const buffers = memory.slots.map((bytes) => device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: STORAGE() }));
+    const owned = new Map([...memory.slotOf].map(([node, slot]) => [node, buffers[slot]!]));
     const dims = device.createBuffer({ size: Math.max(16, Math.ceil((this.program.symbols.length * 4) / 16) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(dims, 0, Uint32Array.from(this.program.symbols.map((s) => env[s] ?? 0)));
     const maxX = device.limits.maxComputeWorkgroupsPerDimension;
     const grids = this.program.kernels.map((k): [number, number] => {
-      const count = k.grid.reduce((acc, t) => acc * Math.ceil(evalDim(t.size, env) / t.per), 1);
+      const count = workgroups(k, env);
       if (count === 0) return [0, 0];
       const x = Math.min(count, maxX);
       const y = Math.ceil(count / x);
       if (y > maxX) throw new GpuError(`kernel ${k.name} needs ${count} workgroups, more than this adapter dispatches (${maxX} x ${maxX})`);
       return [x, y];
     });
-    const plan: Plan = { env, shapes, dims, owned, grids, bindGroups: new Map(), peakBytes: peak };
+    const plan: Plan = { env, shapes: memory.shapes, dims, owned, grids, bindGroups: new Map(), peakBytes: memory.peakBytes };
     this.plans.set(key, plan);
     return plan;
   }
@@ -246,6 +203,11 @@ export class GpuExecutable {
   peakBytes(env: DimEnv): number {
     return this.plan(env).peakBytes;
   }
+}
+
+/** The kernel's workgroup count at these sizes. */
+export function workgroups(k: GpuKernel, env: DimEnv): number {
+  return k.grid.reduce((acc, t) => acc * Math.ceil(evalDim(t.size, env) / t.per), 1);
 }
 
 function bindKey(external: ReadonlyMap<number, GPUBuffer>): string {

@@ -1,5 +1,5 @@
-// `dlc train`, `dlc eval` and `dlc predict` through the real command line, on
-// the real small data sets in data/.
+// `dlc train`, `dlc eval` and `dlc predict` on the CPU backend, through the
+// real command line, on the real small data sets in data/.
 
 import test from "ava";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), "dlc-train-"));
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number | string>;
 
 test("iris: the hand-written logistic regression reaches 0.95 test accuracy (seed 8, 20% split, standardized)", (t) => {
-  const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--split", "0.2", "--normalize", "standard", "--seed", "8", "--json"]);
+  const r = dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--split", "0.2", "--normalize", "standard", "--seed", "8", "--json"]);
   t.is(r.status, 0, r.stderr);
   const s = lastJson(r.stdout);
   t.log(s);
@@ -24,7 +24,7 @@ test("iris: the hand-written logistic regression reaches 0.95 test accuracy (see
 });
 
 test("digits: an MLP reaches 0.95 test accuracy", (t) => {
-  const r = dlc(["train", "models/digits.ts", "--data", "data/digits.csv", "--split", "0.2", "--json"]);
+  const r = dlc(["train", "--backend", "cpu", "models/digits.ts", "--data", "data/digits.csv", "--split", "0.2", "--json"]);
   t.is(r.status, 0, r.stderr);
   const s = lastJson(r.stdout);
   t.log(s);
@@ -32,7 +32,7 @@ test("digits: an MLP reaches 0.95 test accuracy", (t) => {
 });
 
 test("diabetes: the regression beats predicting the training mean", (t) => {
-  const r = dlc(["train", "models/diabetes.ts", "--data", "data/diabetes.csv", "--split", "0.2", "--normalize", "standard", "--json"]);
+  const r = dlc(["train", "--backend", "cpu", "models/diabetes.ts", "--data", "data/diabetes.csv", "--split", "0.2", "--normalize", "standard", "--json"]);
   t.is(r.status, 0, r.stderr);
   const s = lastJson(r.stdout);
   t.log(`test MSE ${s.test_mse}, predicting the mean ${s.test_mse_of_mean}`);
@@ -41,7 +41,7 @@ test("diabetes: the regression beats predicting the training mean", (t) => {
 });
 
 test("without a terminal, training prints plain epoch lines and no escape codes", (t) => {
-  const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "3"]);
+  const r = dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "3"]);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /^epoch 1\/3 {2}train_loss \d+\.\d+ {2}.*steps\/s/m);
   t.regex(r.stdout, /^epoch 3\/3 /m);
@@ -55,10 +55,10 @@ function tensorsOf(path: string): Map<string, number[]> {
 test("2 epochs, saved, then 3 resumed epochs give bit-identical weights and optimizer state to 5 epochs", (t) => {
   const dir = tmp();
   const common = ["models/diabetes.ts", "--data", "data/diabetes.csv", "--split", "0.2", "--normalize", "standard", "--seed", "3", "--quiet"];
-  t.is(dlc(["train", ...common, "--epochs", "2", "--save", join(dir, "a.safetensors")]).status, 0);
-  const resumed = dlc(["train", ...common, "--epochs", "3", "--resume", join(dir, "a.safetensors"), "--save", join(dir, "b.safetensors")]);
+  t.is(dlc(["train", "--backend", "cpu", ...common, "--epochs", "2", "--save", join(dir, "a.safetensors")]).status, 0);
+  const resumed = dlc(["train", "--backend", "cpu", ...common, "--epochs", "3", "--resume", join(dir, "a.safetensors"), "--save", join(dir, "b.safetensors")]);
   t.is(resumed.status, 0, resumed.stderr);
-  t.is(dlc(["train", ...common, "--epochs", "5", "--save", join(dir, "c.safetensors")]).status, 0);
+  t.is(dlc(["train", "--backend", "cpu", ...common, "--epochs", "5", "--save", join(dir, "c.safetensors")]).status, 0);
   const b = tensorsOf(join(dir, "b.safetensors"));
   const c = tensorsOf(join(dir, "c.safetensors"));
   t.deepEqual([...b.keys()].sort(), [...c.keys()].sort());
@@ -70,7 +70,7 @@ test("2 epochs, saved, then 3 resumed epochs give bit-identical weights and opti
 
 test("a checkpoint holds parameters, optimizer state, normalization and the model hash", (t) => {
   const dir = tmp();
-  t.is(dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--normalize", "standard", "--epochs", "1", "--quiet", "--save", join(dir, "i.safetensors")]).status, 0);
+  t.is(dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--normalize", "standard", "--epochs", "1", "--quiet", "--save", join(dir, "i.safetensors")]).status, 0);
   const ckpt = loadCheckpoint(join(dir, "i.safetensors"));
   t.deepEqual([...ckpt.tensors.keys()].sort(), ["b", "norm/scale", "norm/shift", "opt/velocity/b", "opt/velocity/w", "w"]);
   t.deepEqual(ckpt.tensors.get("w")!.shape, [4, 3]);
@@ -80,8 +80,8 @@ test("a checkpoint holds parameters, optimizer state, normalization and the mode
 
 test("weights of another model are rejected, naming the first parameter that does not fit", (t) => {
   const dir = tmp();
-  t.is(dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "1", "--quiet", "--save", join(dir, "iris.safetensors")]).status, 0);
-  const r = dlc(["eval", "models/digits.ts", "--weights", join(dir, "iris.safetensors"), "--data", "data/digits.csv"]);
+  t.is(dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "1", "--quiet", "--save", join(dir, "iris.safetensors")]).status, 0);
+  const r = dlc(["eval", "--backend", "cpu", "models/digits.ts", "--weights", join(dir, "iris.safetensors"), "--data", "data/digits.csv"]);
   t.is(r.status, 2);
   t.is(r.stderr.trim().split("\n").length, 1);
   t.regex(r.stderr, /iris\.safetensors: parameter "hidden\.w" is missing/);
@@ -90,13 +90,13 @@ test("weights of another model are rejected, naming the first parameter that doe
 test("eval reproduces the test metrics of training, and predict writes one prediction per row", (t) => {
   const dir = tmp();
   const weights = join(dir, "d.safetensors");
-  const trained = dlc(["train", "models/digits.ts", "--data", "data/digits.csv", "--epochs", "3", "--json", "--test", "data/digits.csv", "--save", weights]);
+  const trained = dlc(["train", "--backend", "cpu", "models/digits.ts", "--data", "data/digits.csv", "--epochs", "3", "--json", "--test", "data/digits.csv", "--save", weights]);
   t.is(trained.status, 0, trained.stderr);
-  const evaluated = dlc(["eval", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--json"]);
+  const evaluated = dlc(["eval", "--backend", "cpu", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--json"]);
   t.is(evaluated.status, 0, evaluated.stderr);
   t.is(lastJson(evaluated.stdout).accuracy, lastJson(trained.stdout).test_accuracy);
   const out = join(dir, "preds.csv");
-  const predicted = dlc(["predict", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--out", out]);
+  const predicted = dlc(["predict", "--backend", "cpu", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--out", out]);
   t.is(predicted.status, 0, predicted.stderr);
   const lines = readFileSync(out, "utf8").trim().split("\n");
   t.is(lines[0], "predict");
@@ -117,7 +117,7 @@ export function loss(x: Tensor<["batch", 4]>, species: Tensor<["batch"], "i32">)
 export const train = { optimizer: sgd({ lr: 1 }), batch: 16, epochs: 5 };
 `,
   );
-  const r = dlc(["train", model, "--data", "data/iris.csv"]);
+  const r = dlc(["train", "--backend", "cpu", model, "--data", "data/iris.csv"]);
   t.is(r.status, 1);
   t.regex(r.stderr, /training stopped: the loss became (NaN|Infinity) at step \d+\n/);
   t.regex(r.stderr, /hint: lower the learning rate/);
@@ -129,7 +129,7 @@ test("bad CSV cells are reported with file:line:column, exit code 2", (t) => {
   const lines = readFileSync("data/iris.csv", "utf8").split("\n");
   lines[3] = lines[3]!.replace(/^[^,]+/, "abc");
   writeFileSync(file, lines.join("\n"));
-  const r = dlc(["train", "models/iris.ts", "--data", file, "--epochs", "1"]);
+  const r = dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", file, "--epochs", "1"]);
   t.is(r.status, 2);
   t.regex(r.stderr, /iris\.csv:4:1: .*'abc'/);
 });
@@ -138,19 +138,19 @@ test("labels out of range for the model's classes are reported, exit code 2", (t
   const dir = tmp();
   const file = join(dir, "iris.csv");
   writeFileSync(file, readFileSync("data/iris.csv", "utf8").replace(/,2\n/, ",7\n"));
-  const r = dlc(["train", "models/iris.ts", "--data", file, "--epochs", "1"]);
+  const r = dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", file, "--epochs", "1"]);
   t.is(r.status, 2);
   t.regex(r.stderr, /label 7 is out of range for 3 classes/);
 });
 
 test("a data file whose columns do not fit the model is a usage error", (t) => {
-  const r = dlc(["train", "models/digits.ts", "--data", "data/iris.csv", "--epochs", "1"]);
+  const r = dlc(["train", "--backend", "cpu", "models/digits.ts", "--data", "data/iris.csv", "--epochs", "1"]);
   t.is(r.status, 2);
   t.is(r.stderr.trim().split("\n").length, 1);
 });
 
 test("a negative epoch count is rejected before anything runs", (t) => {
-  const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "-2"]);
+  const r = dlc(["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "-2"]);
   t.is(r.status, 2);
   t.regex(r.stderr, /--epochs must be a positive integer/);
 });

@@ -1,0 +1,106 @@
+// `dlc inspect MODEL`: what the compiler made of a model. Parameters, the
+// kernels of every entry point and of the training step (fused and unfused),
+// FLOPs and bytes per step, peak buffer memory with and without the memory
+// plan, and with --explain-fusion why each value got a buffer.
+
+import { evalDim } from "../runtime/program/dim.js";
+import { flops } from "../runtime/program/cost.js";
+import type { GpuProgram } from "../runtime/program/gpu.js";
+import type { EntryProgram, ModelProgram } from "../runtime/program/model.js";
+import { workgroups } from "../runtime/webgpu/executable.js";
+import { planMemory } from "../runtime/webgpu/memory.js";
+import { loadModel } from "./model.js";
+
+export interface InspectOptions {
+  batch?: number;
+  json?: boolean;
+  explainFusion?: boolean;
+}
+
+interface KernelInfo {
+  name: string;
+  ops: string[];
+  workgroups: number;
+  bytes: number;
+}
+
+interface EntryInfo {
+  name: string;
+  kernels: KernelInfo[];
+  kernels_unfused: number;
+  flops: number;
+  bytes: number;
+  bytes_unfused: number;
+  peak_bytes: number;
+  peak_bytes_unplanned: number;
+  peak_bytes_unfused: number;
+}
+
+function entryInfo(fused: EntryProgram, unfused: EntryProgram, env: Record<string, number>): EntryInfo {
+  const gpu = fused.gpu!;
+  const kernelBytes = (k: GpuProgram["kernels"][number]) => k.bytes.reduce<number>((a, d) => a + evalDim(d, env), 0);
+  const bytes = (p: GpuProgram) => p.kernels.reduce<number>((acc, k) => acc + kernelBytes(k), 0);
+  const memory = planMemory(gpu, env);
+  return {
+    name: fused.name,
+    kernels: gpu.kernels.map((k) => ({ name: k.name, ops: [...k.ops], workgroups: workgroups(k, env), bytes: kernelBytes(k) })),
+    kernels_unfused: unfused.gpu!.kernels.length,
+    flops: flops(gpu.graph, env),
+    bytes: bytes(gpu),
+    bytes_unfused: bytes(unfused.gpu!),
+    peak_bytes: memory.peakBytes,
+    peak_bytes_unplanned: memory.unplannedBytes,
+    peak_bytes_unfused: planMemory(unfused.gpu!, env).peakBytes,
+  };
+}
+
+const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} KB`);
+const group = (n: number) => n.toLocaleString("en-US");
+
+export async function runInspect(file: string, o: InspectOptions): Promise<void> {
+  const fused = await loadModel(file, { training: true, webgpu: true });
+  const unfused = await loadModel(file, { training: true, webgpu: true, fusion: false });
+  const batch = o.batch ?? fused.train?.config.batch ?? 128;
+  const env = { batch };
+  const pair = (m: ModelProgram) => [...m.entries, ...(m.train ? [m.train.step] : [])];
+  const entries = pair(fused).map((e, i) => entryInfo(e, pair(unfused)[i]!, env));
+  const step = entries.find((e) => e.name === "train");
+  const params = fused.params.map((p) => ({ name: p.name, shape: [...p.shape], size: p.shape.reduce((a, b) => a * b, 1) }));
+  const summary = {
+    model: fused.file.split("/").pop(),
+    hash: fused.hash,
+    batch,
+    params,
+    param_count: params.reduce((a, p) => a + p.size, 0),
+    kernels_per_train_step: step?.kernels.length ?? null,
+    kernels_per_train_step_unfused: step?.kernels_unfused ?? null,
+    flops_per_train_step: step?.flops ?? null,
+    bytes_per_train_step: step?.bytes ?? null,
+    bytes_per_train_step_unfused: step?.bytes_unfused ?? null,
+    peak_bytes: step?.peak_bytes ?? null,
+    peak_bytes_unplanned: step?.peak_bytes_unplanned ?? null,
+    peak_bytes_unfused: step?.peak_bytes_unfused ?? null,
+    entries,
+  };
+  if (o.json) {
+    process.stdout.write(JSON.stringify(summary) + "\n");
+    return;
+  }
+  const lines: string[] = [];
+  lines.push(`model ${summary.model} (sources ${fused.hash.slice(0, 12)})`);
+  lines.push(`parameters: ${params.length} tensors, ${group(summary.param_count)} values (${mb(summary.param_count * 4)})`);
+  const w = Math.max(...params.map((p) => p.name.length));
+  for (const p of params) lines.push(`  ${p.name.padEnd(w)}  [${p.shape.join(", ")}]  ${group(p.size)}`);
+  for (const e of entries) {
+    lines.push("");
+    const title = e.name === "train" ? `training step (forward, backward, ${fused.train!.config.optimizer.kind})` : `entry ${e.name}`;
+    lines.push(`${title}, batch ${batch}: ${e.kernels.length} kernels fused, ${e.kernels_unfused} unfused; ${(e.flops / 1e6).toFixed(1)} MFLOP; ${mb(e.bytes)} moved (${mb(e.bytes_unfused)} unfused); peak buffers ${mb(e.peak_bytes)} (${mb(e.peak_bytes_unplanned)} without the memory plan, ${mb(e.peak_bytes_unfused)} unfused)`);
+    const nw = Math.max(...e.kernels.map((k) => k.name.length));
+    for (const k of e.kernels) lines.push(`  ${k.name.padEnd(nw)}  ${String(k.workgroups).padStart(6)} workgroups  ${mb(k.bytes).padStart(9)}  ${k.ops.join(", ")}`);
+  }
+  if (o.explainFusion) {
+    const { explainFusion } = await import("../compiler/fusion/explain.js");
+    lines.push("", ...explainFusion(file));
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,67 @@
+// Training, evaluation and inspection with the WebGPU backend, through the real
+// command line (the software Vulkan adapter in CI; without an adapter these fail).
+
+import test from "ava";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dlc } from "../helpers/cli.js";
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number | string>;
+
+test("--backend auto picks WebGPU when an adapter exists and names the adapter", (t) => {
+  const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "2"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^dlc: training iris\.ts on .+: 150 examples/m);
+  t.notRegex(r.stdout.split("\n")[0]!, /CPU interpreter/, "an adapter exists here, so auto chose WebGPU");
+});
+
+test("iris trains on WebGPU to the CPU's accuracy", (t) => {
+  const args = ["models/iris.ts", "--data", "data/iris.csv", "--split", "0.2", "--normalize", "standard", "--seed", "8", "--json"];
+  const gpu = lastJson(dlc(["train", ...args, "--backend", "webgpu"]).stdout);
+  const cpu = lastJson(dlc(["train", ...args, "--backend", "cpu"]).stdout);
+  t.is(gpu.backend, "webgpu");
+  t.regex(String(gpu.device), /\S/);
+  t.true((gpu.test_accuracy as number) >= 0.95);
+  t.is(gpu.test_accuracy, cpu.test_accuracy);
+});
+
+test("weights trained on WebGPU evaluate the same on the CPU", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "dlc-webgpu-"));
+  const weights = join(dir, "d.safetensors");
+  const trained = dlc(["train", "models/digits.ts", "--data", "data/digits.csv", "--epochs", "2", "--backend", "webgpu", "--save", weights, "--test", "data/digits.csv", "--json"]);
+  t.is(trained.status, 0, trained.stderr);
+  const onCpu = lastJson(dlc(["eval", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--backend", "cpu", "--json"]).stdout);
+  const onGpu = lastJson(dlc(["eval", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--backend", "webgpu", "--json"]).stdout);
+  t.is(onCpu.accuracy, lastJson(trained.stdout).test_accuracy);
+  t.is(onGpu.accuracy, onCpu.accuracy);
+  t.true(Math.abs((onGpu.loss as number) - (onCpu.loss as number)) < 1e-4);
+});
+
+test("dlc inspect --json counts the kernels of a training step, fused and unfused", (t) => {
+  const r = dlc(["inspect", "models/mlp.ts", "--json"]);
+  t.is(r.status, 0, r.stderr);
+  const s = lastJson(r.stdout);
+  t.log(`kernels_per_train_step ${s.kernels_per_train_step}, unfused ${s.kernels_per_train_step_unfused}, peak ${s.peak_bytes} bytes`);
+  t.true((s.kernels_per_train_step as number) <= 20);
+  t.true((s.kernels_per_train_step_unfused as number) >= 2 * (s.kernels_per_train_step as number));
+  t.true((s.bytes_per_train_step_unfused as number) > 2 * (s.bytes_per_train_step as number));
+  t.is(s.param_count, 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+  t.true((s.peak_bytes as number) > 0);
+});
+
+test("dlc inspect prints each kernel with its fused ops and workgroups", (t) => {
+  const r = dlc(["inspect", "models/cnn.ts", "--batch", "64"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^training step \(forward, backward, adam\), batch 64: \d+ kernels fused, \d+ unfused/m);
+  t.regex(r.stdout, /contraction_conv2d +\d+ workgroups .*conv2d/);
+});
+
+test("dlc compile --emit wgsl prints the training step's kernels, --emit fused explains them", (t) => {
+  const wgsl = dlc(["compile", "models/iris.ts", "--emit", "wgsl"]);
+  t.is(wgsl.status, 0, wgsl.stderr);
+  t.regex(wgsl.stdout, /@compute @workgroup_size\(\d+\)/);
+  const fused = dlc(["compile", "models/iris.ts", "--emit", "fused"]);
+  t.regex(fused.stdout, /graph output 'param\/w'/);
+  t.regex(fused.stdout, /^ {2}k\d+ contraction around %\d+ matmul/m);
+});

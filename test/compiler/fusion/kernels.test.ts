@@ -1,0 +1,99 @@
+// What fusion makes of the common patterns: how many WebGPU kernels, and what
+// each computes. (That the fused kernels compute the right values is tested
+// against the CPU interpreter in test/runtime/webgpu.)
+
+import test from "ava";
+import { join } from "node:path";
+import { grad } from "../../../compiler/autodiff/grad.js";
+import { trainingGraph } from "../../../compiler/autodiff/training.js";
+import { compileModel } from "../../../compiler/frontend/compile.js";
+import { partition } from "../../../compiler/fusion/kernels.js";
+import { graphNodes } from "../../../compiler/ir/graph.js";
+import type { Graph, Node } from "../../../compiler/ir/node.js";
+import { matmul as matmulPrim } from "../../../compiler/ops/build.js";
+import * as ops from "../../../compiler/ops/composite.js";
+import { make } from "../../../compiler/ops/make.js";
+import { trainStep } from "../../../compiler/optim/step.js";
+import { eraseStopGradient } from "../../../compiler/passes/algebra.js";
+import { simplify } from "../../../compiler/passes/simplify.js";
+import { input } from "../../helpers/gradcheck.js";
+import { ROOT } from "../../helpers/paths.js";
+
+const graph = (inputs: Node[], outputs: Record<string, Node>): Graph => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
+const kinds = (g: Graph) => partition(simplify(eraseStopGradient(g)).graph).kernels.map((k) => k.kind);
+
+test("an elementwise chain with broadcasting is one kernel (GELU, tanh form)", (t) => {
+  const x = input("x", [64, 33]);
+  const b = input("b", [33]);
+  t.deepEqual(kinds(graph([x, b], { y: ops.gelu(ops.binaryOp("add", x, b)) })), ["pointwise"]);
+});
+
+test("softmax, log-softmax and layer norm are one row kernel each", (t) => {
+  const x = input("x", [64, 100]);
+  t.deepEqual(kinds(graph([x], { y: ops.softmax(x) })), ["row"]);
+  t.deepEqual(kinds(graph([x], { y: ops.logSoftmax(x) })), ["row"]);
+  t.deepEqual(kinds(graph([x], { y: ops.layerNorm(x) })), ["row"]);
+});
+
+test("softmax cross-entropy computes the per-example loss and the logits' gradient in one kernel, then the batch mean", (t) => {
+  const z = make("input", [], { name: "z", shape: ["batch", 10], dtype: "f32" });
+  const y = make("input", [], { name: "y", shape: ["batch"], dtype: "i32" });
+  const g = grad(graph([z, y], { loss: ops.softmaxCrossEntropy(z, y) }), { inputs: ["z"] });
+  const p = partition(simplify(eraseStopGradient(g)).graph);
+  t.is(p.kernels.length, 2);
+  const ce = p.kernels.find((k) => k.outputs.some((o) => o.shape.length === 2))!;
+  t.is(ce.kind, "row");
+  t.is(ce.reductions.length, 3, "max, sum of exponentials, and the label's logit, in one pass over each row");
+});
+
+test("a matmul takes its bias and activation as an epilogue, writing both the pre-activation and the activation when both are needed", (t) => {
+  const x = input("x", [32, 20]);
+  const w = input("w", [20, 16]);
+  const b = input("b", [16]);
+  const z = ops.binaryOp("add", ops.matmul(x, w), b);
+  t.deepEqual(kinds(graph([x, w, b], { h: ops.relu(z) })), ["contraction"]);
+  const both = partition(graph([x, w, b], { z, h: ops.relu(z) }));
+  t.is(both.kernels.length, 1);
+  t.is(both.kernels[0]!.outputs.length, 2);
+});
+
+test("a transposed operand is read in place by the matmul, never copied", (t) => {
+  const a = input("a", [20, 32]);
+  const w = input("w", [16, 20]);
+  const y = make("matmul", [ops.transpose(a), ops.transpose(w)], { transA: false, transB: false });
+  const g = simplify(graph([a, w], { y })).graph;
+  t.deepEqual(partition(g).kernels.map((k) => k.kind), ["contraction"]);
+  t.false(graphNodes(g).some((n) => n.op === "transpose"));
+});
+
+test("the MLP's training step (forward, backward, Adam) runs in at most 20 kernels; unfused, one per primitive", (t) => {
+  const program = compileModel(join(ROOT, "models/mlp.ts"));
+  const step = trainStep(trainingGraph(program).graph, program.train!.optimizer).graph;
+  const fused = partition(step);
+  const unfused = partition(step, { fusion: false });
+  t.log(`${fused.kernels.length} kernels fused, ${unfused.kernels.length} unfused`);
+  t.true(fused.kernels.length <= 20);
+  const primitives = graphNodes(step).filter((n) => !["input", "param", "reshape", "stopGradient"].includes(n.op)).length;
+  t.is(unfused.kernels.length, primitives);
+});
+
+test("each Adam update (moments, bias correction, the write) is fused into the kernel of its gradient", (t) => {
+  const program = compileModel(join(ROOT, "models/mlp.ts"));
+  const step = trainStep(trainingGraph(program).graph, program.train!.optimizer).graph;
+  const p = partition(step);
+  const outputsOf = (name: string) => step.outputs.find((o) => o.name === name)!.node;
+  for (const param of program.params) {
+    const k = p.kernels.filter((k) => k.outputs.includes(outputsOf(`param/${param.name}`)));
+    t.is(k.length, 1);
+    t.true(k[0]!.outputs.includes(outputsOf(`state/opt/m/${param.name}`)) && k[0]!.outputs.includes(outputsOf(`state/opt/v/${param.name}`)), param.name);
+    t.true(k[0]!.kind === "contraction" || k[0]!.kind === "row", `${param.name}'s update is in its gradient's ${k[0]!.kind} kernel`);
+  }
+});
+
+test("every value that gets a buffer has a reason", (t) => {
+  const x = input("x", [8, 4]);
+  const w = input("w", [4, 3]);
+  const h = ops.relu(matmulPrim(x, w));
+  const p = partition(graph([x, w], { y: ops.sum(matmulPrim(h, make("input", [], { name: "v", shape: [3, 2], dtype: "f32" }))) }));
+  for (const n of p.materialized) if (n.op !== "input" && n.op !== "param") t.truthy(p.reasons.get(n), n.op);
+});
