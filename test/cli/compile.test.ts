@@ -50,7 +50,7 @@ test("an unknown flag is rejected with a suggestion", (t) => {
 test("an unknown --emit kind is rejected with the choices", (t) => {
   const r = dlc(["compile", "models/iris.ts", "--emit", "llvm"]);
   t.is(r.status, 2);
-  t.regex(r.stderr, /Allowed choices are ir, grad, stats, dot/);
+  t.regex(r.stderr, /Allowed choices are ir, grad, stats, fused, wgsl, dot/);
 });
 
 test("--emit grad prints the training graph: the loss and a gradient per parameter", (t) => {
