@@ -9,16 +9,42 @@ import { trainingGraph } from "../compiler/autodiff/training.js";
 import { buildModel } from "../compiler/build.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
 import type { PassStat } from "../compiler/passes/simplify.js";
+import { writeArtifact } from "../compiler/artifact/write.js";
+import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 
-export const EMIT_KINDS = ["ir", "grad", "stats", "fused", "wgsl", "dot"] as const;
-export type EmitKind = (typeof EMIT_KINDS)[number];
-
 export interface CompileCommandOptions {
-  emit: EmitKind;
+  out?: string;
+  emit?: EmitKind;
+  fusion: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
-export function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): void {
+export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
+  if (opts.out !== undefined) writeModel(file, opts, out);
+  const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
+  if (emit !== undefined) printModel(file, emit, out);
+}
+
+/** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
+function writeModel(file: string, opts: CompileCommandOptions, out: (s: string) => void): void {
+  const started = performance.now();
+  const program = compileModel(file);
+  const training = program.entries.some((g) => g.name === "loss");
+  const model = buildModel(file, { training, webgpu: true, fusion: opts.fusion });
+  const bytes = writeArtifact(opts.out!, model, opts.fusion);
+  const seconds = (performance.now() - started) / 1000;
+  const kernels = model.train?.step.gpu?.kernels.length;
+  if (opts.json) out(JSON.stringify({ artifact: opts.out, bytes, seconds, entries: model.entries.map((e) => e.name), training, kernels_per_train_step: kernels ?? null }) + "\n");
+  else if (!opts.quiet) {
+    const step = training ? `, a training step of ${kernels} WebGPU kernels` : "";
+    out(`dlc: wrote ${opts.out} (${(bytes / 1024).toFixed(1)} KB): entry points ${model.entries.map((e) => e.name).join(", ")}${step} (${seconds.toFixed(2)}s)\n`);
+  }
+}
+
+function printModel(file: string, emit: EmitKind, out: (s: string) => void): void {
+  const opts = { emit };
   const needsLoss = opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused";
   const program = compileModel(file, { requireLoss: needsLoss });
   for (const g of program.entries) verifyGraph(g);

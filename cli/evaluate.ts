@@ -1,13 +1,13 @@
 // `dlc eval` and `dlc predict`: a model with trained weights, on a data set.
 
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
-import { batches } from "../runtime/data/batches.js";
 import { entryOf, type ModelProgram } from "../runtime/program/model.js";
 import { readCheckpoint } from "../runtime/train/checkpoint.js";
-import { batchInputs, evaluate, labelInput } from "../runtime/train/metrics.js";
+import { evaluate, labelInput } from "../runtime/train/metrics.js";
+import { predict as predictRows } from "../runtime/train/predict.js";
 import type { Session } from "../runtime/train/session.js";
 import { openBackend, type BackendChoice } from "./backend.js";
-import { allRows, loadFor, normalize } from "./data.js";
+import { allRows, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
 import { metricsText } from "./report.js";
@@ -56,16 +56,13 @@ export async function runPredict(file: string, o: WeightsOptions & { out: string
     const predict = entryOf(model, "predict");
     if (!predict) throw new UsageError("the model has no `predict` entry point");
     const label = labelInput(model);
-    const ds = normalize(await loadFor(predict, o.data, { ignore: label ? [label.name, ...(o.label ? [o.label] : [])] : o.label ? [o.label] : [] }), session.norm);
-    const output = predict.outputs[0]!;
+    // Normalized by predictRows, with the checkpoint's statistics.
+    const ds = await loadFor(predict, o.data, { ignore: label ? [label.name, ...(o.label ? [o.label] : [])] : o.label ? [o.label] : [] });
+    const { values, width, output } = await predictRows(session, ds, o.batch);
     const lines: string[] = [];
-    let width = 0;
-    for (const batch of batches(ds, allRows(ds), o.batch, false)) {
-      const out = (await session.backend.run("predict", batchInputs(ds, batch))).get(output.name)!;
-      width = out.data.length / batch.size;
-      for (let r = 0; r < batch.size; r++) lines.push(Array.from(out.data.subarray(r * width, (r + 1) * width), (v) => (output.dtype === "i32" ? String(v) : String(Math.fround(v)))).join(","));
-    }
-    const header = width === 1 ? output.name : Array.from({ length: width }, (_, i) => `${output.name}_${i}`).join(",");
+    const dtype = predict.outputs[0]!.dtype;
+    for (let r = 0; r < ds.rows; r++) lines.push(Array.from(values.subarray(r * width, (r + 1) * width), (v) => (dtype === "i32" ? String(v) : String(Math.fround(v)))).join(","));
+    const header = width === 1 ? output : Array.from({ length: width }, (_, i) => `${output}_${i}`).join(",");
     const text = [header, ...lines].join("\n") + "\n";
     if (o.out === "-") process.stdout.write(text);
     else writeFileAtomic(o.out, new TextEncoder().encode(text));

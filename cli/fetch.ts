@@ -7,9 +7,7 @@ import { join } from "node:path";
 import { idxToCsv } from "../runtime/data/idx.js";
 import { UsageError } from "./exit.js";
 
-export const FASHION_MNIST_IDX = "/usr/share/datasets/fashion-mnist";
-
-export async function runFetch(dataset: string, o: { dir: string; idx: string; quiet?: boolean }): Promise<void> {
+export async function runFetch(dataset: string, o: { dir: string; idx: string; json?: boolean; quiet?: boolean }): Promise<void> {
   if (dataset !== "fashion-mnist") throw new UsageError(`unknown data set '${dataset}': dlc fetch knows fashion-mnist`);
   const parts = [
     { out: "train.csv.gz", images: "train-images-idx3-ubyte.gz", labels: "train-labels-idx1-ubyte.gz" },
@@ -21,9 +19,12 @@ export async function runFetch(dataset: string, o: { dir: string; idx: string; q
     }
   }
   mkdirSync(o.dir, { recursive: true });
+  const written: { file: string; rows: number; seconds: number }[] = [];
   for (const p of parts) {
     const started = performance.now();
     const { rows } = await idxToCsv(join(o.idx, p.images), join(o.idx, p.labels), join(o.dir, p.out));
-    if (!o.quiet) process.stdout.write(`dlc: wrote ${join(o.dir, p.out)} (${rows} rows, ${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
+    written.push({ file: join(o.dir, p.out), rows, seconds: (performance.now() - started) / 1000 });
+    if (!o.quiet && !o.json) process.stdout.write(`dlc: wrote ${join(o.dir, p.out)} (${rows} rows, ${written.at(-1)!.seconds.toFixed(1)}s)\n`);
   }
+  if (o.json) process.stdout.write(JSON.stringify({ dataset, files: written }) + "\n");
 }

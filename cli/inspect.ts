@@ -27,16 +27,16 @@ interface KernelInfo {
 interface EntryInfo {
   name: string;
   kernels: KernelInfo[];
-  kernels_unfused: number;
+  kernels_unfused: number | null;
   flops: number;
   bytes: number;
-  bytes_unfused: number;
+  bytes_unfused: number | null;
   peak_bytes: number;
   peak_bytes_unplanned: number;
-  peak_bytes_unfused: number;
+  peak_bytes_unfused: number | null;
 }
 
-function entryInfo(fused: EntryProgram, unfused: EntryProgram, env: Record<string, number>): EntryInfo {
+function entryInfo(fused: EntryProgram, unfused: EntryProgram | undefined, env: Record<string, number>): EntryInfo {
   const gpu = fused.gpu!;
   const kernelBytes = (k: GpuProgram["kernels"][number]) => k.bytes.reduce<number>((a, d) => a + evalDim(d, env), 0);
   const bytes = (p: GpuProgram) => p.kernels.reduce<number>((acc, k) => acc + kernelBytes(k), 0);
@@ -44,13 +44,13 @@ function entryInfo(fused: EntryProgram, unfused: EntryProgram, env: Record<strin
   return {
     name: fused.name,
     kernels: gpu.kernels.map((k) => ({ name: k.name, ops: [...k.ops], workgroups: workgroups(k, env), bytes: kernelBytes(k) })),
-    kernels_unfused: unfused.gpu!.kernels.length,
+    kernels_unfused: unfused ? unfused.gpu!.kernels.length : null,
     flops: flops(gpu.graph, env),
     bytes: bytes(gpu),
-    bytes_unfused: bytes(unfused.gpu!),
+    bytes_unfused: unfused ? bytes(unfused.gpu!) : null,
     peak_bytes: memory.peakBytes,
     peak_bytes_unplanned: memory.unplannedBytes,
-    peak_bytes_unfused: planMemory(unfused.gpu!, env).peakBytes,
+    peak_bytes_unfused: unfused ? planMemory(unfused.gpu!, env).peakBytes : null,
   };
 }
 
@@ -58,12 +58,15 @@ const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3
 const group = (n: number) => n.toLocaleString("en-US");
 
 export async function runInspect(file: string, o: InspectOptions): Promise<void> {
-  const fused = await loadModel(file, { training: true, webgpu: true });
-  const unfused = await loadModel(file, { training: true, webgpu: true, fusion: false });
+  // A source file is compiled both ways; an artifact holds one of them.
+  const source = !file.endsWith(".dlc");
+  const training = source ? await hasLoss(file) : true;
+  const fused = await loadModel(file, { training: source && training, webgpu: true });
+  const unfused = source ? await loadModel(file, { training, webgpu: true, fusion: false }) : undefined;
   const batch = o.batch ?? fused.train?.config.batch ?? 128;
   const env = { batch };
   const pair = (m: ModelProgram) => [...m.entries, ...(m.train ? [m.train.step] : [])];
-  const entries = pair(fused).map((e, i) => entryInfo(e, pair(unfused)[i]!, env));
+  const entries = pair(fused).map((e, i) => entryInfo(e, unfused ? pair(unfused)[i] : undefined, env));
   const step = entries.find((e) => e.name === "train");
   const params = fused.params.map((p) => ({ name: p.name, shape: [...p.shape], size: p.shape.reduce((a, b) => a * b, 1) }));
   const summary = {
@@ -94,13 +97,22 @@ export async function runInspect(file: string, o: InspectOptions): Promise<void>
   for (const e of entries) {
     lines.push("");
     const title = e.name === "train" ? `training step (forward, backward, ${fused.train!.config.optimizer.kind})` : `entry ${e.name}`;
-    lines.push(`${title}, batch ${batch}: ${e.kernels.length} kernels fused, ${e.kernels_unfused} unfused; ${(e.flops / 1e6).toFixed(1)} MFLOP; ${mb(e.bytes)} moved (${mb(e.bytes_unfused)} unfused); peak buffers ${mb(e.peak_bytes)} (${mb(e.peak_bytes_unplanned)} without the memory plan, ${mb(e.peak_bytes_unfused)} unfused)`);
+    const unfusedText = (n: number | null, f: (x: number) => string) => (n === null ? "" : `, ${f(n)} unfused`);
+    lines.push(
+      `${title}, batch ${batch}: ${e.kernels.length} kernels${unfusedText(e.kernels_unfused, String)}; ${(e.flops / 1e6).toFixed(1)} MFLOP; ${mb(e.bytes)} moved${unfusedText(e.bytes_unfused, mb)}; ` +
+        `peak buffers ${mb(e.peak_bytes)} (${mb(e.peak_bytes_unplanned)} without the memory plan${unfusedText(e.peak_bytes_unfused, mb)})`,
+    );
     const nw = Math.max(...e.kernels.map((k) => k.name.length));
     for (const k of e.kernels) lines.push(`  ${k.name.padEnd(nw)}  ${String(k.workgroups).padStart(6)} workgroups  ${mb(k.bytes).padStart(9)}  ${k.ops.join(", ")}`);
   }
-  if (o.explainFusion) {
+  if (o.explainFusion && source) {
     const { explainFusion } = await import("../compiler/fusion/explain.js");
     lines.push("", ...explainFusion(file));
   }
   process.stdout.write(lines.join("\n") + "\n");
+}
+
+async function hasLoss(file: string): Promise<boolean> {
+  const { compileModel } = await import("../compiler/frontend/compile.js");
+  return compileModel(file).entries.some((g) => g.name === "loss");
 }

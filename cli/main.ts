@@ -1,50 +1,68 @@
-// The dlc command line.
+// The dlc command line. Commands load what they need when they run, so that
+// running an artifact (`dlc train model.dlc`) never loads the compiler or
+// ts-morph.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { CompileError } from "../compiler/frontend/diagnostics.js";
+import { ArtifactError } from "../runtime/artifact/format.js";
 import { CheckpointError } from "../runtime/checkpoint/error.js";
 import { DataError } from "../runtime/data/types.js";
 import { DivergedError } from "../runtime/train/loop.js";
-import { BACKENDS } from "./backend.js";
-import { EMIT_KINDS, renderCompileError, runCompile, type EmitKind } from "./compile.js";
-import { runEval, runPredict, type WeightsOptions } from "./evaluate.js";
-import { EXIT, RuntimeError, UsageError } from "./exit.js";
+import { VERSION } from "../runtime/version.js";
 import { GpuError } from "../runtime/webgpu/executable.js";
-import { FASHION_MNIST_IDX, runFetch } from "./fetch.js";
-import { runInspect, type InspectOptions } from "./inspect.js";
+import { BACKENDS } from "./backend.js";
+import { EMIT_KINDS, type EmitKind } from "./emit.js";
+import { EXIT, RuntimeError, UsageError } from "./exit.js";
+import { FASHION_MNIST_IDX } from "./fetch-paths.js";
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
-import { runTrain, type TrainCommandOptions } from "./train.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 function requireFile(file: string): string {
   if (!existsSync(file)) throw new UsageError(`cannot read '${file}': no such file`);
   return file;
 }
 
+const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+
 export function buildCli(): Command {
   const program = new Command("dlc")
     .description("dlc: a deep-learning compiler for models written as TypeScript functions")
-    .version(pkg.version)
+    .version(VERSION)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText("after", examples(["dlc compile models/mlp.ts -o mlp.dlc", "dlc train mlp.dlc --data train.csv.gz --test test.csv.gz --save mlp.safetensors", "dlc predict mlp.dlc --weights mlp.safetensors --data new.csv --out preds.csv"]));
 
   program
     .command("compile")
-    .description("compile a model and print its IR")
+    .description("compile a model: write an artifact (-o), or print the IR, the training graph, the kernels")
     .argument("<model.ts>", "the model's TypeScript file")
-    .addOption(new Option("--emit <kind>", "what to print").choices(EMIT_KINDS).default("ir"))
-    .addHelpText("after", "\nExamples:\n  dlc compile models/mlp.ts --emit ir      # the graph of every entry point\n  dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients\n  dlc compile models/mlp.ts --emit stats   # node counts through the passes\n  dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes\n  dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step\n  dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg")
-    .action((file: string, opts: { emit: EmitKind }) => {
-      runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
+    .option("-o, --out <file>", "write a compiled artifact (model.dlc) that the runtime trains and runs without the compiler")
+    .addOption(new Option("--emit <kind>", "what to print (default ir, or nothing with -o)").choices(EMIT_KINDS))
+    .option("--no-fusion", "one kernel per primitive")
+    .option("--json", "with -o: print a JSON summary")
+    .option("--quiet", "print nothing but errors")
+    .addHelpText(
+      "after",
+      examples([
+        "dlc compile models/mlp.ts -o mlp.dlc     # the artifact: CPU program, WGSL kernels, training step",
+        "dlc compile models/mlp.ts --emit ir      # the graph of every entry point",
+        "dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients",
+        "dlc compile models/mlp.ts --emit stats   # node counts through the passes",
+        "dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes",
+        "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step",
+        "dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg",
+      ]),
+    )
+    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; json?: boolean; quiet?: boolean }) => {
+      const { runCompile } = await import("./compile.js");
+      await runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });
 
   program
     .command("train")
     .description("train a model on CSV data")
-    .argument("<model>", "the model (.ts)")
+    .argument("<model>", "the model (.ts, or a compiled .dlc)")
     .requiredOption("--data <file>", "training data (.csv or .csv.gz, with a header row)")
     .option("--test <file>", "test data, evaluated after every epoch")
     .option("--split <fraction>", "hold out this fraction of --data as test data (seeded)", fraction("--split"))
@@ -64,15 +82,22 @@ export function buildCli(): Command {
     .option("--quiet", "print nothing but errors (and --json)")
     .addHelpText(
       "after",
-      "\nExamples:\n  dlc train models/iris.ts --data data/iris.csv --split 0.2 --normalize standard\n  dlc train models/mlp.ts --data data/fashion-mnist/train.csv.gz --test data/fashion-mnist/test.csv.gz --save mlp.safetensors\n  dlc train models/mlp.ts --data train.csv --resume mlp.safetensors --epochs 3 --json",
+      examples([
+        "dlc train models/iris.ts --data data/iris.csv --split 0.2 --normalize standard",
+        "dlc train models/mlp.ts --data data/fashion-mnist/train.csv.gz --test data/fashion-mnist/test.csv.gz --save mlp.safetensors",
+        "dlc train mlp.dlc --data train.csv --resume mlp.safetensors --epochs 3 --json",
+      ]),
     )
-    .action((file: string, opts: TrainCommandOptions) => runTrain(file, opts));
+    .action(async (file: string, opts) => {
+      const { runTrain } = await import("./train.js");
+      await runTrain(file, opts);
+    });
 
-  const weightsCommand = (name: string, description: string, examples: string) =>
+  const weightsCommand = (name: string, description: string, example: string) =>
     program
       .command(name)
       .description(description)
-      .argument("<model>", "the model (.ts)")
+      .argument("<model>", "the model (.ts, or a compiled .dlc)")
       .requiredOption("--weights <file>", "a checkpoint written by dlc train --save")
       .requiredOption("--data <file>", "data (.csv or .csv.gz, with a header row)")
       .option("--label <column>", "the column holding the label or target")
@@ -81,23 +106,30 @@ export function buildCli(): Command {
       .option("--no-fusion", "one kernel per primitive")
       .option("--json", "print a JSON object")
       .option("--quiet", "print nothing but errors")
-      .addHelpText("after", `\nExamples:\n${examples}`);
-  weightsCommand("eval", "evaluate trained weights: loss and accuracy, or MSE and MAE", "  dlc eval models/iris.ts --weights iris.safetensors --data data/iris.csv").action(
-    (file: string, opts: WeightsOptions) => runEval(file, opts),
-  );
-  weightsCommand("predict", "write the predictions of `predict` as CSV", "  dlc predict models/iris.ts --weights iris.safetensors --data data/iris.csv --out preds.csv")
+      .addHelpText("after", examples([example]));
+  weightsCommand("eval", "evaluate trained weights: loss and accuracy, or MSE and MAE", "dlc eval models/iris.ts --weights iris.safetensors --data data/iris.csv").action(async (file: string, opts) => {
+    const { runEval } = await import("./evaluate.js");
+    await runEval(file, opts);
+  });
+  weightsCommand("predict", "write the predictions of `predict` as CSV", "dlc predict mlp.dlc --weights mlp.safetensors --data new.csv --out preds.csv")
     .requiredOption("--out <file>", "where to write the predictions (- for stdout)")
-    .action((file: string, opts: WeightsOptions & { out: string }) => runPredict(file, opts));
+    .action(async (file: string, opts) => {
+      const { runPredict } = await import("./evaluate.js");
+      await runPredict(file, opts);
+    });
 
   program
     .command("inspect")
-    .description("what the compiler makes of a model: kernels, FLOPs, bytes and memory per training step")
-    .argument("<model>", "the model (.ts)")
+    .description("what the compiler makes of a model: parameters, kernels, FLOPs, bytes and memory per training step")
+    .argument("<model>", "the model (.ts, or a compiled .dlc)")
     .option("--batch <n>", "the batch size to count for (default: the model's)", positiveInt("--batch"))
-    .option("--explain-fusion", "why each value of the training step got a buffer, and what each kernel computes")
+    .option("--explain-fusion", "why each value of the training step got a buffer, and what each kernel computes (.ts only)")
     .option("--json", "print one JSON object (kernels_per_train_step, flops_per_train_step, peak_bytes, ...)")
-    .addHelpText("after", "\nExamples:\n  dlc inspect models/mlp.ts\n  dlc inspect models/cnn.ts --batch 64 --json")
-    .action((file: string, opts: InspectOptions) => runInspect(file, opts));
+    .addHelpText("after", examples(["dlc inspect models/mlp.ts", "dlc inspect mlp.dlc --batch 64 --json"]))
+    .action(async (file: string, opts) => {
+      const { runInspect } = await import("./inspect.js");
+      await runInspect(requireFile(file), opts);
+    });
 
   program
     .command("fetch")
@@ -105,12 +137,21 @@ export function buildCli(): Command {
     .argument("<dataset>", "fashion-mnist")
     .option("--dir <dir>", "where to write train.csv.gz and test.csv.gz", "data/fashion-mnist")
     .option("--idx <dir>", "where the idx files are", FASHION_MNIST_IDX)
+    .option("--json", "print a JSON summary")
     .option("--quiet", "print nothing but errors")
-    .addHelpText("after", "\nExamples:\n  sudo apt-get install dataset-fashion-mnist && dlc fetch fashion-mnist")
-    .action((dataset: string, opts: { dir: string; idx: string; quiet?: boolean }) => runFetch(dataset, opts));
+    .addHelpText("after", examples(["sudo apt-get install dataset-fashion-mnist && dlc fetch fashion-mnist"]))
+    .action(async (dataset: string, opts) => {
+      const { runFetch } = await import("./fetch.js");
+      await runFetch(dataset, opts);
+    });
 
   for (const c of program.commands) c.exitOverride().showSuggestionAfterError(true);
   return program;
+}
+
+/** A compile error carries a diagnostic (checked by shape, so that the compiler is not loaded to ask). */
+function isCompileError(e: unknown): e is Error & { diagnostic: unknown } {
+  return e instanceof Error && "diagnostic" in e;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -122,11 +163,12 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof CompileError) {
-      process.stderr.write(renderCompileError(e) + "\n");
+    if (isCompileError(e)) {
+      const { renderCompileError } = await import("./compile.js");
+      process.stderr.write(renderCompileError(e as never) + "\n");
       return EXIT.usage;
     }
-    if (e instanceof UsageError || e instanceof DataError || e instanceof CheckpointError) {
+    if (e instanceof UsageError || e instanceof DataError || e instanceof CheckpointError || e instanceof ArtifactError) {
       process.stderr.write(`dlc: ${e.message}\n`);
       return EXIT.usage;
     }

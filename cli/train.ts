@@ -9,7 +9,7 @@ import { trainEpochs, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
 import { openBackend, type BackendChoice } from "./backend.js";
-import { allRows, fitNorm, loadFor, normalize } from "./data.js";
+import { allRows, fitNorm, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
 import { makeReporter } from "./report.js";

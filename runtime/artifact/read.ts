@@ -1,0 +1,55 @@
+// Reading an artifact: the header, the payload's size and digest, then its
+// structure, each failure a one-line ArtifactError that says what is wrong.
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { ModelProgram } from "../program/model.js";
+import { ARTIFACT_FORMAT, ARTIFACT_VERSION, ArtifactError, type ArtifactHeader, type ArtifactPayload } from "./format.js";
+import { validatePayload } from "./validate.js";
+
+export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayload {
+  const fail = (what: string) => new ArtifactError(`${source}: ${what}`);
+  const newline = bytes.indexOf(10);
+  if (newline < 0) throw fail("not a dlc artifact (no header line)");
+  let header: ArtifactHeader;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString("utf8")) as ArtifactHeader;
+  } catch {
+    throw fail("not a dlc artifact (the header is not JSON)");
+  }
+  if (header === null || typeof header !== "object" || header.format !== ARTIFACT_FORMAT) throw fail("not a dlc artifact");
+  if (typeof header.version !== "number" || header.version > ARTIFACT_VERSION) {
+    throw fail(`written by a newer dlc (format version ${header.version}, ${header.compiler ?? "unknown compiler"}); this runtime reads version ${ARTIFACT_VERSION}: recompile the model or upgrade dlc`);
+  }
+  if (header.version < 1) throw fail(`unknown format version ${header.version}`);
+  const body = bytes.subarray(newline + 1, newline + 1 + header.payload_bytes);
+  if (body.length < header.payload_bytes) throw fail(`truncated: the payload has ${body.length} of ${header.payload_bytes} bytes`);
+  const digest = createHash("sha256").update(body).digest("hex");
+  if (digest !== header.sha256) throw fail("corrupted or edited: the payload does not match its sha256 digest");
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch (e) {
+    throw fail(`the payload is not JSON (${(e as Error).message})`);
+  }
+  try {
+    return validatePayload(payload);
+  } catch (e) {
+    throw fail(`invalid payload: ${(e as Error).message}`);
+  }
+}
+
+export function readArtifact(path: string): ArtifactPayload {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ArtifactError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  return parseArtifact(bytes, path);
+}
+
+/** The compiled model in an artifact, ready for a backend. */
+export function loadArtifact(path: string): ModelProgram {
+  return readArtifact(path).model;
+}

@@ -1,0 +1,126 @@
+// The structure of an artifact's payload, checked field by field before the
+// runtime trusts any of it: known ops, node inputs that come earlier (so a
+// program is a DAG in order), indices in range, sizes that are sizes. A
+// failure names the path of the bad field.
+
+import { isOp } from "../program/ops.js";
+import type { ArtifactPayload } from "./format.js";
+
+class Bad extends Error {}
+
+type Check = (v: unknown, path: string) => void;
+
+const fail = (path: string, what: string): never => {
+  throw new Bad(`${path}: ${what}`);
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const str: Check = (v, p) => void (typeof v === "string" || fail(p, "expected a string"));
+const bool: Check = (v, p) => void (typeof v === "boolean" || fail(p, "expected true or false"));
+const num: Check = (v, p) => void ((typeof v === "number" && Number.isFinite(v)) || fail(p, "expected a number"));
+const int = (min = 0): Check => (v, p) => void ((Number.isSafeInteger(v) && (v as number) >= min) || fail(p, `expected an integer >= ${min}`));
+const dim: Check = (v, p) => void ((Number.isSafeInteger(v) && (v as number) >= 0) || (typeof v === "string" && /^(\d+\*)?[A-Za-z_]\w*(\*[A-Za-z_]\w*)*$/.test(v)) || fail(p, "expected a dimension"));
+const oneOf = (...values: unknown[]): Check => (v, p) => void (values.includes(v) || fail(p, `expected one of ${values.map((x) => JSON.stringify(x)).join(", ")}`));
+const arrayOf = (item: Check): Check => (v, p) => {
+  if (!Array.isArray(v)) fail(p, "expected an array");
+  (v as unknown[]).forEach((x, i) => item(x, `${p}[${i}]`));
+};
+const optional = (c: Check): Check => (v, p) => {
+  if (v !== undefined) c(v, p);
+};
+const object = (fields: Record<string, Check>): Check => (v, p) => {
+  if (!isObject(v)) fail(p, "expected an object");
+  for (const [k, c] of Object.entries(fields)) c((v as Record<string, unknown>)[k], `${p}.${k}`);
+};
+
+const dtype = oneOf("f32", "i32");
+const shape = arrayOf(dim);
+const tensorSpec = object({ name: str, dtype, shape, classes: optional(int(1)) });
+
+/** A graph program: nodes in topological order, each input an earlier node. */
+const graphProgram: Check = (v, p) => {
+  object({ name: str, nodes: arrayOf(object({ op: str, inputs: arrayOf(int()), shape, dtype })), inputs: arrayOf(object({ name: str, node: int() })), outputs: arrayOf(object({ name: str, node: int() })) })(v, p);
+  const g = v as { nodes: { op: string; inputs: number[]; attrs: unknown }[]; inputs: { node: number }[]; outputs: { node: number }[] };
+  g.nodes.forEach((n, i) => {
+    if (!isOp(n.op)) fail(`${p}.nodes[${i}].op`, `unknown op '${n.op}'`);
+    if (!isObject(n.attrs)) fail(`${p}.nodes[${i}].attrs`, "expected an object");
+    n.inputs.forEach((j, k) => {
+      if (j >= i) fail(`${p}.nodes[${i}].inputs[${k}]`, `refers to node ${j}, which does not come before it`);
+    });
+  });
+  for (const [what, list] of [["inputs", g.inputs], ["outputs", g.outputs]] as const) {
+    list.forEach((b, i) => {
+      if (b.node >= g.nodes.length) fail(`${p}.${what}[${i}].node`, "out of range");
+    });
+  }
+};
+
+const inRange = (p: string, n: number, nodes: number) => {
+  if (n >= nodes) fail(p, `node ${n} is out of range`);
+};
+
+const cpuProgram: Check = (v, p) => {
+  object({ graph: graphProgram, steps: arrayOf(object({ kind: oneOf("kernel", "alias", "fused"), node: int(), members: optional(arrayOf(int())) })) })(v, p);
+  const c = v as { graph: { nodes: unknown[] }; steps: { node: number; members?: number[] }[] };
+  c.steps.forEach((s, i) => {
+    inRange(`${p}.steps[${i}].node`, s.node, c.graph.nodes.length);
+    s.members?.forEach((m, k) => inRange(`${p}.steps[${i}].members[${k}]`, m, c.graph.nodes.length));
+  });
+};
+
+const gpuProgram: Check = (v, p) => {
+  const kernel = object({
+    name: str,
+    wgsl: str,
+    bindings: arrayOf(object({ node: int(), write: bool })),
+    grid: arrayOf(object({ size: dim, per: int(1) })),
+    ops: arrayOf(str),
+    bytes: arrayOf(dim),
+  });
+  object({ graph: graphProgram, symbols: arrayOf(str), buffers: arrayOf(int()), views: arrayOf(object({ node: int(), of: int() })), kernels: arrayOf(kernel) })(v, p);
+  const g = v as { graph: { nodes: unknown[] }; buffers: number[]; kernels: { bindings: { node: number }[] }[] };
+  const n = g.graph.nodes.length;
+  g.buffers.forEach((b, i) => inRange(`${p}.buffers[${i}]`, b, n));
+  g.kernels.forEach((k, i) => k.bindings.forEach((b, j) => inRange(`${p}.kernels[${i}].bindings[${j}].node`, b.node, n)));
+};
+
+const entry = object({ name: str, inputs: arrayOf(tensorSpec), outputs: arrayOf(tensorSpec), cpu: cpuProgram, gpu: optional(gpuProgram) });
+
+const init = (v: unknown, p: string) => {
+  object({ kind: oneOf("zeros", "ones", "const", "he", "glorot", "lecun", "normal", "uniform") })(v, p);
+  const i = v as Record<string, unknown>;
+  if (i.kind === "const") num(i.value, `${p}.value`);
+  if (i.kind === "normal") num(i.std, `${p}.std`);
+  if (i.kind === "uniform") num(i.limit, `${p}.limit`);
+};
+
+const trainConfig = object({
+  optimizer: object({ kind: oneOf("sgd", "adam", "adamw"), lr: num, schedule: object({ kind: oneOf("constant", "step", "cosine", "warmup") }) }),
+  batch: int(1),
+  epochs: int(1),
+  seed: int(0),
+  normalize: optional(oneOf("standard", "minmax", "none")),
+  label: optional(str),
+});
+
+const payload = object({
+  fusion: bool,
+  model: object({
+    file: str,
+    hash: str,
+    params: arrayOf(object({ name: str, shape: arrayOf(int(1)), init })),
+    entries: arrayOf(entry),
+    train: optional(object({ config: trainConfig, step: entry, state: arrayOf(object({ name: str, param: str, shape: arrayOf(int(1)) })), params: arrayOf(str) })),
+  }),
+  memoryPlans: arrayOf(object({ entry: str, slots: arrayOf(int()), peakBytes: int() })),
+});
+
+export function validatePayload(v: unknown): ArtifactPayload {
+  try {
+    payload(v, "payload");
+  } catch (e) {
+    if (e instanceof Bad) throw new Error(e.message);
+    throw e;
+  }
+  return v as ArtifactPayload;
+}

@@ -1,0 +1,29 @@
+// dlc's runtime as a library (`import ... from "dlc/runtime"`): load a
+// compiled artifact, train it, evaluate it, predict with it, on the CPU or on
+// WebGPU. It never loads the compiler or ts-morph.
+//
+//   const model = loadArtifact("iris.dlc");
+//   const backend = await createBackend(model, "auto");
+//   const session = await startSession(model, backend, model.train!.config);
+//   const data = await loadFor(entryOf(model, "loss")!, "data/iris.csv");
+//   await trainEpochs(session, { ds: data, rows: allRows(data) }, undefined, { epochs: 50, batch: 16, dropLast: false, lr: 0.1 });
+//   const predictions = await predict(session, data);
+//   backend.dispose();
+
+export { loadArtifact, readArtifact, parseArtifact } from "./artifact/read.js";
+export { ArtifactError, type ArtifactPayload } from "./artifact/format.js";
+export { createBackend, type BackendChoice } from "./backends.js";
+export type { Backend, BackendKind } from "./train/backend.js";
+export { CpuBackend } from "./cpu/backend.js";
+export { WebGpuBackend } from "./webgpu/backend.js";
+export { openDevice, type GpuContext } from "./webgpu/device.js";
+export { entryOf, type ModelProgram, type EntryProgram } from "./program/model.js";
+export type { TrainConfig } from "./program/train-config.js";
+export { startSession, type Session } from "./train/session.js";
+export { trainEpochs, DivergedError, type EpochEvent, type LoopOptions, type Split } from "./train/loop.js";
+export { evaluate, batchInputs, labelInput, type Metrics } from "./train/metrics.js";
+export { saveSession, readCheckpoint } from "./train/checkpoint.js";
+export { loadFor, inputSpecs, fitNorm, normalize, allRows } from "./train/data.js";
+export { loadDataset, DataError, type Dataset } from "./data/index.js";
+export { predict } from "./train/predict.js";
+export type { NDArray } from "./cpu/ndarray.js";
