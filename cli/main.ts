@@ -139,7 +139,7 @@ export function buildCli(): Command {
     .option("--idx <dir>", "where the idx files are", FASHION_MNIST_IDX)
     .option("--json", "print a JSON summary")
     .option("--quiet", "print nothing but errors")
-    .addHelpText("after", examples(["sudo apt-get install dataset-fashion-mnist && dlc fetch fashion-mnist"]))
+    .addHelpText("after", examples(["dlc fetch fashion-mnist    # after: sudo apt-get install dataset-fashion-mnist", "dlc fetch fashion-mnist --dir /tmp/fmnist --json"]))
     .action(async (dataset: string, opts) => {
       const { runFetch } = await import("./fetch.js");
       await runFetch(dataset, opts);

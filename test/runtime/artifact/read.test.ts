@@ -1,0 +1,71 @@
+// Artifacts: what the compiler writes, the runtime reads back unchanged; a
+// truncated, edited, foreign or future-version file is refused with one line
+// saying what is wrong.
+
+import test from "ava";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { artifactBytes } from "../../../compiler/artifact/write.js";
+import { buildModel } from "../../../compiler/build.js";
+import { ArtifactError } from "../../../runtime/artifact/format.js";
+import { parseArtifact } from "../../../runtime/artifact/read.js";
+import { ROOT } from "../../helpers/paths.js";
+
+const model = buildModel(join(ROOT, "models/iris.ts"), { training: true, webgpu: true });
+const bytes = artifactBytes(model, true);
+const text = Buffer.from(bytes).toString("utf8");
+const [headerLine, payloadLine] = text.split("\n") as [string, string];
+
+function refused(t: import("ava").ExecutionContext, b: Uint8Array | string, message: RegExp) {
+  const error = t.throws(() => parseArtifact(typeof b === "string" ? Buffer.from(b) : b, "m.dlc"), { instanceOf: ArtifactError });
+  t.regex(error.message, message);
+  t.is(error.message.split("\n").length, 1, "one line");
+  t.regex(error.message, /^m\.dlc: /);
+}
+
+/** A header for a payload, with a correct digest. */
+const rehash = (payload: string, header: Record<string, unknown> = JSON.parse(headerLine)) =>
+  JSON.stringify({ ...header, payload_bytes: Buffer.byteLength(payload), sha256: createHash("sha256").update(payload).digest("hex") }) + "\n" + payload + "\n";
+
+test("an artifact reads back to the model that was written", (t) => {
+  const read = parseArtifact(bytes, "m.dlc");
+  t.deepEqual(read.model, { ...JSON.parse(JSON.stringify(model)), file: "iris.ts" });
+  t.true(read.fusion);
+  t.true(read.memoryPlans.some((p) => p.entry === "train"));
+});
+
+test("the header names the format, its version, the compiler, and the payload's size and digest", (t) => {
+  const h = JSON.parse(headerLine);
+  t.is(h.format, "dlc-artifact");
+  t.is(h.version, 1);
+  t.regex(h.compiler, /^dlc \d+\.\d+\.\d+$/);
+  t.is(h.payload_bytes, Buffer.byteLength(payloadLine));
+  t.regex(h.sha256, /^[0-9a-f]{64}$/);
+});
+
+test("a truncated artifact is refused", (t) => refused(t, bytes.subarray(0, bytes.length - 1000), /truncated: the payload has \d+ of \d+ bytes/));
+
+test("an edited artifact is refused", (t) => refused(t, text.replace('"lr":0.1', '"lr":0.2'), /corrupted or edited/));
+
+test("an artifact from a newer dlc is refused with what to do", (t) => refused(t, rehash(payloadLine, { ...JSON.parse(headerLine), version: 2 }), /newer dlc \(format version 2, .*\); this runtime reads version 1/));
+
+test("a file that is not an artifact is refused", (t) => {
+  refused(t, "label,pixel1\n1,2\n", /not a dlc artifact/);
+  refused(t, "", /no header line/);
+});
+
+test("a payload with a correct digest but an unknown op is refused by the validator", (t) => {
+  refused(t, rehash(payloadLine.replace('"op":"matmul"', '"op":"system"')), /invalid payload: .*unknown op 'system'/);
+});
+
+test("a payload whose program refers to a later node is refused", (t) => {
+  const p = JSON.parse(payloadLine);
+  p.model.entries[0].cpu.graph.nodes[1].inputs = [5];
+  refused(t, rehash(JSON.stringify(p)), /invalid payload: payload\.model\.entries\[0\]\.cpu\.graph\.nodes\[1\]\.inputs\[0\]: refers to node 5, which does not come before it/);
+});
+
+test("a payload with a malformed dimension is refused", (t) => {
+  const p = JSON.parse(payloadLine);
+  p.model.entries[0].inputs[0].shape = ["batch;drop", 4];
+  refused(t, rehash(JSON.stringify(p)), /expected a dimension/);
+});
