@@ -30,12 +30,21 @@ export class WebGpuBackend implements Backend {
   private readonly lr = new Float32Array(1);
   private readonly t = new Float32Array(1);
   private lossStaging: GPUBuffer | undefined;
+  /** Set when the device is lost or reports an error outside an error scope: the next call throws it. */
+  private failure: string | undefined;
+  private disposed = false;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly model: ModelProgram,
   ) {
     this.description = ctx.description;
+    void ctx.device.lost.then((info) => {
+      if (!this.disposed) this.failure = `the GPU device was lost (${info.reason ?? "unknown"}): ${info.message || "no message"}`;
+    });
+    ctx.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.failure ??= `the GPU reported an error: ${ev.error.message}`;
+    };
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const slot = (name: string, shape: readonly number[]) => {
       const bytes = Math.max(4, shape.reduce((a, b) => a * b, 1) * 4);
@@ -111,7 +120,12 @@ export class WebGpuBackend implements Backend {
     return ext;
   }
 
+  private check(): void {
+    if (this.failure) throw new GpuError(this.failure);
+  }
+
   async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined> {
+    this.check();
     const train = this.model.train;
     if (!train) throw new GpuError("the model was compiled without a training step");
     const exe = await this.executable(train.step);
@@ -142,12 +156,14 @@ export class WebGpuBackend implements Backend {
     this.parity = 1 - this.parity;
     if (!wantLoss) return undefined;
     await this.lossStaging!.mapAsync(GPUMapMode.READ);
+    this.check();
     const loss = new Float32Array(this.lossStaging!.getMappedRange())[0]!;
     this.lossStaging!.unmap();
     return loss;
   }
 
   async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {
+    this.check();
     const e = entryOf(this.model, entry);
     if (!e) throw new GpuError(`the model has no entry point '${entry}'`);
     const exe = await this.executable(e);
@@ -171,6 +187,7 @@ export class WebGpuBackend implements Backend {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.ctx.destroy();
   }
 }
