@@ -8,7 +8,7 @@
 
 import { evalShape, type DimEnv } from "../program/dim.js";
 import type { CpuProgram } from "../program/program.js";
-import { prepareFused, type FusedRunner } from "./fused.js";
+import { prepareFused, type FusedCompiler, type FusedRunner } from "./fused.js";
 import { bindDims, RunError } from "./bind.js";
 import { KERNELS } from "./kernels/index.js";
 import type { Kernel } from "./kernels/types.js";
@@ -31,6 +31,8 @@ export class CpuExecutable {
   constructor(
     readonly program: CpuProgram,
     readonly precision: Precision = "f32",
+    /** Compiles a fused group into a runner: the block interpreter today, WebAssembly SIMD tomorrow. */
+    private readonly fuse: FusedCompiler = prepareFused,
   ) {
     this.inputOf = new Map(program.graph.inputs.map((b) => [b.node, b.name]));
   }
@@ -107,7 +109,7 @@ export class CpuExecutable {
         if (!reuse) bytes += buf.byteLength;
         buffers[i] = buf;
         if (s.kind === "fused") {
-          const loop: FusedRunner = prepareFused(nodes, s.members, i, shapes, env, this.precision);
+          const loop: FusedRunner = this.fuse(nodes, s.members, i, shapes, env, this.precision);
           run.push(() => loop(buffers));
         } else {
           const kernel = KERNELS[n.op];

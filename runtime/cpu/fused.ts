@@ -20,6 +20,16 @@ export const BLOCK = 2048;
 /** Runs one fused step: `buffers[i]` is the materialized buffer of node i (or undefined). */
 export type FusedRunner = (buffers: readonly (Data | undefined)[]) => void;
 
+/** What turns a fused group into a runner; CpuExecutable takes any implementation of it. */
+export type FusedCompiler = (
+  nodes: readonly ProgramNode[],
+  members: readonly number[],
+  root: number,
+  shapes: readonly (readonly number[])[],
+  env: DimEnv,
+  precision: Precision,
+) => FusedRunner;
+
 /** Where a member's values for the current block are: a scratch block, or a materialized buffer at the block's offset. */
 interface Operand {
   scratch?: Data;
@@ -77,14 +87,7 @@ function gatherRange(dst: Data, src: Data, shape: readonly number[], srcStrides:
   }
 }
 
-export function prepareFused(
-  nodes: readonly ProgramNode[],
-  members: readonly number[],
-  root: number,
-  shapes: readonly (readonly number[])[],
-  env: DimEnv,
-  precision: Precision,
-): FusedRunner {
+export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, precision) => {
   const inGroup = new Set(members);
   const operands = new Map<number, Operand>();
   const loops: Loop[] = [];
@@ -200,4 +203,4 @@ export function prepareFused(
       }
     }
   };
-}
+};
