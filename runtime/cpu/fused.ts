@@ -93,8 +93,9 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
   const loops: Loop[] = [];
   const total = shapes[root]!.reduce((a, b) => a * b, 1);
   const operandOf = (i: number): Operand => operands.get(i) ?? { node: i };
-  const view = (o: Operand, start: number, buffers: readonly (Data | undefined)[]): [Data, number] =>
-    o.scratch ? [o.scratch, 0] : [buffers[o.node!]!, start];
+  // An operand's array and offset for the block at `start`, without allocating (this runs per op per block).
+  const arr = (o: Operand, buffers: readonly (Data | undefined)[]): Data => o.scratch ?? buffers[o.node!]!;
+  const off = (o: Operand, start: number): number => (o.scratch ? 0 : start);
 
   for (const m of members) {
     const n = nodes[m]!;
@@ -150,8 +151,10 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
       const f = UNARY_FN[n.op];
       const a = ins[0]!;
       loops.push((start, len, buffers) => {
-        const [o, oo] = view(target, start, buffers);
-        const [x, xo] = view(a, start, buffers);
+        const o = arr(target, buffers);
+        const oo = off(target, start);
+        const x = arr(a, buffers);
+        const xo = off(a, start);
         for (let i = 0; i < len; i++) o[oo + i] = f(x[xo + i]!);
       });
     } else if (isBinary(n.op)) {
@@ -159,27 +162,36 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
       const fast = ARITH[n.op];
       const [a, b] = ins as [Operand, Operand];
       loops.push((start, len, buffers) => {
-        const [o, oo] = view(target, start, buffers);
-        const [x, xo] = view(a, start, buffers);
-        const [y, yo] = view(b, start, buffers);
+        const o = arr(target, buffers);
+        const oo = off(target, start);
+        const x = arr(a, buffers);
+        const xo = off(a, start);
+        const y = arr(b, buffers);
+        const yo = off(b, start);
         if (fast) fast(o, oo, x, xo, y, yo, len);
         else for (let i = 0; i < len; i++) o[oo + i] = f(x[xo + i]!, y[yo + i]!);
       });
     } else if (n.op === "where") {
       const [c, a, b] = ins as [Operand, Operand, Operand];
       loops.push((start, len, buffers) => {
-        const [o, oo] = view(target, start, buffers);
-        const [cc, co] = view(c, start, buffers);
-        const [x, xo] = view(a, start, buffers);
-        const [y, yo] = view(b, start, buffers);
+        const o = arr(target, buffers);
+        const oo = off(target, start);
+        const cc = arr(c, buffers);
+        const co = off(c, start);
+        const x = arr(a, buffers);
+        const xo = off(a, start);
+        const y = arr(b, buffers);
+        const yo = off(b, start);
         for (let i = 0; i < len; i++) o[oo + i] = cc[co + i] !== 0 ? x[xo + i]! : y[yo + i]!;
       });
     } else if (n.op === "cast") {
       const a = ins[0]!;
       const toInt = n.attrs.to === "i32";
       loops.push((start, len, buffers) => {
-        const [o, oo] = view(target, start, buffers);
-        const [x, xo] = view(a, start, buffers);
+        const o = arr(target, buffers);
+        const oo = off(target, start);
+        const x = arr(a, buffers);
+        const xo = off(a, start);
         if (toInt) for (let i = 0; i < len; i++) o[oo + i] = Math.trunc(x[xo + i]!);
         else for (let i = 0; i < len; i++) o[oo + i] = x[xo + i]!;
       });
@@ -197,7 +209,8 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
       const len = Math.min(BLOCK, total - start);
       for (const loop of loops) loop(start, len, buffers);
       if (copyOut) {
-        const [x, xo] = view(rootOperand, start, buffers);
+        const x = arr(rootOperand, buffers);
+        const xo = off(rootOperand, start);
         const o = buffers[root]!;
         for (let i = 0; i < len; i++) o[start + i] = x[xo + i]!;
       }

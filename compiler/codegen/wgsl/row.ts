@@ -47,7 +47,10 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
   const e = k.emitter;
   const rows = numel(reducedShape(row));
   const length = numel(row.axes.map((a) => row.full[a]!));
-  const perWorkgroup = (typeof length === "number" && length >= 512) || (typeof length !== "number" && typeof rows === "number" && rows <= 64);
+  // A workgroup per row only when there are few rows to spread over the device and each is long:
+  // a thread per row wins otherwise (and by 4x on a software adapter, where barriers are dear).
+  const fewRows = typeof rows === "number" && rows <= 64;
+  const perWorkgroup = fewRows && (typeof length !== "number" || length >= 256);
   k.mapBroadcast = (n, idx) => (idx === "f" && spreadsRow(n, row) ? "o" : undefined);
   // Outputs of the row's size are written once per row; the others walk the full row. (When the
   // reduced axes have one element in all, the two coincide and the row's index serves both.)
