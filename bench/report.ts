@@ -1,0 +1,170 @@
+// bench/RESULTS.md and bench/training.svg from one run's measurements.
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Timing } from "./measure.js";
+
+export interface FusionRow {
+  workload: string;
+  device: "webgpu" | "cpu";
+  contender: string;
+  timing?: Timing | undefined;
+  note?: string | undefined;
+  dispatches?: number;
+  bytes?: number;
+  flops?: number;
+}
+
+export interface TrainingRow {
+  model: "mlp" | "cnn";
+  batch: number;
+  contender: string;
+  timing?: Timing;
+  stepsPerSecond?: number;
+  compileSeconds?: number;
+  firstStepSeconds?: number;
+  loss?: number;
+  note?: string;
+}
+
+export interface MemoryRow {
+  model: string;
+  batch: number;
+  planned: number;
+  unplanned: number;
+  unfusedPlanned: number;
+  unfusedUnplanned: number;
+}
+
+export interface Report {
+  date: string;
+  machine: string;
+  adapter: string;
+  versions: Record<string, string>;
+  sampling: string;
+  fusion: FusionRow[];
+  training: TrainingRow[];
+  memory: MemoryRow[];
+  seconds: number;
+}
+
+const ms = (s: number) => (s * 1e3 >= 100 ? (s * 1e3).toFixed(0) : (s * 1e3).toFixed(2));
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const spread = (t: Timing) => `${ms(t.min)}–${ms(t.max)}`;
+
+function fusionTable(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
+  const out = [
+    `| workload | contender | ms (median) | spread (ms) | samples | dispatches | bytes moved | throughput |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+  ];
+  for (const r of rows.filter((x) => x.device === device)) {
+    if (!r.timing) {
+      out.push(`| ${r.workload} | ${r.contender} | n/a | | | | | ${r.note ?? ""} |`);
+      continue;
+    }
+    const t = r.timing.median;
+    const throughput = r.workload === "matmul-bias-relu" && r.flops ? `${(r.flops / t / 1e9).toFixed(2)} GFLOP/s` : r.bytes ? `${(r.bytes / t / 1e9).toFixed(2)} GB/s` : "";
+    out.push(`| ${r.workload} | ${r.contender} | ${ms(t)} | ${spread(r.timing)} | ${r.timing.samples} | ${r.dispatches ?? "n/a"} | ${r.bytes ? mb(r.bytes) : "n/a"} | ${throughput} |`);
+  }
+  return out;
+}
+
+function fusionRatios(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
+  const out = [`| workload | time, unfused / fused | dispatches, unfused / fused | bytes, unfused / fused | best peer | dlc fused vs best peer (time) |`, `| --- | ---: | ---: | ---: | --- | ---: |`];
+  for (const w of [...new Set(rows.map((r) => r.workload))]) {
+    const pick = (c: string) => rows.find((r) => r.workload === w && r.device === device && r.contender === c);
+    const f = pick("dlc fused");
+    const u = pick("dlc unfused");
+    if (!f?.timing || !u?.timing) continue;
+    const peers = rows.filter((r) => r.workload === w && r.device === device && !r.contender.startsWith("dlc") && r.timing);
+    const best = peers.sort((a, b) => a.timing!.median - b.timing!.median)[0];
+    out.push(
+      `| ${w} | ${ratio(u.timing.median, f.timing.median)} | ${ratio(u.dispatches!, f.dispatches!)} | ${ratio(u.bytes!, f.bytes!)} | ${best ? `${best.contender} (${ms(best.timing!.median)} ms)` : "n/a"} | ${best ? `${ratio(best.timing!.median, f.timing.median)} ${best.timing!.median > f.timing.median ? "faster" : "slower"}` : ""} |`,
+    );
+  }
+  return out;
+}
+
+function trainingTable(rows: TrainingRow[]): string[] {
+  const out = [`| model | batch | contender | steps/s (median) | examples/s | step time spread (ms) | compile (s) | to first step (s) | loss |`, `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |`];
+  for (const r of rows) {
+    if (r.stepsPerSecond === undefined || !r.timing) {
+      out.push(`| ${r.model} | ${r.batch} | ${r.contender} | n/a | | | | | ${r.note ?? ""} |`);
+      continue;
+    }
+    const perStep = r.timing.median * r.stepsPerSecond;
+    out.push(
+      `| ${r.model} | ${r.batch} | ${r.contender} | ${r.stepsPerSecond.toFixed(2)} | ${(r.stepsPerSecond * r.batch).toFixed(0)} | ${ms(r.timing.min / perStep)}–${ms(r.timing.max / perStep)} | ${r.compileSeconds?.toFixed(2) ?? ""} | ${r.firstStepSeconds?.toFixed(2) ?? ""} | ${r.loss?.toFixed(3) ?? ""} |`,
+    );
+  }
+  return out;
+}
+
+function trainingRatios(rows: TrainingRow[]): string[] {
+  const out = [`| model | dlc webgpu / best TF.js | dlc webgpu / TF.js webgpu | dlc webgpu / jax-js webgpu | dlc cpu / TF.js cpu | dlc cpu / jax-js wasm |`, `| --- | ---: | ---: | ---: | ---: | ---: |`];
+  for (const model of ["mlp", "cnn"] as const) {
+    const s = (c: string) => rows.find((r) => r.model === model && r.contender === c)?.stepsPerSecond;
+    const tf = rows.filter((r) => r.model === model && r.contender.startsWith("tfjs") && r.stepsPerSecond !== undefined).sort((a, b) => b.stepsPerSecond! - a.stepsPerSecond!)[0];
+    const r = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? ratio(a, b) : "n/a");
+    out.push(`| ${model} | ${r(s("dlc webgpu"), tf?.stepsPerSecond)}${tf ? ` (${tf.contender})` : ""} | ${r(s("dlc webgpu"), s("tfjs-webgpu"))} | ${r(s("dlc webgpu"), s("jax-webgpu"))} | ${r(s("dlc cpu"), s("tfjs-cpu"))} | ${r(s("dlc cpu"), s("jax-wasm"))} |`);
+  }
+  return out;
+}
+
+/** Horizontal bars of steps/s per contender, one panel per model. */
+export function trainingSvg(rows: TrainingRow[]): string {
+  const models = ["mlp", "cnn"] as const;
+  const contenders = [...new Set(rows.map((r) => r.contender))];
+  const barH = 18;
+  const panelH = contenders.length * (barH + 6) + 40;
+  const width = 720;
+  const left = 130;
+  const parts: string[] = [];
+  models.forEach((model, p) => {
+    const y0 = p * panelH;
+    const data = contenders.map((c) => ({ c, v: rows.find((r) => r.model === model && r.contender === c)?.stepsPerSecond }));
+    const max = Math.max(1e-9, ...data.map((d) => d.v ?? 0));
+    parts.push(`<text x="10" y="${y0 + 20}" font-size="14" font-weight="bold">${model === "mlp" ? "MLP, batch 128" : "CNN, batch 64"}: training steps per second (longer is better)</text>`);
+    data.forEach((d, i) => {
+      const y = y0 + 32 + i * (barH + 6);
+      const w = d.v === undefined ? 0 : ((width - left - 80) * d.v) / max;
+      const color = d.c.startsWith("dlc") ? "#2b6cb0" : d.c.startsWith("tfjs") ? "#dd6b20" : "#38a169";
+      parts.push(`<text x="${left - 6}" y="${y + 13}" font-size="12" text-anchor="end">${d.c}</text>`);
+      parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
+      parts.push(`<text x="${left + w + 4}" y="${y + 13}" font-size="12">${d.v === undefined ? "n/a" : d.v.toFixed(2)}</text>`);
+    });
+  });
+  const height = models.length * panelH;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join("\n")}\n</svg>\n`;
+}
+
+export function writeReport(dir: string, r: Report): void {
+  const lines: string[] = [];
+  lines.push("# dlc benchmarks", "");
+  lines.push(`Run on ${r.date.slice(0, 10)} (${r.seconds.toFixed(0)} s in all) with \`npm run bench\`.`, "");
+  lines.push(`- Machine: ${r.machine}`);
+  lines.push(`- WebGPU adapter (dlc and the peers alike): ${r.adapter}`);
+  lines.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  lines.push(`- Sampling: ${r.sampling}; the spread is the fastest and slowest sample. Ratios compare medians measured in this one run.`, "");
+  if (r.fusion.length) {
+    lines.push("## Fusion micro-benchmarks", "");
+    lines.push("GELU (tanh form) on 4M floats; softmax and layer norm over [4096, 1024]; relu(matmul + bias) at 1024; one Adam update of 1M parameters. dlc's dispatches and bytes are counted from its kernels (every binding read or written once per run); throughput is bytes moved per second, or GFLOP/s for the matmul.", "");
+    for (const device of ["webgpu", "cpu"] as const) {
+      lines.push(`### ${device === "webgpu" ? "WebGPU" : "CPU"}`, "", ...fusionTable(r.fusion, device), "", ...fusionRatios(r.fusion, device), "");
+    }
+  }
+  if (r.training.length) {
+    lines.push("## Training throughput", "");
+    lines.push("One Adam step (forward, backward, update) on consecutive batches of the Fashion-MNIST training set; dlc reads the loss back every 25 steps on WebGPU (as `dlc train` does), every step on the CPU; the peers synchronize every step. \"To first step\" includes creating the backend and compiling its shaders.", "");
+    lines.push(...trainingTable(r.training), "", ...trainingRatios(r.training), "", "![training throughput](training.svg)", "");
+    writeFileSync(join(dir, "training.svg"), trainingSvg(r.training));
+  }
+  if (r.memory.length) {
+    lines.push("## Memory", "", "Peak bytes of the WebGPU buffers of one training step (parameters, optimizer state, inputs and outputs included).", "");
+    lines.push("| model | batch | fused, memory plan | fused, a buffer per value | unfused, memory plan | unfused, a buffer per value |", "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const m of r.memory) lines.push(`| ${m.model} | ${m.batch} | ${mb(m.planned)} | ${mb(m.unplanned)} | ${mb(m.unfusedPlanned)} | ${mb(m.unfusedUnplanned)} |`);
+    lines.push("");
+  }
+  writeFileSync(join(dir, "RESULTS.md"), lines.join("\n"));
+}

@@ -1,0 +1,177 @@
+// `npm run bench`: three suites, each case timed with the `benchmark` package
+// and bounded in time, written to bench/RESULTS.md (and bench/training.svg).
+//
+//   fusion    micro-benchmarks, dlc fused and unfused on WebGPU and on the CPU,
+//             beside TensorFlow.js (cpu, wasm, webgpu) and jax-js (wasm, webgpu)
+//   training  steps/s of models/mlp.ts and models/cnn.ts on Fashion-MNIST, all
+//             of the above in one run on the same adapter; compile time and the
+//             time to the first finished step
+//   memory    peak buffer bytes of a training step, with and without the memory plan
+//
+// Options: --suite fusion|training|memory (repeatable), --quick (shorter sampling).
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, type as osType, release } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildModel } from "../compiler/build.js";
+import { loadDataset } from "../runtime/data/load.js";
+import { entryOf } from "../runtime/program/model.js";
+import { inputSpecs } from "../runtime/train/data.js";
+import { openDevice, type GpuContext } from "../runtime/webgpu/device.js";
+import { planMemory } from "../runtime/webgpu/memory.js";
+import { VERSION } from "../runtime/version.js";
+import { dlcCpuMicro, dlcGpuMicro, MICROS, type Micro } from "./dlc/micro.js";
+import { dlcTraining, type TrainingData } from "./dlc/training.js";
+import { measure, type Timing } from "./measure.js";
+import { writeReport, type FusionRow, type MemoryRow, type Report, type TrainingRow } from "./report.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const suites = args.flatMap((a, i) => (a === "--suite" ? [args[i + 1]!] : []));
+const wanted = (s: string) => suites.length === 0 || suites.includes(s);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const SAMPLE = { maxTime: quick ? 1 : 3, minSamples: quick ? 3 : 5 };
+
+type PeerModule = typeof import("./peers/index.js");
+async function peers(): Promise<PeerModule | undefined> {
+  try {
+    return await import("./peers/index.js");
+  } catch (e) {
+    log(`peers unavailable: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function version(pkg: string): string {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule | undefined): Promise<FusionRow[]> {
+  const rows: FusionRow[] = [];
+  const add = (workload: Micro, device: "webgpu" | "cpu", contender: string, t: Timing | string, stats?: { dispatches: number; bytes: number; flops: number }) => {
+    rows.push({ workload, device, contender, timing: typeof t === "string" ? undefined : t, note: typeof t === "string" ? t : undefined, ...stats });
+    log(`fusion ${workload} ${device} ${contender}: ${typeof t === "string" ? t : `${(t.median * 1e3).toFixed(2)} ms`}`);
+  };
+  for (const workload of MICROS) {
+    for (const fusion of [true, false]) {
+      const name = fusion ? "dlc fused" : "dlc unfused";
+      if (ctx) {
+        const r = await dlcGpuMicro(ctx, workload, fusion);
+        await r.run();
+        add(workload, "webgpu", name, await measure(`${workload} webgpu ${name}`, () => r.run(), SAMPLE), r);
+      } else add(workload, "webgpu", name, "no WebGPU adapter");
+      const c = dlcCpuMicro(workload, fusion);
+      await c.run();
+      add(workload, "cpu", name, await measure(`${workload} cpu ${name}`, () => c.run(), SAMPLE), c);
+    }
+    if (!peerModule) continue;
+    for (const backend of peerModule.PEER_BACKENDS) {
+      const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";
+      try {
+        const peer = await peerModule.createPeer(backend);
+        if ("unavailable" in peer) {
+          add(workload, device, backend, peer.unavailable);
+          continue;
+        }
+        const r = await peer.micro(workload);
+        await r.run();
+        add(workload, device, backend, await measure(`${workload} ${backend}`, () => r.run(), SAMPLE));
+        r.dispose();
+      } catch (e) {
+        add(workload, device, backend, `failed: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+  }
+  return rows;
+}
+
+async function loadFashion(): Promise<TrainingData> {
+  const file = join(ROOT, "data/fashion-mnist/train.csv.gz");
+  if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/fetch-fashion-mnist.sh first`);
+  const model = buildModel(join(ROOT, "models/mlp.ts"));
+  const ds = await loadDataset(file, inputSpecs(entryOf(model, "loss")!));
+  return { x: ds.inputs.get("pixels")!.data as Float32Array, y: ds.inputs.get("label")!.data as Int32Array, rows: ds.rows };
+}
+
+async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule | undefined): Promise<TrainingRow[]> {
+  const data = await loadFashion();
+  const rows: TrainingRow[] = [];
+  const sample = { maxTime: quick ? 2 : 5, minSamples: 3 };
+  for (const [model, batch] of [["mlp", 128], ["cnn", 64]] as const) {
+    const add = (row: TrainingRow) => {
+      rows.push(row);
+      log(`training ${model} ${row.contender}: ${row.stepsPerSecond !== undefined ? `${row.stepsPerSecond.toFixed(2)} steps/s` : row.note}`);
+    };
+    for (const kind of ["webgpu", "cpu"] as const) {
+      const contender = `dlc ${kind}`;
+      if (kind === "webgpu" && !ctx) {
+        add({ model, batch, contender, note: "no WebGPU adapter" });
+        continue;
+      }
+      const r = await dlcTraining(ROOT, model, kind, batch, data, ctx);
+      const t = await measure(`${model} ${contender}`, () => r.run(), sample);
+      add({ model, batch, contender, timing: t, stepsPerSecond: r.stepsPerRun / t.median, compileSeconds: r.compileSeconds, firstStepSeconds: r.firstStepSeconds, loss: await r.loss() });
+      r.dispose();
+    }
+    if (!peerModule) continue;
+    for (const backend of peerModule.PEER_BACKENDS) {
+      try {
+        const t0 = performance.now();
+        const peer = await peerModule.createPeer(backend);
+        if ("unavailable" in peer) {
+          add({ model, batch, contender: backend, note: peer.unavailable });
+          continue;
+        }
+        const r = await peer.training(model, batch, data);
+        await r.run();
+        const firstStepSeconds = (performance.now() - t0) / 1000;
+        const t = await measure(`${model} ${backend}`, () => r.run(), sample);
+        add({ model, batch, contender: backend, timing: t, stepsPerSecond: 1 / t.median, firstStepSeconds, loss: await r.loss() });
+        r.dispose();
+      } catch (e) {
+        add({ model, batch, contender: backend, note: `unavailable: ${(e as Error).message.split("\n")[0]}` });
+      }
+    }
+  }
+  return rows;
+}
+
+function memorySuite(): MemoryRow[] {
+  const rows: MemoryRow[] = [];
+  for (const [model, batch] of [["mlp", 128], ["cnn", 64]] as const) {
+    const fused = buildModel(join(ROOT, "models", `${model}.ts`), { training: true, webgpu: true });
+    const unfused = buildModel(join(ROOT, "models", `${model}.ts`), { training: true, webgpu: true, fusion: false });
+    const f = planMemory(fused.train!.step.gpu!, { batch });
+    const u = planMemory(unfused.train!.step.gpu!, { batch });
+    rows.push({ model, batch, planned: f.peakBytes, unplanned: f.unplannedBytes, unfusedPlanned: u.peakBytes, unfusedUnplanned: u.unplannedBytes });
+  }
+  return rows;
+}
+
+const started = performance.now();
+const ctx = await openDevice();
+// The peers use the same adapter as dlc: one WebGPU instance for the whole run.
+const peerModule = wanted("fusion") || wanted("training") ? await peers() : undefined;
+const report: Report = {
+  date: new Date().toISOString(),
+  machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${osType()} ${release()}, Node ${process.version}`,
+  adapter: ctx?.description ?? "none",
+  versions: { dlc: VERSION, "@tensorflow/tfjs": version("@tensorflow/tfjs"), "@jax-js/jax": version("@jax-js/jax"), webgpu: version("webgpu") },
+  sampling: `median of at least ${SAMPLE.minSamples} samples per case (Benchmark.js, ${SAMPLE.maxTime} s per micro case)`,
+  fusion: wanted("fusion") ? await fusionSuite(ctx, peerModule) : [],
+  training: wanted("training") ? await trainingSuite(ctx, peerModule) : [],
+  memory: wanted("memory") ? memorySuite() : [],
+  seconds: 0,
+};
+report.seconds = (performance.now() - started) / 1000;
+mkdirSync(join(ROOT, "bench"), { recursive: true });
+writeReport(join(ROOT, "bench"), report);
+log(`wrote bench/RESULTS.md in ${report.seconds.toFixed(0)} s`);
+ctx?.destroy();
+process.exit(0);
