@@ -155,9 +155,10 @@ function memorySuite(): MemoryRow[] {
 }
 
 const started = performance.now();
-const ctx = await openDevice();
-// The peers use the same adapter as dlc: one WebGPU instance for the whole run.
+// One WebGPU instance for the whole run: the peers install it as navigator.gpu, where dlc looks first.
 const peerModule = wanted("fusion") || wanted("training") ? await peers() : undefined;
+await peerModule?.ensureWebGpu();
+const ctx = await openDevice();
 const report: Report = {
   date: new Date().toISOString(),
   machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${osType()} ${release()}, Node ${process.version}`,
