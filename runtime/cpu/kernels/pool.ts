@@ -8,9 +8,12 @@
 //
 // Each kernel walks the output positions once, lists the window's in-bounds
 // cells (offsets of channel 0) into a reused Int32Array, and runs the channel
-// loop over them.
+// loop over them. The max kernels find the winning cell without branching on
+// the data (see `winner`): on real activations which cell wins is random, and
+// mispredicted branches cost more than the comparisons.
 
 import type { WindowAttrs } from "../../program/ops.js";
+import type { Data } from "../ndarray.js";
 import type { Kernel } from "./types.js";
 
 interface Windows {
@@ -47,6 +50,25 @@ function cellsOf(g: Windows, b: number, oy: number, ox: number): number {
   return count;
 }
 
+/**
+ * The offset of channel `ch` of the window's first NaN cell, else of its first
+ * maximal cell. Comparisons become 0/1 integers and select by arithmetic, so
+ * V8 emits no data-dependent branch.
+ */
+function winner(X: Data, cells: Int32Array, count: number, ch: number): number {
+  let best = cells[0]! + ch;
+  for (let k = 1; k < count; k++) {
+    const at = cells[k]! + ch;
+    const v = X[at]!;
+    const m = X[best]!;
+    // Strictly greater, so ties keep the earlier cell; a NaN wins over numbers but not over an earlier NaN.
+    // (Unary + turns a comparison into 0 or 1 without a branch; `c ? 1 : 0` would branch.)
+    const takes = +(v > m) | (+(v !== v) & +(m === m));
+    best += takes * (at - best);
+  }
+  return best;
+}
+
 export const maxPool2d: Kernel<"maxPool2d"> = (out, [x], attrs) => {
   const X = x!.data;
   const Y = out.data;
@@ -60,15 +82,7 @@ export const maxPool2d: Kernel<"maxPool2d"> = (out, [x], attrs) => {
           for (let ch = 0; ch < c; ch++) Y[yb + ch] = -Infinity;
           continue;
         }
-        const first = cells[0]!;
-        for (let ch = 0; ch < c; ch++) {
-          let m = X[first + ch]!;
-          for (let k = 1; k < count; k++) {
-            const v = X[cells[k]! + ch]!;
-            if (v > m || v !== v) m = v;
-          }
-          Y[yb + ch] = m;
-        }
+        for (let ch = 0; ch < c; ch++) Y[yb + ch] = X[winner(X, cells, count, ch)]!;
       }
     }
   }
@@ -86,19 +100,8 @@ export const maxPool2dGrad: Kernel<"maxPool2dGrad"> = (out, [x, dy], attrs) => {
       for (let ox = 0; ox < g.ow; ox++, yb += c) {
         const count = cellsOf(g, b, oy, ox);
         if (count === 0) continue;
-        const first = cells[0]!;
         for (let ch = 0; ch < c; ch++) {
-          let best = first + ch;
-          let m = X[best]!;
-          // Strictly greater: the first maximal cell keeps the gradient; once m is NaN nothing replaces it.
-          for (let k = 1; k < count && m === m; k++) {
-            const at = cells[k]! + ch;
-            const v = X[at]!;
-            if (v > m || v !== v) {
-              best = at;
-              m = v;
-            }
-          }
+          const best = winner(X, cells, count, ch);
           DX[best] = DX[best]! + DY[yb + ch]!;
         }
       }
