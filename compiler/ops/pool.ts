@@ -2,9 +2,9 @@
 // average. maxPool2d sends each window's gradient to its first maximal element
 // (row-major within the window), as PyTorch and TensorFlow do; a NaN in a
 // window propagates to the max (as in the `max` reduction) and takes the
-// gradient (the first NaN). maxPool2dGrad is
-// not differentiable itself (its own gradient would need a gather by argmax
-// position): a second derivative through max pooling is reported as such.
+// gradient (the first NaN). maxPool2dGrad is not differentiable itself (its
+// own gradient would need a gather by argmax position): a second derivative
+// through max pooling is reported as such.
 
 import { formatShape } from "../../runtime/program/dim.js";
 import { make } from "./make.js";
