@@ -53,7 +53,7 @@ test("dlc inspect --json counts the kernels of a training step, fused and unfuse
 test("dlc inspect prints each kernel with its fused ops and workgroups", (t) => {
   const r = dlc(["inspect", "models/cnn.ts", "--batch", "64"]);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^training step \(forward, backward, adam\), batch 64: \d+ kernels fused, \d+ unfused/m);
+  t.regex(r.stdout, /^training step \(forward, backward, adam\), batch 64: \d+ kernels, \d+ unfused/m);
   t.regex(r.stdout, /contraction_conv2d +\d+ workgroups .*conv2d/);
 });
 

@@ -1,95 +1,179 @@
-// Convolutions in direct form: one thread per element of the result, with
-// the channel loop innermost over contiguous memory, and the fused epilogue
-// (bias, activation) applied to the accumulator.
+// Convolutions as implicit matrix products, with matmul.ts's register tiles
+// (each invocation accumulates r x c results in registers, reading its
+// operands straight from their buffers; see there for why). Nothing is
+// copied into im2col form: the product's rows and columns are decoded into
+// NHWC coordinates once per tile, and the reduction walks the kernel's taps
+// with the channel loop innermost over contiguous memory. (The taps are a
+// loop, not unrolled: llvmpipe compiles a kernel at its first dispatch, in
+// time that grows quickly with its length.)
+//
+//   conv2d            rows: output pixels [N*OH*OW]   cols: out channels   reduce: taps x in channels
+//   conv2dInputGrad   rows: input pixels [N*H*W]      cols: in channels    reduce: taps x out channels
+//   conv2dFilterGrad  rows: taps x in channels        cols: out channels   reduce: N*OH*OW output pixels
+//
+// A filter gradient has few results and a long reduction, so its 8 lanes
+// share one tile and split the reduction between them (by rows of output
+// pixels), then add their partial tiles through workgroup memory.
+// Out-of-range taps (padding) contribute zeros through select, never a
+// branch; the fused epilogue (bias, activation, an optimizer update) runs on
+// each finished accumulator.
 
-import { numel } from "../../../runtime/program/dim.js";
+import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
-
-const WG = 64;
+import { accumulate, chooseTiling, declareAccumulators, LANES, reductionLoop, storeTile, tileCols, tileRows, unrollFor, acc, type Tiling } from "./matmul.js";
 
 type Conv = NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad"> | NodeOf<"conv2dFilterGrad">;
-
-/** Unpacks the flat index `e` of an NHWC-like 4-D shape into named coordinates. */
-function unpack(e: string, names: [string, string, string, string], shape: readonly (number | string)[]): string {
-  const [a, b, c, d] = names;
-  const [, s1, s2, s3] = shape.map((x) => dimExpr(x));
-  return `let ${d} = ${e} % ${s3}; let p1 = ${e} / ${s3}; let ${c} = p1 % ${s2}; let p2 = p1 / ${s2}; let ${b} = p2 % ${s1}; let ${a} = p2 / ${s1};`;
-}
 
 export function convKernel(env: KernelEnv, name: string, conv: Conv, outputs: readonly Node[]): GpuKernel {
   const k = new KernelBuilder(env, name, [...outputs, conv]);
   k.noteOp(conv.op);
+  return conv.op === "conv2dFilterGrad" ? filterGrad(k, env, conv, outputs) : pixelRows(k, env, conv, outputs);
+}
+
+/** The tile's first row and column from the workgroup and lane (tiles numbered row-major). */
+function tileOrigin(k: KernelBuilder, t: Tiling, cols: number, sharedTile: boolean): void {
+  const e = k.emitter;
+  const tilesN = Math.ceil(cols / tileCols(t));
+  e.line(`let m0 = (wg / ${tilesN}u) * ${tileRows(t)}u${sharedTile ? "" : ` + (lid / ${t.lanesX}u) * ${t.r}u`};`);
+  e.line(`let n0 = (wg % ${tilesN}u) * ${tileCols(t)}u${sharedTile ? "" : ` + (lid % ${t.lanesX}u) * ${t.c}u`};`);
+}
+
+/** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels. */
+function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [p, q] = conv.inputs as [Node, Node];
   const P = k.readBuffer(p)!;
   const Q = k.readBuffer(q)!;
-  const { stride, pad } = conv.attrs;
-  const [sh, sw] = stride;
-  const [pt, , pl] = pad;
-  const total = numel(conv.shape);
-  e.line(`let e = wg * ${WG}u + lid;`);
-  e.line(`if (e >= ${dimExpr(total)}) { return; }`);
-  e.line(`var acc = 0.0;`);
-  if (conv.op === "conv2d") {
-    // p = x [N, H, W, C], q = kernel [KH, KW, C, O]; e indexes y [N, OH, OW, O].
-    const [, H, W, C] = p.shape as number[];
-    const [KH, KW, , O] = q.shape as number[];
-    const [, OH, OW] = conv.shape as number[];
-    e.line(unpack("e", ["n", "oy", "ox", "o"], conv.shape));
-    e.block(`for (var ky = 0; ky < ${KH}; ky = ky + 1)`, () => {
-      e.line(`let iy = i32(oy) * ${sh} + ky - ${pt};`);
-      e.line(`if (iy < 0 || iy >= ${H}) { continue; }`);
-      e.block(`for (var kx = 0; kx < ${KW}; kx = kx + 1)`, () => {
-        e.line(`let ix = i32(ox) * ${sw} + kx - ${pl};`);
-        e.line(`if (ix < 0 || ix >= ${W}) { continue; }`);
-        e.line(`let xb = ((n * ${H}u + u32(iy)) * ${W}u + u32(ix)) * ${C}u;`);
-        e.line(`let kb = (u32(ky) * ${KW}u + u32(kx)) * ${C * O}u + o;`);
-        e.line(`for (var c = 0u; c < ${C}u; c = c + 1u) { acc = acc + ${P}[xb + c] * ${Q}[kb + c * ${O}u]; }`);
-      });
-    });
-    void OH;
-    void OW;
-  } else if (conv.op === "conv2dInputGrad") {
-    // p = dy [N, OH, OW, O], q = kernel [KH, KW, C, O]; e indexes dx [N, H, W, C].
-    const [, OH, OW, O] = p.shape as number[];
-    const [KH, KW, C] = q.shape as number[];
-    e.line(unpack("e", ["n", "iy", "ix", "c"], conv.shape));
-    e.block(`for (var ky = 0; ky < ${KH}; ky = ky + 1)`, () => {
-      e.line(`let ty = i32(iy) + ${pt} - ky;`);
-      e.line(`if (ty < 0 || ty % ${sh} != 0 || ty / ${sh} >= ${OH}) { continue; }`);
-      e.block(`for (var kx = 0; kx < ${KW}; kx = kx + 1)`, () => {
-        e.line(`let tx = i32(ix) + ${pl} - kx;`);
-        e.line(`if (tx < 0 || tx % ${sw} != 0 || tx / ${sw} >= ${OW}) { continue; }`);
-        e.line(`let yb = ((n * ${OH}u + u32(ty / ${sh})) * ${OW}u + u32(tx / ${sw})) * ${O}u;`);
-        e.line(`let kb = ((u32(ky) * ${KW}u + u32(kx)) * ${C}u + c) * ${O}u;`);
-        e.line(`for (var o = 0u; o < ${O}u; o = o + 1u) { acc = acc + ${P}[yb + o] * ${Q}[kb + o]; }`);
-      });
-    });
-  } else {
-    // p = x [N, H, W, C], q = dy [N, OH, OW, O]; e indexes dk [KH, KW, C, O].
-    const [, H, W, C] = p.shape as number[];
-    const [, OH, OW, O] = q.shape as number[];
-    const N = dimExpr(p.shape[0]!);
-    e.line(unpack("e", ["ky", "kx", "c", "o"], conv.shape));
-    e.block(`for (var n = 0u; n < ${N}; n = n + 1u)`, () => {
-      e.block(`for (var oy = 0; oy < ${OH}; oy = oy + 1)`, () => {
-        e.line(`let iy = oy * ${sh} + i32(ky) - ${pt};`);
-        e.line(`if (iy < 0 || iy >= ${H}) { continue; }`);
-        e.block(`for (var ox = 0; ox < ${OW}; ox = ox + 1)`, () => {
-          e.line(`let ix = ox * ${sw} + i32(kx) - ${pl};`);
-          e.line(`if (ix < 0 || ix >= ${W}) { continue; }`);
-          e.line(`acc = acc + ${P}[((n * ${H}u + u32(iy)) * ${W}u + u32(ix)) * ${C}u + c] * ${Q}[((n * ${OH}u + u32(oy)) * ${OW}u + u32(ox)) * ${O}u + o];`);
-        });
-      });
-    });
+  const [sh, sw] = conv.attrs.stride;
+  const [pt, , pl] = conv.attrs.pad;
+  const forward = conv.op === "conv2d";
+  // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient).
+  const [, RH, RW, cols] = conv.shape as number[];
+  const [, SH, SW, depth] = p.shape as number[];
+  const [KH, KW, C, O] = q.shape as number[];
+  const pixels: Dim = numel(conv.shape.slice(0, 3));
+  const taps = KH * KW;
+  const t = chooseTiling(pixels, cols, taps * depth);
+  e.line(`let pixels = ${dimExpr(pixels)};`);
+  tileOrigin(k, t, cols, false);
+  // Each row's pixel (rows past the end repeat the last pixel and are never stored).
+  for (let i = 0; i < t.r; i++) {
+    e.line(`let px${i} = min(m0 + ${i}u, pixels - 1u); let x${i} = i32(px${i} % ${RW}u); let y${i} = i32((px${i} / ${RW}u) % ${RH}u); let img${i} = px${i} / ${RW * RH}u;`);
   }
-  k.setLocal(conv, "e", "acc");
-  for (const o of outputs) {
-    if (o === conv) e.line(`${k.writeBuffer(conv)}[e] = acc;`);
-    else k.store(o, "e");
+  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${cols - 1}u);`);
+  declareAccumulators(e, t);
+  e.block(`for (var tap = 0u; tap < ${taps}u; tap = tap + 1u)`, () => {
+    e.line(`let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
+    // Where each row's pixel reads the source through this tap, and whether it lies inside.
+    for (let i = 0; i < t.r; i++) {
+      if (forward) {
+        e.line(`let sy${i} = y${i} * ${sh} + ky - ${pt}; let sx${i} = x${i} * ${sw} + kx - ${pl};`);
+        e.line(`let ok${i} = sy${i} >= 0 && sy${i} < ${SH} && sx${i} >= 0 && sx${i} < ${SW};`);
+      } else {
+        // dx[iy] gathers dy[oy] for oy * stride + ky - pad = iy.
+        e.line(`let ty${i} = y${i} + ${pt} - ky; let tx${i} = x${i} + ${pl} - kx;`);
+        e.line(`let sy${i} = ty${i} / ${sh}; let sx${i} = tx${i} / ${sw};`);
+        const divisible = (v: string, s: number) => (s === 1 ? "" : ` && ${v} % ${s} == 0`);
+        e.line(`let ok${i} = ty${i} >= 0 && tx${i} >= 0 && sy${i} < ${SH} && sx${i} < ${SW}${divisible(`ty${i}`, sh)}${divisible(`tx${i}`, sw)};`);
+      }
+      e.line(`let src${i} = select(0u, ((img${i} * ${SH}u + u32(sy${i})) * ${SW}u + u32(sx${i})) * ${depth}u, ok${i});`);
+    }
+    // conv2d's kernel is [tap, C, O] read at (ci, out channel); the input gradient's at (in channel, co).
+    e.line(`let wTap = tap * ${C * O}u;`);
+    const weight = (j: number, d: string) => (forward ? `${Q}[wTap + ${d} * ${O}u + ch${j}]` : `${Q}[wTap + ch${j} * ${O}u + ${d}]`);
+    const step = (d: string) =>
+      accumulate(
+        e,
+        t,
+        (i) => `select(0.0, ${P}[src${i} + ${d}], ok${i})`,
+        (j) => weight(j, d),
+      );
+    if (depth === 1) step("0u");
+    else reductionLoop(e, "d", `${depth}u`, unrollFor(t), step);
+  });
+  storeTile(
+    k,
+    env,
+    conv,
+    outputs,
+    t,
+    (i, j) => `m0 + ${i} < pixels && n0 + ${j} < ${cols}u`,
+    (i, j) => `(m0 + ${i}) * ${cols}u + n0 + ${j}`,
+  );
+  const grid = [{ size: pixels, per: tileRows(t) }, { size: cols, per: tileCols(t) }];
+  return k.build({ workgroupSize: LANES, grid, body: e.code() });
+}
+
+/** conv2dFilterGrad: a row per (tap, in channel), the reduction over every output pixel, split between the lanes. */
+function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilterGrad">, outputs: readonly Node[]): GpuKernel {
+  const e = k.emitter;
+  const [x, dy] = conv.inputs as [Node, Node];
+  const X = k.readBuffer(x)!;
+  const DY = k.readBuffer(dy)!;
+  const [sh, sw] = conv.attrs.stride;
+  const [pt, , pl] = conv.attrs.pad;
+  const [, H, W, C] = x.shape as number[];
+  const [, OH, OW, O] = dy.shape as number[];
+  const [KH, KW] = conv.shape as number[];
+  const rows = KH! * KW! * C!;
+  const outputRows: Dim = numel(dy.shape.slice(0, 2)); // N * OH
+  const t = chooseTiling(rows, O!, numel(dy.shape.slice(0, 3)), 1, { split: true });
+  tileOrigin(k, t, O!, true);
+  // When C is a multiple of r the tile's rows are channels ci0.. of one tap: one bounds check and address for all.
+  const oneTap = C! % t.r === 0;
+  const taps = oneTap ? 1 : t.r;
+  for (let i = 0; i < taps; i++) {
+    e.line(`let row${i} = min(m0 + ${i}u, ${rows - 1}u); let ci${i} = row${i} % ${C}u; let ky${i} = i32(row${i} / ${C! * KW!}u); let kx${i} = i32((row${i} / ${C}u) % ${KW}u);`);
   }
-  return k.build({ workgroupSize: WG, grid: [{ size: total, per: WG }], body: e.code() });
+  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${O! - 1}u);`);
+  declareAccumulators(e, t);
+  // Lane l takes rows l, l + 8, ... of the output pixels ([N * OH] rows of OW pixels).
+  e.block(`for (var orow = lid; orow < ${dimExpr(outputRows)}; orow = orow + ${LANES}u)`, () => {
+    e.line(`let n = orow / ${OH}u; let oy = i32(orow % ${OH}u);`);
+    e.line(`let dyRow = orow * ${OW! * O!}u;`);
+    for (let i = 0; i < taps; i++) {
+      e.line(`let iy${i} = oy * ${sh} + ky${i} - ${pt}; let okY${i} = iy${i} >= 0 && iy${i} < ${H};`);
+      e.line(`let xRow${i} = (n * ${H}u + u32(select(0, iy${i}, okY${i}))) * ${W}u;`);
+    }
+    reductionLoop(e, "ox", `${OW}u`, unrollFor(t), (ox) => {
+      e.block("", () => {
+        for (let i = 0; i < taps; i++) {
+          e.line(`let ix${i} = i32(${ox}) * ${sw} + kx${i} - ${pl}; let ok${i} = okY${i} && ix${i} >= 0 && ix${i} < ${W};`);
+          e.line(`let xAt${i} = (xRow${i} + u32(select(0, ix${i}, ok${i}))) * ${C}u + ci${i};`);
+        }
+        accumulate(
+          e,
+          t,
+          (i) => (oneTap ? `select(0.0, ${X}[xAt0 + ${i}u], ok0)` : `select(0.0, ${X}[xAt${i}], ok${i})`),
+          (j) => `${DY}[dyRow + ${ox} * ${O}u + ch${j}]`,
+        );
+      });
+    });
+  });
+  // The lanes' partial tiles, added up: lane l finishes elements l, l + 8, ... of the tile.
+  const size = t.r * t.c;
+  for (let i = 0; i < t.r; i++) for (let j = 0; j < t.c; j++) e.line(`partial[${(i * t.c + j) * LANES}u + lid] = ${acc(i, j)};`);
+  e.line("workgroupBarrier();");
+  e.block(`for (var el0 = lid; el0 < ${size}u; el0 = el0 + ${LANES}u)`, () => {
+    e.line(`var total = 0.0;`);
+    e.line(`for (var l = 0u; l < ${LANES}u; l = l + 1u) { total = total + partial[el0 * ${LANES}u + l]; }`);
+    e.line(`let fi = el0 / ${t.c}u; let fj = el0 % ${t.c}u;`);
+    const one: Tiling = { r: 1, c: 1, lanesX: 1, lanesY: 1, slices: 1 };
+    storeTile(
+      k,
+      env,
+      conv,
+      outputs,
+      one,
+      () => `m0 + fi < ${rows}u && n0 + fj < ${O}u`,
+      () => `(m0 + fi) * ${O}u + n0 + fj`,
+      () => "total",
+    );
+  });
+  const preamble = `var<workgroup> partial: array<f32, ${size * LANES}>;`;
+  const grid = [{ size: rows, per: t.r }, { size: O!, per: t.c }];
+  return k.build({ workgroupSize: LANES, grid, preamble, body: e.code() });
 }
