@@ -23,12 +23,13 @@ import { planMemory } from "../runtime/webgpu/memory.js";
 import { VERSION } from "../runtime/version.js";
 import { dlcCpuMicro, dlcGpuMicro, MICROS, type Micro } from "./dlc/micro.js";
 import { dlcTraining, type TrainingData } from "./dlc/training.js";
+import { flag } from "./args.js";
 import { measure, type Timing } from "./measure.js";
 import { writeReport, type FusionRow, type MemoryRow, type Report, type TrainingRow } from "./report.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
+const quick = flag("--quick");
 const suites = args.flatMap((a, i) => (a === "--suite" ? [args[i + 1]!] : []));
 const wanted = (s: string) => suites.length === 0 || suites.includes(s);
 const log = (s: string) => process.stderr.write(`${s}\n`);

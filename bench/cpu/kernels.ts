@@ -20,13 +20,8 @@ import { pathToFileURL } from "node:url";
 import type { Kernel } from "../../runtime/cpu/kernels/types.js";
 import type { FloatArray, NDArray } from "../../runtime/cpu/ndarray.js";
 import type { Pads, Pair } from "../../runtime/program/ops.js";
+import { flag, option } from "../args.js";
 
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(name);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const quick = flag("--quick");
 const only = option("--only");
 const baselineRoot = option("--baseline");

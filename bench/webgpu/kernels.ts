@@ -24,6 +24,7 @@ import { resolve } from "node:path";
 import type { Node } from "../../compiler/ir/node.js";
 import type { GpuProgram } from "../../runtime/program/gpu.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
+import { flag, option } from "../args.js";
 
 type ProgramModule = typeof import("../../compiler/codegen/wgsl/program.js");
 type BuildModule = typeof import("../../compiler/ops/build.js");
@@ -35,12 +36,6 @@ type ExecutableModule = typeof import("../../runtime/webgpu/executable.js");
 type BackendModule = typeof import("../../runtime/webgpu/backend.js");
 type InitModule = typeof import("../../runtime/init/init.js");
 
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(name);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const quick = flag("--quick");
 const only = option("--only");
 const root = option("--root");

@@ -1,0 +1,10 @@
+// Command-line flags of the benchmark scripts.
+
+const argv = process.argv.slice(2);
+
+export const flag = (name: string): boolean => argv.includes(name);
+
+export const option = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
