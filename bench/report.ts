@@ -71,7 +71,7 @@ function fusionTable(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
 }
 
 function fusionRatios(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
-  const out = [`| workload | time, unfused / fused | dispatches, unfused / fused | bytes, unfused / fused | best peer | dlc fused vs best peer (time) |`, `| --- | ---: | ---: | ---: | --- | ---: |`];
+  const out = [`| workload | time, unfused / fused | dispatches, unfused / fused | bytes, unfused / fused | fastest peer | dlc fused vs the fastest peer |`, `| --- | ---: | ---: | ---: | --- | ---: |`];
   for (const w of [...new Set(rows.map((r) => r.workload))]) {
     const pick = (c: string) => rows.find((r) => r.workload === w && r.device === device && r.contender === c);
     const f = pick("dlc fused");
@@ -79,15 +79,14 @@ function fusionRatios(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
     if (!f?.timing || !u?.timing) continue;
     const peers = rows.filter((r) => r.workload === w && r.device === device && !r.contender.startsWith("dlc") && r.timing);
     const best = peers.sort((a, b) => a.timing!.median - b.timing!.median)[0];
-    out.push(
-      `| ${w} | ${ratio(u.timing.median, f.timing.median)} | ${ratio(u.dispatches!, f.dispatches!)} | ${ratio(u.bytes!, f.bytes!)} | ${best ? `${best.contender} (${ms(best.timing!.median)} ms)` : "n/a"} | ${best ? `${ratio(best.timing!.median, f.timing.median)} ${best.timing!.median > f.timing.median ? "faster" : "slower"}` : ""} |`,
-    );
+    const versus = !best ? "" : best.timing!.median > f.timing.median ? `dlc ${ratio(best.timing!.median, f.timing.median)} faster` : `${best.contender} ${ratio(f.timing.median, best.timing!.median)} faster`;
+    out.push(`| ${w} | ${ratio(u.timing.median, f.timing.median)} | ${ratio(u.dispatches!, f.dispatches!)} | ${ratio(u.bytes!, f.bytes!)} | ${best ? `${best.contender} (${ms(best.timing!.median)} ms)` : "n/a"} | ${versus} |`);
   }
   return out;
 }
 
 function trainingTable(rows: TrainingRow[]): string[] {
-  const out = [`| model | batch | contender | steps/s (median) | examples/s | step time spread (ms) | compile (s) | to first step (s) | loss |`, `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |`];
+  const out = [`| model | batch | contender | steps/s (median) | examples/s | step time spread (ms) | compile (s) | to first step (s) | last loss read |`, `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |`];
   for (const r of rows) {
     if (r.stepsPerSecond === undefined || !r.timing) {
       out.push(`| ${r.model} | ${r.batch} | ${r.contender} | n/a | | | | | ${r.note ?? ""} |`);
@@ -140,6 +139,8 @@ export function trainingSvg(rows: TrainingRow[]): string {
 }
 
 export function writeReport(dir: string, r: Report): void {
+  // The raw measurements, so that the report can be regenerated (`node --import tsx bench/report.ts`).
+  writeFileSync(join(dir, "results.json"), JSON.stringify(r, null, 1) + "\n");
   const lines: string[] = [];
   lines.push("# dlc benchmarks", "");
   lines.push(`Run on ${r.date.slice(0, 10)} (${r.seconds.toFixed(0)} s in all) with \`npm run bench\`.`, "");
@@ -167,4 +168,11 @@ export function writeReport(dir: string, r: Report): void {
     lines.push("");
   }
   writeFileSync(join(dir, "RESULTS.md"), lines.join("\n"));
+}
+
+// Regenerates RESULTS.md and training.svg from results.json.
+if (process.argv[1]?.endsWith("report.ts")) {
+  const { readFileSync } = await import("node:fs");
+  const dir = join(process.argv[1], "..");
+  writeReport(dir, JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Report);
 }
