@@ -244,7 +244,7 @@ function compatible(x: Node, y: Node, a: Node, m: ReadonlySet<Node>): boolean {
   return fits(x) && fits(y) && [x, y].every((n) => closure(n, m).filter(isReduce).every((r) => sameRow(row, rowOf(r))));
 }
 
-/** Kernels for the buffers, in an order where each runs after the kernels whose outputs it reads. */
+/** Kernels for the buffers (`schedule` orders them). */
 function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, materialized: ReadonlySet<Node>, join: boolean): KernelGroup[] {
   const targets = nodes.filter((n) => materialized.has(n) && !isSource(n) && !(isFlat(n) && materialized.has(n.inputs[0]!)));
   interface Draft {
