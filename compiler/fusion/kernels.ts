@@ -197,8 +197,15 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
   if (options.fusion === false) {
     for (const n of nodes) if (!isFlat(n)) give(n, "fusion is off");
   }
-  // Contractions and windows read tiles of their operands from buffers.
-  for (const n of nodes) if (isAnchor(n) && !isReduce(n)) for (const i of n.inputs) if (!isFlatOfMaterialized(i, materialized)) give(i, `operand of ${n.op}`);
+  // Contractions and windows read their operands from buffers, but for a cheap elementwise
+  // prologue (pixels / 255) that a contraction computes as it loads.
+  for (const n of nodes) {
+    if (!isAnchor(n) || isReduce(n)) continue;
+    for (const i of n.inputs) {
+      if (isFlatOfMaterialized(i, materialized) || (OP_FAMILY[n.op] === "contraction" && options.fusion !== false && isCheapPrologue(i, materialized))) continue;
+      give(i, `operand of ${n.op}`);
+    }
+  }
   for (;;) {
     let changed = false;
     for (const x of [...materialized].filter((n) => !isSource(n)).sort((a, b) => order.get(a)! - order.get(b)!)) {
@@ -229,6 +236,16 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
     if (!shared || materialized.has(shared)) throw new Error(`internal: kernel fusion made a cycle through ${cyclic.outputs.map((o) => o.op).join(", ")}`);
     give(shared, "its kernel would wait for itself");
   }
+}
+
+/**
+ * An operand worth recomputing at every load: at most two arithmetic ops on
+ * buffers, through reshapes and broadcasts only (no reduction, no transpose).
+ */
+function isCheapPrologue(x: Node, materialized: ReadonlySet<Node>): boolean {
+  const inline = closure(x, materialized);
+  if (inline.some((n) => isAnchor(n) || n.op === "transpose")) return false;
+  return inline.filter((n) => OP_FAMILY[n.op] === "elementwise" && n.op !== "const").length <= 2;
 }
 
 /** A view (reshape) of a buffer reads the buffer itself. */

@@ -45,8 +45,6 @@ function tileOrigin(k: KernelBuilder, t: Tiling, cols: number, sharedTile: boole
 function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [p, q] = conv.inputs as [Node, Node];
-  const P = k.readBuffer(p)!;
-  const Q = k.readBuffer(q)!;
   const [sh, sw] = conv.attrs.stride;
   const [pt, , pl] = conv.attrs.pad;
   const forward = conv.op === "conv2d";
@@ -83,12 +81,12 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
     }
     // conv2d's kernel is [tap, C, O] read at (ci, out channel); the input gradient's at (in channel, co).
     e.line(`let wTap = tap * ${C * O}u;`);
-    const weight = (j: number, d: string) => (forward ? `${Q}[wTap + ${d} * ${O}u + ch${j}]` : `${Q}[wTap + ch${j} * ${O}u + ${d}]`);
+    const weight = (j: number, d: string) => k.operand(q, forward ? `wTap + ${d} * ${O}u + ch${j}` : `wTap + ch${j} * ${O}u + ${d}`);
     const step = (d: string) =>
       accumulate(
         e,
         t,
-        (i) => `select(0.0, ${P}[src${i} + ${d}], ok${i})`,
+        (i) => `select(0.0, ${k.operand(p, `src${i} + ${d}`)}, ok${i})`,
         (j) => weight(j, d),
       );
     if (depth === 1) step("0u");
@@ -111,8 +109,6 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
 function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilterGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [x, dy] = conv.inputs as [Node, Node];
-  const X = k.readBuffer(x)!;
-  const DY = k.readBuffer(dy)!;
   const [sh, sw] = conv.attrs.stride;
   const [pt, , pl] = conv.attrs.pad;
   const [, H, W, C] = x.shape as number[];
@@ -147,8 +143,8 @@ function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilter
         accumulate(
           e,
           t,
-          (i) => (oneTap ? `select(0.0, ${X}[xAt0 + ${i}u], ok0)` : `select(0.0, ${X}[xAt${i}], ok${i})`),
-          (j) => `${DY}[dyRow + ${ox} * ${O}u + ch${j}]`,
+          (i) => (oneTap ? `select(0.0, ${k.operand(x, `xAt0 + ${i}u`)}, ok0)` : `select(0.0, ${k.operand(x, `xAt${i}`)}, ok${i})`),
+          (j) => k.operand(dy, `dyRow + ${ox} * ${O}u + ch${j}`),
         );
       });
     });

@@ -60,6 +60,15 @@ export class KernelBuilder {
     return name;
   }
 
+  /**
+   * Element `index` of an operand: a load from its buffer, or, for a cheap
+   * prologue the partition left inline (pixels / 255), its expression there.
+   */
+  operand(n: Node, index: string): string {
+    const buffer = this.readBuffer(n);
+    return buffer !== undefined ? `${buffer}[${index}]` : this.emitter.value(n, index);
+  }
+
   /** The binding to write n's buffer through. */
   writeBuffer(n: Node): string {
     let name = this.writes.get(n);

@@ -220,8 +220,6 @@ export function matmulKernel(env: KernelEnv, name: string, mm: NodeOf<"matmul">,
   const Kd: Dim = transA ? a.shape[rank - 2]! : a.shape[rank - 1]!;
   const [M, N, K] = [Md, Nd, Kd].map(dimExpr) as [string, string, string];
   const batch = numel(mm.shape.slice(0, -2));
-  const A = k.readBuffer(a)!;
-  const B = k.readBuffer(b)!;
   const t = chooseTiling(Md, Nd, Kd, batch, { strided: { rows: !transA, cols: transB } });
   const [TM, TN] = [tileRows(t), tileCols(t)];
 
@@ -240,8 +238,8 @@ export function matmulKernel(env: KernelEnv, name: string, mm: NodeOf<"matmul">,
     accumulate(
       e,
       t,
-      (i) => `${A}[${transA ? `${kk} * ${M} + ra${i}` : `ra${i} + ${kk}`}]`,
-      (j) => `${B}[${transB ? `cb${j} + ${kk}` : `${kk} * ${N} + cb${j}`}]`,
+      (i) => k.operand(a, transA ? `${kk} * ${M} + ra${i}` : `ra${i} + ${kk}`),
+      (j) => k.operand(b, transB ? `cb${j} + ${kk}` : `${kk} * ${N} + cb${j}`),
     ),
   );
   storeTile(

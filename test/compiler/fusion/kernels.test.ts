@@ -97,3 +97,12 @@ test("every value that gets a buffer has a reason", (t) => {
   const p = partition(graph([x, w], { y: ops.sum(matmulPrim(h, make("input", [], { name: "v", shape: [3, 2], dtype: "f32" }))) }));
   for (const n of p.materialized) if (n.op !== "input" && n.op !== "param") t.truthy(p.reasons.get(n), n.op);
 });
+
+test("a cheap elementwise operand of a matmul (pixels / 255) is computed as the matmul loads it", (t) => {
+  const x = input("x", [32, 20]);
+  const w = input("w", [20, 16]);
+  const p = partition(graph([x, w], { y: ops.matmul(ops.binaryOp("div", x, 255), w) }));
+  t.deepEqual(p.kernels.map((k) => k.kind), ["contraction"]);
+  const costly = partition(graph([x, w], { y: ops.matmul(ops.unaryOp("exp", ops.unaryOp("tanh", ops.binaryOp("div", x, 255))), w) }));
+  t.is(costly.kernels.length, 2, "a longer chain gets a buffer of its own");
+});

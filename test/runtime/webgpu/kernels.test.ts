@@ -51,6 +51,16 @@ for (const [m, k, n] of [[1, 1, 1], [7, 5, 3], [65, 17, 66], [130, 64, 129], [3,
   }
 }
 
+test.serial("a matmul and a convolution compute a scaled operand as they load it (a prologue)", async (t) => {
+  const a = input("a", [9, 7]);
+  const b = input("b", [7, 5]);
+  const x = input("x", [2, 6, 6, 1]);
+  const k = input("k", [3, 3, 1, 4]);
+  const scaled = ops.binaryOp("div", x, 255);
+  const g = graph("prologue", [a, b, x, k], { y: ops.matmul(ops.binaryOp("mul", a, 2), b), c: ops.conv2d(scaled, k, 1, "same") });
+  await matchesCpu(t, g, feed(new Random(2, 2), [a, b, x, k]));
+});
+
 test.serial("batched matmul with a symbolic batch of 1 and of 5", async (t) => {
   const a = make("input", [], { name: "a", shape: ["batch", 6, 9], dtype: "f32" });
   const b = make("input", [], { name: "b", shape: ["batch", 9, 4], dtype: "f32" });
