@@ -10,9 +10,9 @@
 // next step for CPU speed.
 
 import { evalDim, type DimEnv } from "../program/dim.js";
-import { isBinary, isUnary, type BinaryOp } from "../program/ops.js";
+import { isBinary, isUnary } from "../program/ops.js";
 import type { ProgramNode } from "../program/program.js";
-import { BINARY_FN, UNARY_FN } from "./kernels/elementwise.js";
+import { BINARY_LOOPS, UNARY_LOOPS } from "./kernels/loops.js";
 import { strides, type Data, type Precision } from "./ndarray.js";
 
 export const BLOCK = 2048;
@@ -38,14 +38,6 @@ interface Operand {
 }
 
 type Loop = (start: number, len: number, buffers: readonly (Data | undefined)[]) => void;
-
-const ARITH: Partial<Record<BinaryOp, (o: Data, oo: number, a: Data, ao: number, b: Data, bo: number, n: number) => void>> = {
-  add: (o, oo, a, ao, b, bo, n) => { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! + b[bo + i]!; },
-  sub: (o, oo, a, ao, b, bo, n) => { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! - b[bo + i]!; },
-  mul: (o, oo, a, ao, b, bo, n) => { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! * b[bo + i]!; },
-  div: (o, oo, a, ao, b, bo, n) => { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! / b[bo + i]!; },
-  maximum: (o, oo, a, ao, b, bo, n) => { for (let i = 0; i < n; i++) { const x = a[ao + i]!, y = b[bo + i]!; o[oo + i] = x > y ? x : y; } },
-};
 
 function scratchFor(dtype: "f32" | "i32", precision: Precision): Data {
   return dtype === "i32" ? new Int32Array(BLOCK) : precision === "f64" ? new Float64Array(BLOCK) : new Float32Array(BLOCK);
@@ -148,29 +140,13 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
     const ins = n.inputs.map(operandOf);
     const target = out;
     if (isUnary(n.op)) {
-      const f = UNARY_FN[n.op];
+      const loop = UNARY_LOOPS[n.op];
       const a = ins[0]!;
-      loops.push((start, len, buffers) => {
-        const o = arr(target, buffers);
-        const oo = off(target, start);
-        const x = arr(a, buffers);
-        const xo = off(a, start);
-        for (let i = 0; i < len; i++) o[oo + i] = f(x[xo + i]!);
-      });
+      loops.push((start, len, buffers) => loop(arr(target, buffers), off(target, start), arr(a, buffers), off(a, start), len));
     } else if (isBinary(n.op)) {
-      const f = BINARY_FN[n.op];
-      const fast = ARITH[n.op];
+      const loop = BINARY_LOOPS[n.op];
       const [a, b] = ins as [Operand, Operand];
-      loops.push((start, len, buffers) => {
-        const o = arr(target, buffers);
-        const oo = off(target, start);
-        const x = arr(a, buffers);
-        const xo = off(a, start);
-        const y = arr(b, buffers);
-        const yo = off(b, start);
-        if (fast) fast(o, oo, x, xo, y, yo, len);
-        else for (let i = 0; i < len; i++) o[oo + i] = f(x[xo + i]!, y[yo + i]!);
-      });
+      loops.push((start, len, buffers) => loop(arr(target, buffers), off(target, start), arr(a, buffers), off(a, start), arr(b, buffers), off(b, start), len));
     } else if (n.op === "where") {
       const [c, a, b] = ins as [Operand, Operand, Operand];
       loops.push((start, len, buffers) => {

@@ -1,8 +1,9 @@
 // Elementwise kernels over operands of equal shape (the IR makes every
-// broadcast explicit). The op is chosen outside the loop.
+// broadcast explicit), and each op's scalar function (constant folding uses
+// them, so that folding and running agree). The loops are in loops.ts.
 
 import type { BinaryOp, UnaryOp } from "../../program/ops.js";
-import type { Data } from "../ndarray.js";
+import { BINARY_LOOPS, UNARY_LOOPS } from "./loops.js";
 import type { Kernel, KernelTable } from "./types.js";
 
 type Unary = (x: number) => number;
@@ -31,36 +32,24 @@ export const BINARY_FN: { readonly [O in BinaryOp]: Binary } = {
   equal: (a, b) => (a === b ? 1 : 0),
 };
 
-/** Integer division and powers never reach here: the frontend computes them in f32. */
-function unary(f: Unary): Kernel<UnaryOp> {
-  return (out, [x]) => {
-    const o = out.data;
-    const a = x!.data;
-    for (let i = 0; i < o.length; i++) o[i] = f(a[i]!);
-  };
+function unary(op: UnaryOp): Kernel<UnaryOp> {
+  const loop = UNARY_LOOPS[op];
+  return (out, [x]) => loop(out.data, 0, x!.data, 0, out.data.length);
 }
 
 function binary(op: BinaryOp): Kernel<BinaryOp> {
-  const f = BINARY_FN[op];
-  // The common arithmetic ops get loops of their own; a closure call per element costs more.
-  const loops: Partial<Record<BinaryOp, (o: Data, a: Data, b: Data) => void>> = {
-    add: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! + b[i]!; },
-    sub: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! - b[i]!; },
-    mul: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! * b[i]!; },
-    div: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! / b[i]!; },
-  };
-  const loop = loops[op] ?? ((o: Data, a: Data, b: Data) => { for (let i = 0; i < o.length; i++) o[i] = f(a[i]!, b[i]!); });
-  return (out, [a, b]) => loop(out.data, a!.data, b!.data);
+  const loop = BINARY_LOOPS[op];
+  return (out, [a, b]) => loop(out.data, 0, a!.data, 0, b!.data, 0, out.data.length);
 }
 
 export const ELEMENTWISE_KERNELS: KernelTable<UnaryOp | BinaryOp | "where" | "cast" | "stopGradient"> = {
-  neg: unary(UNARY_FN.neg),
-  exp: unary(UNARY_FN.exp),
-  log: unary(UNARY_FN.log),
-  sqrt: unary(UNARY_FN.sqrt),
-  tanh: unary(UNARY_FN.tanh),
-  abs: unary(UNARY_FN.abs),
-  sign: unary(UNARY_FN.sign),
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  sqrt: unary("sqrt"),
+  tanh: unary("tanh"),
+  abs: unary("abs"),
+  sign: unary("sign"),
   add: binary("add"),
   sub: binary("sub"),
   mul: binary("mul"),
