@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import type { Kernel } from "../../runtime/cpu/kernels/types.js";
 import type { FloatArray, NDArray } from "../../runtime/cpu/ndarray.js";
 import type { Pads, Pair } from "../../runtime/program/ops.js";
-import { flag, option } from "../args.js";
+import { flag, LAYOUTS, option } from "../args.js";
 
 const quick = flag("--quick");
 const only = option("--only");
@@ -142,12 +142,6 @@ function measure(name: string, run: (k: Kernels) => void, flops?: number): void 
 
 // ---- matmul -----------------------------------------------------------------
 
-const layouts = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 const matmulCases = [
   // models/mlp.ts at batch 128: forward, then dW = xᵀ g and dx = g Wᵀ of each layer.
@@ -161,7 +155,7 @@ const matmulCases = [
   { name: "mlp fc0 dx  [128,256]x[784,256]ᵀ", m: 128, k: 256, n: 784, transA: false, transB: true },
   { name: "cnn out forward  [64,1568]x[1568,10]", m: 64, k: 1568, n: 10, transA: false, transB: false },
   ...[512, 1024].flatMap((s) =>
-    layouts.map(([transA, transB]) => ({ name: `square ${s} ${transA ? "T" : "N"}${transB ? "T" : "N"}`, m: s, k: s, n: s, transA, transB })),
+    LAYOUTS.map(([transA, transB]) => ({ name: `square ${s} ${transA ? "T" : "N"}${transB ? "T" : "N"}`, m: s, k: s, n: s, transA, transB })),
   ),
 ];
 

@@ -24,7 +24,7 @@ import { resolve } from "node:path";
 import type { Node } from "../../compiler/ir/node.js";
 import type { GpuProgram } from "../../runtime/program/gpu.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
-import { flag, option } from "../args.js";
+import { flag, LAYOUTS, option } from "../args.js";
 
 type ProgramModule = typeof import("../../compiler/codegen/wgsl/program.js");
 type BuildModule = typeof import("../../compiler/ops/build.js");
@@ -165,15 +165,9 @@ function matmulCase(name: string, m: number, k: number, n: number, transA: boole
   };
 }
 
-const layouts = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 const cases: Case[] = [
-  ...layouts.map(([ta, tb]) => matmulCase(`matmul 1024 ${ta ? "T" : "N"}${tb ? "T" : "N"}`, 1024, 1024, 1024, ta, tb)),
+  ...LAYOUTS.map(([ta, tb]) => matmulCase(`matmul 1024 ${ta ? "T" : "N"}${tb ? "T" : "N"}`, 1024, 1024, 1024, ta, tb)),
   // models/mlp.ts at batch 128: forward (bias and relu fused), then dW = xᵀ g and dx = g Wᵀ of each layer.
   matmulCase("mlp fc0 forward  [128,784]x[784,256] +b relu", 128, 784, 256, false, false, true),
   matmulCase("mlp fc1 forward  [128,256]x[256,128] +b relu", 128, 256, 128, false, false, true),
