@@ -10,8 +10,8 @@
 // that reads them. Because an absorbed node's consumers are all inside the
 // group, no group can depend on itself through an outside node.
 //
-// Legality lives here; the reason a node was not absorbed is recorded, which
-// is what `--explain-fusion` prints.
+// (The WebGPU partition, kernels.ts, is the richer one: it also fuses
+// reductions and contractions, and records why each value got a buffer.)
 
 import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
@@ -25,12 +25,8 @@ export interface ElementwiseGroup {
   readonly members: readonly Node[];
 }
 
-export type Refusal = "different size" | "consumers in other groups" | "not elementwise" | "graph output" | "source";
-
 export interface Fusion {
   readonly groups: ReadonlyMap<Node, ElementwiseGroup>;
-  /** For each node that is materialized although an elementwise consumer reads it: why. */
-  readonly refusals: ReadonlyMap<Node, Refusal>;
 }
 
 /** Computed inside a loop: an elementwise op, or a reshape of a member (same flat index). */
@@ -50,7 +46,6 @@ export function fuseElementwise(g: Graph): Fusion {
   const outputs = new Set(g.outputs.map((o) => o.node));
   const rootOf = new Map<Node, Node>(); // computed member -> its group's root
   const groups = new Map<Node, ElementwiseGroup>();
-  const refusals = new Map<Node, Refusal>();
 
   // Reverse topological order: a node's consumers are all placed before the node is.
   for (let k = nodes.length - 1; k >= 0; k--) {
@@ -60,14 +55,11 @@ export function fuseElementwise(g: Graph): Fusion {
     const members = new Set<Node>([n]);
     rootOf.set(n, n);
     const size = numel(n.shape);
-    const refusal = (p: Node): Refusal | undefined => {
-      if (p.op === "input" || p.op === "param") return "source";
-      if (!isLoopOp(p) && !isLeafLoad(p)) return "not elementwise";
-      if (!dimEq(numel(p.shape), size)) return "different size";
-      if (isLeafLoad(p)) return undefined;
-      if (outputs.has(p)) return "graph output";
-      if (rootOf.has(p) || !(consumers.get(p) ?? []).every((c) => members.has(c))) return "consumers in other groups";
-      return undefined;
+    /** Whether the group computes p inline: an elementwise producer of its size whose consumers it all holds. */
+    const absorbs = (p: Node): boolean => {
+      if (p.op === "input" || p.op === "param" || (!isLoopOp(p) && !isLeafLoad(p)) || !dimEq(numel(p.shape), size)) return false;
+      if (isLeafLoad(p)) return true;
+      return !outputs.has(p) && !rootOf.has(p) && (consumers.get(p) ?? []).every((c) => members.has(c));
     };
     // Grow to a fixed point: a producer shared by two members is accepted once both are in.
     for (let grew = true; grew; ) {
@@ -75,13 +67,7 @@ export function fuseElementwise(g: Graph): Fusion {
       for (const m of [...members]) {
         if (m.op === "broadcast" || m.op === "transpose") continue; // index maps read materialized values
         for (const p of m.inputs) {
-          if (members.has(p)) continue;
-          const why = refusal(p);
-          if (why) {
-            refusals.set(p, why);
-            continue;
-          }
-          refusals.delete(p);
+          if (members.has(p) || !absorbs(p)) continue;
           members.add(p);
           if (!isLeafLoad(p)) rootOf.set(p, n);
           grew = true;
@@ -90,7 +76,5 @@ export function fuseElementwise(g: Graph): Fusion {
     }
     groups.set(n, { root: n, members: nodes.filter((m) => members.has(m)) });
   }
-  for (const [n, root] of rootOf) if (root !== n) refusals.delete(n);
-  for (const [n, why] of refusals) if (why === "source" || why === "not elementwise") refusals.delete(n);
-  return { groups, refusals };
+  return { groups };
 }
