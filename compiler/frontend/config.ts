@@ -4,7 +4,7 @@
 import type { Node as Ast } from "ts-morph";
 import { Node as AstNode } from "ts-morph";
 import type { Normalization, OptimizerConfig, Schedule, TrainConfig } from "../../runtime/program/train-config.js";
-import { DEFAULT_TRAIN } from "../../runtime/program/train-config.js";
+import { ADAMW_WEIGHT_DECAY, DEFAULT_TRAIN } from "../../runtime/program/train-config.js";
 import { closest } from "./diagnostics.js";
 import type { Evaluator } from "./evaluator.js";
 import { ObjectValue, show, type Value } from "./values.js";
@@ -76,7 +76,7 @@ function readOptimizer(o: Map<string, Value>, fail: (message: string, hint: stri
     beta1: num("beta1", 0.9, unit, "in [0, 1)")!,
     beta2: num("beta2", 0.999, unit, "in [0, 1)")!,
     eps: num("eps", 1e-8, positive, "a positive number")!,
-    ...(kind === "adamw" ? { weightDecay: num("weightDecay", 0.01, nonNegative, "non-negative")! } : {}),
+    ...(kind === "adamw" ? { weightDecay: num("weightDecay", ADAMW_WEIGHT_DECAY, nonNegative, "non-negative")! } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
 // Outputs: `loss`, `param/<name>` (the updated value) and `state/<state>`.
 
 import type { StateSpec } from "../../runtime/program/model.js";
-import type { OptimizerConfig } from "../../runtime/program/train-config.js";
+import { ADAMW_WEIGHT_DECAY, type OptimizerConfig } from "../../runtime/program/train-config.js";
 import { paramsOf } from "../ir/graph.js";
 import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
 import { binary, full, reduce, unary } from "../ops/build.js";
@@ -65,7 +65,7 @@ function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
   const b1 = o.beta1 ?? 0.9;
   const b2 = o.beta2 ?? 0.999;
   const eps = o.eps ?? 1e-8;
-  const decay = o.kind === "adamw" ? (o.weightDecay ?? 0.01) : 0;
+  const decay = o.kind === "adamw" ? (o.weightDecay ?? ADAMW_WEIGHT_DECAY) : 0;
   return {
     kinds: ["m", "v"],
     // Adam with bias correction; AdamW decays the weights apart from the gradient (Loshchilov & Hutter).

@@ -36,3 +36,6 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN = { batch: 32, epochs: 10, seed: 0 } as const;
+
+/** AdamW's decoupled weight decay when the model names none. */
+export const ADAMW_WEIGHT_DECAY = 0.01;
