@@ -59,7 +59,18 @@ export declare function exp(x: TensorLike): Tensor;
 export declare function log(x: TensorLike): Tensor;
 export declare function sqrt(x: TensorLike): Tensor;
 export declare function abs(x: TensorLike): Tensor;
-export declare function gelu(x: TensorLike): Tensor;
+export declare function sin(x: TensorLike): Tensor;
+export declare function cos(x: TensorLike): Tensor;
+/** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x. */
+export declare function erf(x: TensorLike): Tensor;
+/** log(1 + e^x), computed so that it never overflows. */
+export declare function softplus(x: TensorLike): Tensor;
+/** log(1 + x), accurate for small x. */
+export declare function log1p(x: TensorLike): Tensor;
+/** e^x - 1, accurate for small x. */
+export declare function expm1(x: TensorLike): Tensor;
+/** GELU. `approximate` (default true, as in JAX) uses the tanh form; false is exact: x/2 (1 + erf(x / sqrt 2)). */
+export declare function gelu(x: TensorLike, options?: { approximate?: boolean }): Tensor;
 export declare function square(x: TensorLike): Tensor;
 export declare function maximum(a: TensorLike, b: TensorLike): Tensor;
 export declare function minimum(a: TensorLike, b: TensorLike): Tensor;

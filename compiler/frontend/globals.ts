@@ -2,13 +2,20 @@
 // exp/log/sqrt/tanh/abs/sign/max/min/pow also take tensors), Number, Array,
 // Object, String, Infinity and NaN. Nothing that touches the outside world.
 
-import type { UnaryOp } from "../../runtime/program/ops.js";
+import { ELEMENTWISE, UNARY_OPS, type UnaryOp } from "../../runtime/program/elementwise.js";
 import { binaryOp, unaryOp, type Operand } from "../ops/composite.js";
 import { BuiltinError } from "./evaluator.js";
 import { Scope } from "./scope.js";
 import { Builtin, ObjectValue, TensorValue, typeName, type CallSite, type Value } from "./values.js";
 
-const TENSOR_UNARY: Record<string, UnaryOp> = { exp: "exp", log: "log", sqrt: "sqrt", tanh: "tanh", abs: "abs", sign: "sign" };
+/** `Math.f(tensor)`: the unary ops the op table gives a Math spelling. */
+const TENSOR_UNARY = new Map<string, UnaryOp>(
+  UNARY_OPS.flatMap((op) => {
+    const name = ELEMENTWISE[op].names?.math;
+    return name ? [[name, op] as const] : [];
+  }),
+);
+const ON_TENSORS = [...TENSOR_UNARY.keys(), "max", "min", "pow"];
 
 function operand(v: Value, name: string): Operand {
   if (v instanceof TensorValue) return v.node;
@@ -22,7 +29,7 @@ function mathFunction(name: string, f: (...xs: number[]) => number): Builtin {
       for (const a of args) if (typeof a !== "number") throw new BuiltinError("DLC1006", `Math.${name} needs numbers, got ${typeName(a)}`, "pass compile-time numbers");
       return f(...(args as number[]));
     }
-    const unary = TENSOR_UNARY[name];
+    const unary = TENSOR_UNARY.get(name);
     if (unary) return new TensorValue(unaryOp(unary, operand(args[0], `Math.${name}`)));
     if (name === "max" || name === "min" || name === "pow") {
       if (args.length < 2) throw new BuiltinError("DLC1006", `Math.${name} on a tensor needs at least two arguments`, name === "pow" ? "Math.pow(x, y)" : `Math.${name}(x, 0)`);
@@ -31,7 +38,7 @@ function mathFunction(name: string, f: (...xs: number[]) => number): Builtin {
       for (const a of args.slice(1)) acc = binaryOp(op, acc, operand(a, `Math.${name}`));
       return new TensorValue(acc as never);
     }
-    throw new BuiltinError("DLC1006", `Math.${name} is not defined on tensors`, "on tensors dlc supports Math.exp, log, sqrt, tanh, abs, sign, max, min and pow");
+    throw new BuiltinError("DLC1006", `Math.${name} is not defined on tensors`, `on tensors dlc supports Math.${ON_TENSORS.slice(0, -1).join(", ")} and ${ON_TENSORS.at(-1)}`);
   });
 }
 

@@ -4,6 +4,7 @@
 
 import type { Dim } from "../../runtime/program/dim.js";
 import { isSymbolName } from "../../runtime/program/dim.js";
+import { BINARY_OPS, ELEMENTWISE, UNARY_OPS, type BinaryOp, type UnaryOp } from "../../runtime/program/elementwise.js";
 import type { DType, Init } from "../../runtime/program/ops.js";
 import type { Node } from "../ir/node.js";
 import { broadcastTo, cast, full } from "../ops/build.js";
@@ -139,9 +140,19 @@ type Impl = (args: Value[], site: CallSite) => Value;
 const T = (n: Node) => new TensorValue(n);
 
 export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
-  const unary = (op: "exp" | "log" | "sqrt" | "tanh" | "abs"): Impl => ([x]) => T(ops.unaryOp(op, operandArg(x, `${op}'s argument`)));
-  const binary = (op: "maximum" | "minimum" | "pow" | "greater" | "less" | "equal"): Impl => ([a, b]) =>
+  const unary = (op: UnaryOp): Impl => ([x]) => T(ops.unaryOp(op, operandArg(x, `${op}'s argument`)));
+  const binary = (op: BinaryOp): Impl => ([a, b]) =>
     T(ops.binaryOp(op, operandArg(a, `${op}'s first argument`), operandArg(b, `${op}'s second argument`)));
+  // The elementwise primitives a model imports by name, as the op table names them.
+  const primitives: Record<string, Impl> = {};
+  for (const op of UNARY_OPS) {
+    const name = ELEMENTWISE[op].names?.dlc;
+    if (name) primitives[name] = unary(op);
+  }
+  for (const op of BINARY_OPS) {
+    const name = ELEMENTWISE[op].names?.dlc;
+    if (name) primitives[name] = binary(op);
+  }
   const reduction = (f: (x: Node, axes: number[] | undefined, keepDims: boolean) => Node, name: string): Impl => ([x, axis, keepDims]) =>
     T(f(tensorArg(x, `${name}'s argument`), axesArg(axis, `${name}'s axis`), boolArg(keepDims, `${name}'s keepDims`, false)));
 
@@ -154,22 +165,15 @@ export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
     },
     relu: ([x]) => T(ops.relu(operandArg(x, "relu's argument"))),
     sigmoid: ([x]) => T(ops.sigmoid(operandArg(x, "sigmoid's argument"))),
-    gelu: ([x]) => T(ops.gelu(operandArg(x, "gelu's argument"))),
+    gelu: ([x, options]) => {
+      const o = optionsArg(options, "gelu's options", ["approximate"]);
+      return T(ops.gelu(operandArg(x, "gelu's argument"), boolArg(o.get("approximate"), "gelu's approximate", true)));
+    },
     square: ([x]) => {
       const v = operandArg(x, "square's argument");
       return T(ops.binaryOp("mul", v, v));
     },
-    tanh: unary("tanh"),
-    exp: unary("exp"),
-    log: unary("log"),
-    sqrt: unary("sqrt"),
-    abs: unary("abs"),
-    maximum: binary("maximum"),
-    minimum: binary("minimum"),
-    pow: binary("pow"),
-    greater: binary("greater"),
-    less: binary("less"),
-    equal: binary("equal"),
+    ...primitives,
     where: ([c, a, b]) => T(ops.where(operandArg(c, "where's condition"), operandArg(a, "where's second argument"), operandArg(b, "where's third argument"))),
     cast: ([x, dtype]) => {
       if (dtype !== "f32" && dtype !== "i32") throw bad(`unknown dtype ${show(dtype)}`, 'dtypes are "f32" and "i32"');

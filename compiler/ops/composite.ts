@@ -6,6 +6,7 @@
 // hand-written kernel, is what makes them fast.
 
 import { formatShape, type Dim, type Shape } from "../../runtime/program/dim.js";
+import { ELEMENTWISE } from "../../runtime/program/elementwise.js";
 import type { BinaryOp, DType, Pads, Pair, UnaryOp } from "../../runtime/program/ops.js";
 import type { Node } from "../ir/node.js";
 import {
@@ -33,12 +34,10 @@ import { windowCount } from "./window.js";
 
 export type Operand = Node | number;
 
-const INT_CLOSED: ReadonlySet<BinaryOp> = new Set(["add", "sub", "mul", "maximum", "minimum", "greater", "less", "equal"]);
-
 /** The dtype both operands of `op` are computed in. */
 function commonDType(op: BinaryOp, a: Operand, b: Operand): DType {
   const dt = (x: Operand): DType => (typeof x === "number" ? (Number.isInteger(x) ? "i32" : "f32") : x.dtype);
-  return dt(a) === "i32" && dt(b) === "i32" && INT_CLOSED.has(op) ? "i32" : "f32";
+  return dt(a) === "i32" && dt(b) === "i32" && !ELEMENTWISE[op].promoteInts ? "i32" : "f32";
 }
 
 function asNode(x: Operand, dtype: DType): Node {
@@ -55,7 +54,7 @@ export function binaryOp(op: BinaryOp, a: Operand, b: Operand): Node {
 }
 
 export function unaryOp(op: UnaryOp, x: Operand): Node {
-  const floatOnly = op !== "neg" && op !== "abs" && op !== "sign";
+  const floatOnly = ELEMENTWISE[op].operands === "f32";
   return unary(op, asNode(x, floatOnly ? "f32" : typeof x === "number" ? "f32" : x.dtype));
 }
 
@@ -189,9 +188,13 @@ export const relu = (x: Operand) => binaryOp("maximum", x, 0);
 /** 1 / (1 + e^-x), written as (1 + tanh(x / 2)) / 2, which never overflows. */
 export const sigmoid = (x: Operand) => binaryOp("mul", binaryOp("add", unaryOp("tanh", binaryOp("mul", x, 0.5)), 1), 0.5);
 
-/** GELU, tanh form: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-export function gelu(x: Operand): Node {
+/**
+ * GELU. Exact: x/2 (1 + erf(x / sqrt 2)). Approximate (the default, as in
+ * JAX): the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ */
+export function gelu(x: Operand, approximate = true): Node {
   const xx = asNode(x, "f32");
+  if (!approximate) return binaryOp("mul", binaryOp("mul", xx, 0.5), binaryOp("add", unaryOp("erf", binaryOp("mul", xx, Math.SQRT1_2)), 1));
   const cube = binaryOp("mul", binaryOp("mul", xx, xx), xx);
   const inner = binaryOp("mul", binaryOp("add", xx, binaryOp("mul", cube, 0.044715)), Math.sqrt(2 / Math.PI));
   return binaryOp("mul", binaryOp("mul", xx, 0.5), binaryOp("add", unaryOp("tanh", inner), 1));

@@ -2,11 +2,11 @@
 
 import type { Op } from "../ir/node.js";
 import { CONTRACTIONS } from "./contraction.js";
-import { ELEMENTWISE } from "./elementwise.js";
+import { ELEMENTWISE_DEFS } from "./elementwise.js";
 import { MOVEMENT } from "./movement.js";
 import { POOLING } from "./pool.js";
 import { REDUCTIONS } from "./reduce.js";
 import { SOURCES } from "./source.js";
 import type { OpTable } from "./types.js";
 
-export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING };
+export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE_DEFS, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING };

@@ -5,6 +5,7 @@
 // (so no x * 0 -> 0); identities with 0 and 1 are exact in IEEE arithmetic.
 
 import { dimEq, type Dim } from "../../runtime/program/dim.js";
+import { UNARY_OPS } from "../../runtime/program/elementwise.js";
 import type { Op } from "../../runtime/program/ops.js";
 import { mapGraph } from "../ir/graph.js";
 import type { Graph, Node, NodeOf } from "../ir/node.js";
@@ -67,7 +68,11 @@ function unaryThroughBroadcast(n: Node): Node | undefined {
   return is(b, "broadcast") ? broadcastInDim(remake(n, [b.inputs[0]!]), n.shape, b.attrs.dims) : undefined;
 }
 
+/** Every unary op is computed once per distinct value of a broadcast operand. */
+const UNARY_RULES = Object.fromEntries(UNARY_OPS.map((op) => [op, [unaryThroughBroadcast]])) as Rules;
+
 const RULES: Rules = {
+  ...UNARY_RULES,
   add: [
     (n) => (isConst(n.inputs[1]!, 0) ? n.inputs[0] : isConst(n.inputs[0]!, 0) ? n.inputs[1] : undefined),
     (n) => (is(n.inputs[1]!, "neg") ? binary("sub", n.inputs[0]!, n.inputs[1].inputs[0]!) : undefined),
@@ -85,12 +90,6 @@ const RULES: Rules = {
   ],
   div: [(n) => (isConst(n.inputs[1]!, 1) ? n.inputs[0] : undefined)],
   neg: [(n) => (is(n.inputs[0]!, "neg") ? n.inputs[0].inputs[0] : undefined), unaryThroughBroadcast],
-  exp: [unaryThroughBroadcast],
-  log: [unaryThroughBroadcast],
-  sqrt: [unaryThroughBroadcast],
-  tanh: [unaryThroughBroadcast],
-  abs: [unaryThroughBroadcast],
-  sign: [unaryThroughBroadcast],
   pow: [
     (n) => (isConst(n.inputs[1]!, 1) ? n.inputs[0] : undefined),
     // x ** 2 as x * x: cheaper, and exact for negative x where pow() is not (WGSL's pow needs x >= 0).

@@ -1,11 +1,11 @@
 // Constant folding. A `const` node is a tensor filled with one value, so an
-// elementwise op on constants is a constant, computed with the CPU kernels'
-// own scalar functions (one definition of what each op means); movement of a
+// elementwise op on constants is a constant, computed with the scalar function
+// the CPU loops are generated from (one definition of what each op means,
+// runtime/program/elementwise.ts); movement of a
 // constant is a constant of the new shape; a reduction of a constant over
 // static axes is a constant. Symbolic values (`const batch`) are left alone.
 
-import { BINARY_FN, UNARY_FN } from "../../runtime/cpu/kernels/elementwise.js";
-import { isBinary, isUnary } from "../../runtime/program/ops.js";
+import { ELEMENTWISE, isElementwise, scalarFunction } from "../../runtime/program/elementwise.js";
 import { mapGraph } from "../ir/graph.js";
 import type { Graph, Node } from "../ir/node.js";
 import { full } from "../ops/build.js";
@@ -20,19 +20,13 @@ function constValue(n: Node): number | undefined {
 function foldedValue(n: Node): number | undefined {
   const vs = n.inputs.map(constValue);
   if (n.inputs.length === 0 || vs.some((v) => v === undefined)) return undefined;
-  const [a, b, c] = vs as number[];
-  if (isUnary(n.op)) return UNARY_FN[n.op](a!);
-  if (isBinary(n.op)) return BINARY_FN[n.op](a!, b!);
+  const [a] = vs as number[];
+  if (isElementwise(n.op)) return ELEMENTWISE[n.op].identity ? a : scalarFunction(n.op, n.dtype)(...(vs as number[]));
   switch (n.op) {
-    case "where":
-      return a !== 0 ? b : c;
-    case "cast":
-      return n.attrs.to === "i32" ? Math.trunc(a!) : a;
     case "reshape":
     case "broadcast":
     case "transpose":
     case "max":
-    case "stopGradient":
       return a;
     case "sum": {
       const x = n.inputs[0]!;

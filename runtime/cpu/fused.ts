@@ -4,15 +4,16 @@
 // each block every member is computed in order into a small scratch buffer
 // (or, for the root, straight into its output), reading materialized inputs in
 // place at the block's offset. Like numexpr, this keeps the working set in
-// cache and allocates nothing per node or per step; unlike generated code,
-// nothing from a program is ever evaluated as JavaScript. This object is the
+// cache and allocates nothing per node or per step. Each member runs its op's
+// loop, generated from the op table (kernels/loops.ts); nothing from a
+// program is ever evaluated as JavaScript. This object is the
 // pluggable part: a WebAssembly implementation of the same interface is the
 // next step for CPU speed.
 
 import { evalDim, type DimEnv } from "../program/dim.js";
-import { isBinary, isUnary } from "../program/ops.js";
+import { isElementwise } from "../program/elementwise.js";
 import type { ProgramNode } from "../program/program.js";
-import { BINARY_LOOPS, UNARY_LOOPS } from "./kernels/loops.js";
+import { elementwiseLoop, type ElementwiseLoop } from "./kernels/loops.js";
 import { strides, type Data, type Precision } from "./ndarray.js";
 
 export const BLOCK = 2048;
@@ -38,6 +39,26 @@ interface Operand {
 }
 
 type Loop = (start: number, len: number, buffers: readonly (Data | undefined)[]) => void;
+type Buffers = readonly (Data | undefined)[];
+
+/** One member's step: its op's loop over the block, one closure per arity so that nothing is allocated per block. */
+function elementwiseBlock(
+  loop: ElementwiseLoop,
+  t: Operand,
+  ins: readonly Operand[],
+  arr: (o: Operand, b: Buffers) => Data,
+  off: (o: Operand, start: number) => number,
+): Loop {
+  const [a, b, c] = ins;
+  switch (ins.length) {
+    case 1:
+      return (start, len, bs) => loop(arr(t, bs), off(t, start), arr(a!, bs), off(a!, start), len);
+    case 2:
+      return (start, len, bs) => loop(arr(t, bs), off(t, start), arr(a!, bs), off(a!, start), arr(b!, bs), off(b!, start), len);
+    default:
+      return (start, len, bs) => loop(arr(t, bs), off(t, start), arr(a!, bs), off(a!, start), arr(b!, bs), off(b!, start), arr(c!, bs), off(c!, start), len);
+  }
+}
 
 function scratchFor(dtype: "f32" | "i32", precision: Precision): Data {
   return dtype === "i32" ? new Int32Array(BLOCK) : precision === "f64" ? new Float64Array(BLOCK) : new Float32Array(BLOCK);
@@ -137,43 +158,8 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
         continue;
       }
     }
-    const ins = n.inputs.map(operandOf);
-    const target = out;
-    if (isUnary(n.op)) {
-      const loop = UNARY_LOOPS[n.op];
-      const a = ins[0]!;
-      loops.push((start, len, buffers) => loop(arr(target, buffers), off(target, start), arr(a, buffers), off(a, start), len));
-    } else if (isBinary(n.op)) {
-      const loop = BINARY_LOOPS[n.op];
-      const [a, b] = ins as [Operand, Operand];
-      loops.push((start, len, buffers) => loop(arr(target, buffers), off(target, start), arr(a, buffers), off(a, start), arr(b, buffers), off(b, start), len));
-    } else if (n.op === "where") {
-      const [c, a, b] = ins as [Operand, Operand, Operand];
-      loops.push((start, len, buffers) => {
-        const o = arr(target, buffers);
-        const oo = off(target, start);
-        const cc = arr(c, buffers);
-        const co = off(c, start);
-        const x = arr(a, buffers);
-        const xo = off(a, start);
-        const y = arr(b, buffers);
-        const yo = off(b, start);
-        for (let i = 0; i < len; i++) o[oo + i] = cc[co + i] !== 0 ? x[xo + i]! : y[yo + i]!;
-      });
-    } else if (n.op === "cast") {
-      const a = ins[0]!;
-      const toInt = n.attrs.to === "i32";
-      loops.push((start, len, buffers) => {
-        const o = arr(target, buffers);
-        const oo = off(target, start);
-        const x = arr(a, buffers);
-        const xo = off(a, start);
-        if (toInt) for (let i = 0; i < len; i++) o[oo + i] = Math.trunc(x[xo + i]!);
-        else for (let i = 0; i < len; i++) o[oo + i] = x[xo + i]!;
-      });
-    } else {
-      throw new Error(`fused group: ${n.op} cannot be computed in an elementwise loop`);
-    }
+    if (!isElementwise(n.op)) throw new Error(`fused group: ${n.op} cannot be computed in an elementwise loop`);
+    loops.push(elementwiseBlock(elementwiseLoop(n.op, n.dtype), out, n.inputs.map(operandOf), arr, off));
     operands.set(m, out);
   }
 

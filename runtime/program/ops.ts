@@ -3,21 +3,20 @@
 // it lives with the runtime (which must not import the compiler) and the
 // compiler targets it, the way a compiler imports its target's instruction set.
 //
-// What each primitive means, its shape rule and its gradient are in
-// compiler/ops/<family>.ts; its CPU kernel is in runtime/cpu/kernels/<family>.ts;
-// its WGSL lowering in compiler/codegen/wgsl/. Tables keyed by `Op` tie them
-// together, so the type checker refuses a primitive that is half added.
+// Elementwise primitives are defined whole, once, in ./elementwise.ts (scalar
+// formulas for every target, dtype rule, derivative, names). For the other
+// families, the shape rule and gradient are in compiler/ops/<family>.ts, the
+// CPU kernel in runtime/cpu/kernels/<family>.ts and the WGSL lowering in
+// compiler/codegen/wgsl/. Tables keyed by `Op` tie them together, so the type
+// checker refuses a primitive that is half added.
 
 import type { Dim, Shape } from "./dim.js";
+import { ELEMENTWISE_OPS, type ElementwiseOp } from "./elementwise.js";
 
 export type DType = "f32" | "i32";
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "tanh", "abs", "sign"] as const;
-export const BINARY_OPS = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "greater", "less", "equal"] as const;
+export { BINARY_OPS, UNARY_OPS, isBinary, isUnary, type BinaryOp, type ElementwiseOp, type UnaryOp } from "./elementwise.js";
 export const REDUCE_OPS = ["sum", "max"] as const;
-
-export type UnaryOp = (typeof UNARY_OPS)[number];
-export type BinaryOp = (typeof BINARY_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /** How a parameter is initialized. Fans are read off the shape (see runtime/init/init.ts). */
@@ -43,8 +42,11 @@ export interface WindowAttrs {
 
 type Unit = Record<never, never>;
 
+/** Elementwise ops have no attributes, except a cast's target. */
+type ElementwiseAttrs = { readonly [O in Exclude<ElementwiseOp, "cast">]: Unit } & { readonly cast: { readonly to: DType } };
+
 /** The attributes of each primitive. The key set of this interface is the primitive set. */
-export interface OpAttrs {
+export interface OpAttrs extends ElementwiseAttrs {
   // sources
   input: { readonly name: string; readonly shape: Shape; readonly dtype: DType };
   param: { readonly name: string; readonly shape: Shape; readonly init: Init };
@@ -52,14 +54,7 @@ export interface OpAttrs {
   const: { readonly value: number | Dim; readonly shape: Shape; readonly dtype: DType };
   /** 0, 1, 2, ... along `axis`, constant along the others. */
   iota: { readonly axis: number; readonly shape: Shape };
-  // elementwise
-  neg: Unit; exp: Unit; log: Unit; sqrt: Unit; tanh: Unit; abs: Unit; sign: Unit;
-  add: Unit; sub: Unit; mul: Unit; div: Unit; maximum: Unit; minimum: Unit; pow: Unit;
-  greater: Unit; less: Unit; equal: Unit;
-  where: Unit;
-  cast: { readonly to: DType };
-  /** The identity, with a zero gradient. Removed after differentiation. */
-  stopGradient: Unit;
+  // elementwise: see ./elementwise.ts (stopGradient is the identity with a zero gradient, removed after differentiation)
   // reductions: the listed axes are removed from the shape
   sum: { readonly axes: readonly number[] };
   max: { readonly axes: readonly number[] };
@@ -94,11 +89,7 @@ export type OpFamily = "source" | "elementwise" | "reduce" | "movement" | "contr
 /** Every primitive's family: the single list of primitives, checked complete by its type. */
 export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
   input: "source", param: "source", const: "source", iota: "source",
-  neg: "elementwise", exp: "elementwise", log: "elementwise", sqrt: "elementwise", tanh: "elementwise",
-  abs: "elementwise", sign: "elementwise",
-  add: "elementwise", sub: "elementwise", mul: "elementwise", div: "elementwise", maximum: "elementwise",
-  minimum: "elementwise", pow: "elementwise", greater: "elementwise", less: "elementwise", equal: "elementwise",
-  where: "elementwise", cast: "elementwise", stopGradient: "elementwise",
+  ...(Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, "elementwise"])) as { readonly [O in ElementwiseOp]: "elementwise" }),
   sum: "reduce", max: "reduce", argmax: "reduce",
   reshape: "movement", broadcast: "movement", transpose: "movement",
   matmul: "contraction", conv2d: "contraction", conv2dInputGrad: "contraction", conv2dFilterGrad: "contraction",
@@ -109,11 +100,4 @@ export const OPS = Object.keys(OP_FAMILY) as Op[];
 
 export function isOp(s: string): s is Op {
   return Object.hasOwn(OP_FAMILY, s);
-}
-
-export function isUnary(op: Op): op is UnaryOp {
-  return (UNARY_OPS as readonly string[]).includes(op);
-}
-export function isBinary(op: Op): op is BinaryOp {
-  return (BINARY_OPS as readonly string[]).includes(op);
 }

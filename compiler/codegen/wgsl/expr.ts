@@ -2,10 +2,11 @@
 // `let` statements over buffer loads, with index maps applied at broadcasts
 // and transposes. Every kernel template uses one Emitter for its fused
 // elementwise work (prologues, epilogues, the bodies of pointwise and row
-// kernels). Rules as a table: one WGSL spelling per primitive.
+// kernels). Each elementwise op's WGSL spelling is its entry in the op table
+// (runtime/program/elementwise.ts); the helper functions those spellings call
+// are collected as they are used and declared once per kernel.
 
-import type { BinaryOp, UnaryOp } from "../../../runtime/program/ops.js";
-import { isBinary, isUnary } from "../../../runtime/program/ops.js";
+import { ELEMENTWISE, isElementwise, WGSL_HELPERS } from "../../../runtime/program/elementwise.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { broadcastIndex, coord, dimExpr, transposeIndex } from "./index-math.js";
 
@@ -21,39 +22,6 @@ export function literal(v: number, dtype: "f32" | "i32"): string {
   return x < 0 ? `(${text})` : text;
 }
 
-const UNARY: { readonly [O in UnaryOp]: (a: string, t: string) => string } = {
-  neg: (a) => `(-${a})`,
-  exp: (a) => `exp(${a})`,
-  log: (a) => `log(${a})`,
-  sqrt: (a) => `sqrt(${a})`,
-  // tanh(x) saturates to ±1 in f32 beyond |x| = 9; clamping keeps exp() in range on every GPU.
-  tanh: (a) => `tanh(clamp(${a}, -15.0, 15.0))`,
-  abs: (a) => `abs(${a})`,
-  sign: (a) => `sign(${a})`,
-};
-
-const BINARY: { readonly [O in BinaryOp]: (a: string, b: string, t: string) => string } = {
-  add: (a, b) => `(${a} + ${b})`,
-  sub: (a, b) => `(${a} - ${b})`,
-  mul: (a, b) => `(${a} * ${b})`,
-  div: (a, b) => `(${a} / ${b})`,
-  maximum: (a, b) => `max(${a}, ${b})`,
-  minimum: (a, b) => `min(${a}, ${b})`,
-  pow: (a, b) => `pow(${a}, ${b})`,
-  greater: (a, b) => `select(0i, 1i, ${a} > ${b})`,
-  less: (a, b) => `select(0i, 1i, ${a} < ${b})`,
-  equal: (a, b) => `select(0i, 1i, ${a} == ${b})`,
-};
-
-/** x ** c for a constant c: repeated products for small integers (exact, and defined for x < 0 unlike pow()). */
-function constPower(x: string, c: number): string | undefined {
-  if (c === 0.5) return `sqrt(${x})`;
-  if (!Number.isInteger(c) || Math.abs(c) > 4) return undefined;
-  if (c === 0) return "1.0";
-  const product = Array.from({ length: Math.abs(c) }, () => x).join(" * ");
-  return c > 0 ? `(${product})` : `(1.0 / (${product}))`;
-}
-
 export interface EmitContext {
   /** The buffer a materialized node is read from, or undefined when this kernel computes it. */
   buffer(n: Node): string | undefined;
@@ -65,6 +33,7 @@ export class Emitter {
   private readonly memo: Map<string, string>[] = [new Map()];
   private counter = 0;
   private readonly lines: string[] = [];
+  private readonly helpers = new Set<keyof typeof WGSL_HELPERS>();
   private depth: number;
 
   constructor(
@@ -98,6 +67,11 @@ export class Emitter {
     return this.lines.join("\n");
   }
 
+  /** The WGSL helper functions the emitted code calls, to declare before the entry point. */
+  helperFunctions(): string[] {
+    return [...this.helpers].map((h) => WGSL_HELPERS[h]);
+  }
+
   private lookup(key: string): string | undefined {
     for (let i = this.memo.length - 1; i >= 0; i--) {
       const v = this.memo[i]!.get(key);
@@ -124,29 +98,33 @@ export class Emitter {
     return name;
   }
 
+  private input(n: Node, i: number): Node {
+    const x = n.inputs[i];
+    if (!x) throw new Error(`internal: ${n.op} has no input ${i}`);
+    return x;
+  }
+
   private compute(n: Node, idx: string): string {
     const buffer = this.ctx.buffer(n);
     if (buffer !== undefined) return `${buffer}[${idx}]`;
     const t = wgslType(n);
-    if (isUnary(n.op)) return UNARY[n.op](this.value(n.inputs[0]!, idx), t);
-    if (isBinary(n.op)) {
-      if (n.op === "pow" && n.inputs[1]!.op === "const" && typeof n.inputs[1]!.attrs.value === "number") {
-        const p = constPower(this.value(n.inputs[0]!, idx), n.inputs[1]!.attrs.value);
-        if (p !== undefined) return p;
-      }
-      return BINARY[n.op](this.value(n.inputs[0]!, idx), this.value(n.inputs[1]!, idx), t);
+    if (isElementwise(n.op)) {
+      const def = ELEMENTWISE[n.op];
+      // Helpers in dependency order, each once (a Set keeps insertion order).
+      for (const h of def.wgslHelpers ?? []) this.helpers.add(h);
+      const operand = (i: number) => this.value(this.input(n, i), idx);
+      const constant = (i: number) => {
+        const x = this.input(n, i);
+        return x.op === "const" && typeof x.attrs.value === "number" ? x.attrs.value : undefined;
+      };
+      return def.wgsl(operand, t, { constant });
     }
     switch (n.op) {
       case "const":
         return typeof n.attrs.value === "number" ? literal(n.attrs.value, n.dtype) : `${t}(${dimExpr(n.attrs.value)})`;
       case "iota":
         return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
-      case "where":
-        return `select(${this.value(n.inputs[2]!, idx)}, ${this.value(n.inputs[1]!, idx)}, ${this.value(n.inputs[0]!, idx)} != 0i)`;
-      case "cast":
-        return `${t}(${this.value(n.inputs[0]!, idx)})`;
       case "reshape":
-      case "stopGradient":
         return this.value(n.inputs[0]!, idx);
       case "broadcast": {
         const x = n.inputs[0]!;

@@ -113,6 +113,7 @@ export class KernelBuilder {
       `struct Dims { ${fields} }`,
       `@group(0) @binding(0) var<uniform> dims: Dims;`,
       ...decls,
+      ...this.emitter.helperFunctions(),
       options.preamble ?? "",
       `@compute @workgroup_size(${options.workgroupSize})`,
       `fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {`,
