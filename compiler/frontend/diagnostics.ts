@@ -33,6 +33,17 @@ export const CATALOG = {
 
 export type DiagnosticCode = keyof typeof CATALOG;
 
+/** Thrown by builtins; the evaluator adds the call site. */
+export class BuiltinError extends Error {
+  constructor(
+    readonly code: DiagnosticCode,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Where a diagnostic points: a location plus the length of the underlined text. */
 export interface Span extends SourceLoc {
   readonly length: number;

@@ -2,7 +2,7 @@
 // JavaScript standard library that model code uses to build layer lists,
 // names and shapes. Callbacks are model functions, inlined by the evaluator.
 
-import { BuiltinError } from "./evaluator.js";
+import { BuiltinError } from "./diagnostics.js";
 import { Builtin, TensorValue, typeName, type CallSite, type Value } from "./values.js";
 
 type Method<T> = (self: T, args: Value[], site: CallSite) => Value;

@@ -10,8 +10,9 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { Node as Ast, Project, type SourceFile } from "ts-morph";
+import { bindingNames } from "./bindings.js";
 import { closest, compileError } from "./diagnostics.js";
-import { bindingNames, Evaluator, spanOf } from "./evaluator.js";
+import { Evaluator, spanOf } from "./evaluator.js";
 import { Scope, type Binding } from "./scope.js";
 import { Builtin, ObjectValue, Opaque } from "./values.js";
 
