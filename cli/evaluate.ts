@@ -10,7 +10,9 @@ import { openBackend, type BackendChoice } from "./backend.js";
 import { allRows, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
+import { checkOutputs, named } from "./outputs.js";
 import { metricsText } from "./report.js";
+import { printable } from "./terminal.js";
 
 export interface WeightsOptions {
   weights: string;
@@ -52,6 +54,7 @@ function prefixed(m: object): Record<string, number> {
 }
 
 export async function runPredict(file: string, o: WeightsOptions & { out: string }): Promise<void> {
+  checkOutputs([named("--out", o.out)], [named("the model", file), named("--data", o.data), named("--weights", o.weights)]);
   await withWeights(file, o, async (session, model) => {
     const predict = entryOf(model, "predict");
     if (!predict) throw new UsageError("the model has no `predict` entry point");
@@ -67,6 +70,6 @@ export async function runPredict(file: string, o: WeightsOptions & { out: string
     if (o.out === "-") process.stdout.write(text);
     else writeFileAtomic(o.out, new TextEncoder().encode(text));
     if (o.json) process.stdout.write(JSON.stringify({ backend: session.backend.kind, rows: lines.length, out: o.out }) + "\n");
-    else if (!o.quiet && o.out !== "-") process.stderr.write(`dlc: wrote ${lines.length} predictions to ${o.out}\n`);
+    else if (!o.quiet && o.out !== "-") process.stderr.write(`dlc: wrote ${lines.length} predictions to ${printable(o.out)}\n`);
   });
 }
