@@ -3,7 +3,8 @@
 // work, and a write that fails anyway is one line with the path and the reason.
 
 import test from "ava";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCheckpoint } from "../../runtime/checkpoint/index.js";
@@ -117,4 +118,14 @@ test("a write that fails anyway is one line with the path and the reason, exit c
   }
   t.is(r.status, 1, r.stderr);
   t.regex(r.stderr, /^dlc: cannot write '\/sys\/preds\.csv': .*\(E[A-Z]+\)\n$/);
+});
+
+test("the temp file of a save killed with -9 is removed by the next save into that folder", (t) => {
+  const dir = tmp();
+  const dead = Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+  const stale = `.w.safetensors.${dead}.0a1b2c3d4e5f.tmp`;
+  writeFileSync(join(dir, stale), "half a checkpoint");
+  const r = dlc(["train", "--backend", "cpu", artifact, "--data", "data/iris.csv", "--epochs", "1", "--quiet", "--save", join(dir, "w.safetensors")]);
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(readdirSync(dir), ["w.safetensors"]);
 });
