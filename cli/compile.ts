@@ -12,6 +12,7 @@ import type { PassStat } from "../compiler/passes/simplify.js";
 import { writeArtifact } from "../compiler/artifact/write.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
+import { checkOutputs, named } from "./outputs.js";
 
 export interface CompileCommandOptions {
   out?: string;
@@ -22,6 +23,7 @@ export interface CompileCommandOptions {
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
+  checkOutputs([named("-o", opts.out)], [named("the model", file)]);
   if (opts.out !== undefined) writeModel(file, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
   if (emit !== undefined) printModel(file, emit, out);

@@ -1,6 +1,7 @@
 // `dlc eval` and `dlc predict`: a model with trained weights, on a data set.
 
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
+import { checkFinite } from "../runtime/checkpoint/checkpoint.js";
 import { entryOf, type ModelProgram } from "../runtime/program/model.js";
 import { readCheckpoint } from "../runtime/train/checkpoint.js";
 import { evaluate, labelInput } from "../runtime/train/metrics.js";
@@ -10,7 +11,9 @@ import { openBackend, type BackendChoice } from "./backend.js";
 import { allRows, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
+import { checkOutputs, named } from "./outputs.js";
 import { metricsText } from "./report.js";
+import { printable } from "./terminal.js";
 
 export interface WeightsOptions {
   weights: string;
@@ -26,6 +29,7 @@ export interface WeightsOptions {
 async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram) => Promise<T>): Promise<T> {
   const model = await loadModel(file, { fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const ckpt = readCheckpoint(model, o.weights, false);
+  checkFinite([...ckpt.values, ...(ckpt.norm ? ([["norm/shift", ckpt.norm.shift], ["norm/scale", ckpt.norm.scale]] as const) : [])], o.weights);
   const backend = await openBackend(model, o.backend);
   try {
     await backend.load(ckpt.values);
@@ -52,6 +56,7 @@ function prefixed(m: object): Record<string, number> {
 }
 
 export async function runPredict(file: string, o: WeightsOptions & { out: string }): Promise<void> {
+  checkOutputs([named("--out", o.out)], [named("the model", file), named("--data", o.data), named("--weights", o.weights)]);
   await withWeights(file, o, async (session, model) => {
     const predict = entryOf(model, "predict");
     if (!predict) throw new UsageError("the model has no `predict` entry point");
@@ -62,11 +67,13 @@ export async function runPredict(file: string, o: WeightsOptions & { out: string
     const lines: string[] = [];
     const dtype = predict.outputs[0]!.dtype;
     for (let r = 0; r < ds.rows; r++) lines.push(Array.from(values.subarray(r * width, (r + 1) * width), (v) => (dtype === "i32" ? String(v) : String(Math.fround(v)))).join(","));
-    const header = width === 1 ? output : Array.from({ length: width }, (_, i) => `${output}_${i}`).join(",");
+    // The output's name comes from the model (an artifact, perhaps): no control characters in the header.
+    const name = printable(output);
+    const header = width === 1 ? name : Array.from({ length: width }, (_, i) => `${name}_${i}`).join(",");
     const text = [header, ...lines].join("\n") + "\n";
     if (o.out === "-") process.stdout.write(text);
     else writeFileAtomic(o.out, new TextEncoder().encode(text));
     if (o.json) process.stdout.write(JSON.stringify({ backend: session.backend.kind, rows: lines.length, out: o.out }) + "\n");
-    else if (!o.quiet && o.out !== "-") process.stderr.write(`dlc: wrote ${lines.length} predictions to ${o.out}\n`);
+    else if (!o.quiet && o.out !== "-") process.stderr.write(`dlc: wrote ${lines.length} predictions to ${printable(o.out)}\n`);
   });
 }

@@ -10,6 +10,7 @@ import type { EntryProgram, ModelProgram } from "../runtime/program/model.js";
 import { workgroups } from "../runtime/webgpu/executable.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
 import { loadModel } from "./model.js";
+import { printable } from "./terminal.js";
 
 export interface InspectOptions {
   batch?: number;
@@ -109,7 +110,8 @@ export async function runInspect(file: string, o: InspectOptions): Promise<void>
     const { explainFusion } = await import("../compiler/fusion/explain.js");
     lines.push("", ...explainFusion(file));
   }
-  process.stdout.write(lines.join("\n") + "\n");
+  // Names come from the artifact, which anyone may have written.
+  process.stdout.write(lines.map(printable).join("\n") + "\n");
 }
 
 async function hasLoss(file: string): Promise<boolean> {

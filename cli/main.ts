@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ArtifactError } from "../runtime/artifact/format.js";
-import { CheckpointError } from "../runtime/checkpoint/error.js";
+import { CheckpointError, FileWriteError } from "../runtime/checkpoint/error.js";
 import { DataError } from "../runtime/data/types.js";
 import { DivergedError } from "../runtime/train/loop.js";
 import { VERSION } from "../runtime/version.js";
@@ -15,6 +15,7 @@ import { EMIT_KINDS, type EmitKind } from "./emit.js";
 import { EXIT, RuntimeError, UsageError } from "./exit.js";
 import { FASHION_MNIST_IDX } from "./fetch-paths.js";
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from "./options.js";
+import { printable } from "./terminal.js";
 
 
 function requireFile(file: string): string {
@@ -168,16 +169,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(renderCompileError(e as never) + "\n");
       return EXIT.usage;
     }
+    // Messages quote file paths, CSV headers and artifact fields: printable() keeps their control characters off the terminal.
     if (e instanceof UsageError || e instanceof DataError || e instanceof CheckpointError || e instanceof ArtifactError) {
-      process.stderr.write(`dlc: ${e.message}\n`);
+      process.stderr.write(`dlc: ${printable(e.message)}\n`);
       return EXIT.usage;
     }
-    if (e instanceof RuntimeError || e instanceof GpuError) {
-      process.stderr.write(`dlc: ${e.message}\n`);
+    if (e instanceof RuntimeError || e instanceof GpuError || e instanceof FileWriteError) {
+      process.stderr.write(`dlc: ${printable(e.message)}\n`);
       return EXIT.failure;
     }
     if (e instanceof DivergedError) {
-      process.stderr.write(`dlc: training stopped: ${e.message}\nhint: lower the learning rate (--lr), normalize the features (--normalize standard), or clip gradients (clipNorm in the optimizer)\n`);
+      process.stderr.write(`dlc: training stopped: ${printable(e.message)}\nhint: lower the learning rate (--lr), normalize the features (--normalize standard), or clip gradients (clipNorm in the optimizer)\n`);
       return EXIT.failure;
     }
     process.stderr.write(`dlc: internal error: ${(e as Error).stack ?? String(e)}\n`);

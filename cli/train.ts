@@ -12,7 +12,9 @@ import { openBackend, type BackendChoice } from "./backend.js";
 import { allRows, fitNorm, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
+import { checkOutputs, named } from "./outputs.js";
 import { makeReporter } from "./report.js";
+import { printable } from "./terminal.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -36,6 +38,10 @@ export interface TrainCommandOptions {
 
 export async function runTrain(file: string, o: TrainCommandOptions): Promise<void> {
   if (o.test !== undefined && o.split !== undefined) throw new UsageError("--test and --split cannot be used together");
+  // Resuming from a checkpoint and saving over it is how a long run continues.
+  const save = named("--save", o.save);
+  const resume = named("--resume", o.resume);
+  checkOutputs([save], [named("the model", file), named("--data", o.data), named("--test", o.test), resume], [[save, resume]]);
   const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const train = model.train!;
   const base = train.config;
@@ -81,7 +87,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const testSplit = test && { ds: test.ds === data ? trainData : normalize(test.ds, session.norm), rows: test.rows };
 
     reporter.line(
-      `dlc: training ${model.file.split("/").pop()} on ${backend.description}: ${trainRows.length} examples${testSplit ? `, ${testSplit.rows.length} test` : ""}, batch ${config.batch}, ${config.epochs} epochs` +
+      `dlc: training ${printable(model.file.split("/").pop()!)} on ${backend.description}: ${trainRows.length} examples${testSplit ? `, ${testSplit.rows.length} test` : ""}, batch ${config.batch}, ${config.epochs} epochs` +
         `${session.epoch > 0 ? ` from epoch ${session.epoch}` : ""} (data loaded in ${loadSeconds.toFixed(1)}s)`,
     );
     const totalEpochs = session.epoch + config.epochs;
@@ -99,7 +105,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const task = labelInput(model);
     const baseline = task?.dtype === "f32" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
     if (baseline !== undefined) reporter.line(`predicting the training mean instead: test_mse ${baseline.toFixed(4)}`);
-    if (o.save !== undefined) reporter.line(`dlc: saved ${o.save}`);
+    if (o.save !== undefined) reporter.line(`dlc: saved ${printable(o.save)}`);
     if (o.json) {
       const last = reports.at(-1);
       const steps = reports.reduce((n, r) => n + r.steps, 0);

@@ -18,7 +18,12 @@ export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayloa
     throw fail("not a dlc artifact (the header is not JSON)");
   }
   if (header === null || typeof header !== "object" || header.format !== ARTIFACT_FORMAT) throw fail("not a dlc artifact");
-  if (typeof header.version !== "number" || header.version > ARTIFACT_VERSION) {
+  // A field of the wrong type is a damaged or hand-made header, not a file from another dlc.
+  const wrongType = (field: string, expected: string) => fail(`the header field "${field}" is ${typeName(header[field as keyof ArtifactHeader])}; expected ${expected}`);
+  if (typeof header.version !== "number" || !Number.isInteger(header.version)) throw wrongType("version", "an integer");
+  if (!Number.isSafeInteger(header.payload_bytes) || header.payload_bytes < 0) throw wrongType("payload_bytes", "a byte count");
+  if (typeof header.sha256 !== "string") throw wrongType("sha256", "a string");
+  if (header.version > ARTIFACT_VERSION) {
     throw fail(`written by a newer dlc (format version ${header.version}, ${header.compiler ?? "unknown compiler"}); this runtime reads version ${ARTIFACT_VERSION}: recompile the model or upgrade dlc`);
   }
   if (header.version < 1) throw fail(`unknown format version ${header.version}`);
@@ -37,6 +42,14 @@ export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayloa
   } catch (e) {
     throw fail(`invalid payload: ${(e as Error).message}`);
   }
+}
+
+function typeName(v: unknown): string {
+  if (v === undefined) return "missing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "number") return `the number ${v}`;
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
 export function readArtifact(path: string): ArtifactPayload {

@@ -72,3 +72,20 @@ export function checkCompatible(
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/**
+ * Throws a CheckpointError naming the first tensor that holds NaN or an
+ * infinity, and the index of its first such value: weights like that (a run
+ * that diverged, a corrupted file) would otherwise predict NaN without a word.
+ */
+export function checkFinite(tensors: Iterable<readonly [string, Float32Array | Int32Array]>, source: string): void {
+  for (const [name, data] of tensors) {
+    if (data instanceof Int32Array) continue;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v - v !== 0) {
+        throw new CheckpointError(`${source}: tensor ${JSON.stringify(name)} holds ${v} at index ${i} (of ${data.length}); expected finite weights (did the run that wrote it diverge?)`);
+      }
+    }
+  }
+}

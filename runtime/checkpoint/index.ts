@@ -1,4 +1,4 @@
-export { CheckpointError } from "./error.js";
+export { CheckpointError, FileWriteError, describeIoError } from "./error.js";
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from "./safetensors.js";
-export { writeFileAtomic, type AtomicFs } from "./atomic.js";
-export { checkCompatible, loadCheckpoint, saveCheckpoint, type Checkpoint, type ExpectedTensor } from "./checkpoint.js";
+export { processAlive, removeStaleTemps, writeFileAtomic, type AtomicFs } from "./atomic.js";
+export { checkCompatible, checkFinite, loadCheckpoint, saveCheckpoint, type Checkpoint, type ExpectedTensor } from "./checkpoint.js";

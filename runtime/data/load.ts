@@ -25,7 +25,7 @@ import { pipeline } from "node:stream/promises";
 import { parseCell, showCell } from "./cells.js";
 import { bindColumns, rowLayout, type ColumnBinding, type ColumnOptions } from "./columns.js";
 import { GrowableRows } from "./growable.js";
-import { ioError, openBytes } from "./source.js";
+import { ioError, openBytes, openText } from "./source.js";
 import { DataError, type Dataset, type InputData, type InputSpec } from "./types.js";
 
 /** Longest record csv-parse buffers: far above any real row, low enough to catch an unclosed quote early. */
@@ -59,8 +59,9 @@ export async function loadDataset(
     },
   });
   try {
-    await pipeline(openBytes(file), parser);
+    await pipeline(openText(file), parser);
   } catch (error) {
+    if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") throw await unclosedQuote(file);
     throw error instanceof CsvError ? csvError(file, error) : ioError(file, error);
   }
 
@@ -139,6 +140,53 @@ class RowReader {
     }
     throw new DataError(`${at}: ${cell} is out of the i32 range`);
   }
+}
+
+/**
+ * csv-parse notices an unclosed quote only at the end of the file; the line
+ * where the quoted field opened is the one to fix. The file is read again (an
+ * error path only) with the quoting rules: a quote opens a field only at its
+ * start, and "" inside a quoted field is a quote.
+ */
+async function unclosedQuote(file: string): Promise<DataError> {
+  const QUOTE = 0x22, COMMA = 0x2c, LF = 0x0a, CR = 0x0d;
+  let line = 1;
+  let opened = 0;
+  let inQuote = false;
+  let quoteInQuote = false; // a quote inside a quoted field: closing, unless another follows
+  let fieldStart = true;
+  let first = true;
+  try {
+    for await (const chunk of openBytes(file) as AsyncIterable<Buffer>) {
+      let i = 0;
+      if (first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
+      first = false;
+      for (; i < chunk.length; i++) {
+        const b = chunk[i]!;
+        if (inQuote) {
+          if (quoteInQuote) {
+            quoteInQuote = false;
+            if (b === QUOTE) continue;
+            inQuote = false; // that quote closed the field; this byte is outside it
+          } else {
+            if (b === QUOTE) quoteInQuote = true;
+            else if (b === LF) line++;
+            continue;
+          }
+        }
+        if (b === QUOTE && fieldStart) {
+          inQuote = true;
+          opened = line;
+        }
+        fieldStart = b === COMMA || b === LF || b === CR;
+        if (b === LF) line++;
+      }
+    }
+  } catch {
+    opened = 0;
+  }
+  if (!inQuote || quoteInQuote || opened === 0) return new DataError(`${file}: a quoted field is not closed at the end of the file; expected a closing quote`);
+  return new DataError(`${file}:${opened}: a quoted field opens on this line and is never closed; expected a closing quote`);
 }
 
 /** csv-parse's syntax errors, in DataError form. */

@@ -2,9 +2,14 @@
 // translation of file-system and zlib failures into one-line DataErrors that
 // name the path: "ENOENT: no such file or directory, open 'x'" and "incorrect
 // header check" say less than "x: no such file" and "x: not gzip data".
+//
+// The first bytes are looked at before the CSV parser sees them: gzip data in
+// a file named .csv, or binary data, would otherwise come back as a "header"
+// of garbage, printed to the terminal in the error about it.
 
 import { createReadStream } from "node:fs";
-import { pipeline, type Readable } from "node:stream";
+import { basename } from "node:path";
+import { pipeline, Transform, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "./types.js";
 
@@ -14,12 +19,52 @@ export function isGzipName(path: string): boolean {
   return /\.gz$/i.test(path);
 }
 
+/** How many leading bytes are checked for being text. */
+const SNIFF_BYTES = 4096;
+
+/** Why `head` (the first bytes of `path`, decompressed when `gzipped`) is not CSV text; undefined when it may be. */
+export function notText(head: Uint8Array, path: string, gzipped: boolean): DataError | undefined {
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    return new DataError(gzipped ? `${path}: holds gzip data twice compressed; expected CSV text after gunzip` : `${path}: looks gzip-compressed: name it ${basename(path)}.gz`);
+  }
+  const n = Math.min(head.length, SNIFF_BYTES);
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    // Tab, line feed, form feed and carriage return are text; other C0 controls and DEL are not.
+    if ((b < 0x20 && b !== 9 && b !== 10 && b !== 12 && b !== 13) || b === 0x7f) {
+      const where = gzipped ? `at offset ${i} after gunzip` : `at offset ${i}`;
+      return new DataError(`${path}: is not text (byte 0x${b.toString(16).padStart(2, "0")} ${where}); expected a CSV file`);
+    }
+  }
+  return undefined;
+}
+
+/** Passes the bytes through, failing on the first chunk when it is not text. */
+function textOnly(path: string, gzipped: boolean): Transform {
+  let first = true;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (first) {
+        first = false;
+        const problem = notText(chunk, path, gzipped);
+        if (problem !== undefined) return done(problem);
+      }
+      done(null, chunk);
+    },
+  });
+}
+
 /** The file's bytes, decompressed; a read error surfaces as an error of the returned stream. */
 export function openBytes(path: string): Readable {
   const file = createReadStream(path, { highWaterMark: READ_CHUNK });
   if (!isGzipName(path)) return file;
   // The callback form forwards the file's errors into the gunzip stream; the consumer reports them.
   return pipeline(file, createGunzip({ chunkSize: READ_CHUNK }), () => {});
+}
+
+/** openBytes for a text file (CSV): the stream fails at once when the first bytes are not text. */
+export function openText(path: string): Readable {
+  return pipeline(openBytes(path), textOnly(path, isGzipName(path)), () => {});
 }
 
 /** `error` as a DataError naming `path`; DataErrors pass through unchanged. */

@@ -72,7 +72,8 @@ export function checkGradient(t: ExecutionContext, c: GradCase, seed: number, to
   const f = lowerAndRun.bind(null, forward);
   c.inputs.forEach((inp, k) => {
     const x = values[k]!;
-    const analytic = symbolic.get(gradName(inp.name))!.data;
+    const gradient = symbolic.get(gradName(inp.name))!;
+    const analytic = gradient.data;
     const numeric = new Float64Array(x.length);
     for (let j = 0; j < x.length; j++) {
       const saved = x[j]!;
@@ -83,12 +84,30 @@ export function checkGradient(t: ExecutionContext, c: GradCase, seed: number, to
       x[j] = saved;
       numeric[j] = (up - down) / (2 * h);
     }
-    const err = relativeError(analytic, numeric);
+    const err = relativeError(gradient, { shape: inp.shape, data: numeric });
     t.true(err <= tol, `d/d${inp.name} [${inp.shape.join(", ")}]: relative error ${err.toExponential(2)} > ${tol}\n  symbolic ${[...analytic].slice(0, 6).map((v) => v.toPrecision(6))}\n  numeric  ${[...numeric].slice(0, 6).map((v) => v.toPrecision(6))}`);
   });
 }
 
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Values to compare: a flat array, or one with its shape (then shapes must match too). */
+export type Compared = ArrayLike<number> | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+
+const valuesOf = (x: Compared): ArrayLike<number> => ("data" in x && "shape" in x ? x.data : (x as ArrayLike<number>));
+const shapeOf = (x: Compared): readonly number[] | undefined => ("data" in x && "shape" in x ? x.shape : undefined);
+
+/**
+ * ||a - b|| / max(||a||, ||b||, 1e-12). Throws when the lengths differ, or the
+ * shapes when both are given: comparing a prefix would pass a gradient of the
+ * wrong size.
+ */
+export function relativeError(x: Compared, y: Compared): number {
+  const a = valuesOf(x);
+  const b = valuesOf(y);
+  const [sa, sb] = [shapeOf(x), shapeOf(y)];
+  if (sa !== undefined && sb !== undefined && (sa.length !== sb.length || sa.some((d, i) => d !== sb[i]))) {
+    throw new Error(`relativeError: shapes differ, [${sa.join(", ")}] vs [${sb.join(", ")}]`);
+  }
+  if (a.length !== b.length) throw new Error(`relativeError: lengths differ, ${a.length} vs ${b.length}`);
   let diff = 0;
   let na = 0;
   let nb = 0;

@@ -49,6 +49,14 @@ test("an edited artifact is refused", (t) => refused(t, text.replace('"lr":0.1',
 
 test("an artifact from a newer dlc is refused with what to do", (t) => refused(t, rehash(payloadLine, { ...JSON.parse(headerLine), version: 2 }), /newer dlc \(format version 2, .*\); this runtime reads version 1/));
 
+test("a header field of the wrong type says so, rather than blaming a newer dlc", (t) => {
+  const header = JSON.parse(headerLine);
+  refused(t, rehash(payloadLine, { ...header, version: "1" }), /^m\.dlc: the header field "version" is a string; expected an integer$/);
+  refused(t, rehash(payloadLine, { ...header, version: 1.5 }), /the header field "version" is the number 1\.5; expected an integer/);
+  refused(t, `${JSON.stringify({ ...header, version: undefined })}\n${payloadLine}\n`, /the header field "version" is missing; expected an integer/);
+  refused(t, `${JSON.stringify({ ...header, payload_bytes: String(header.payload_bytes) })}\n${payloadLine}\n`, /the header field "payload_bytes" is a string; expected a byte count/);
+});
+
 test("a file that is not an artifact is refused", (t) => {
   refused(t, "label,pixel1\n1,2\n", /not a dlc artifact/);
   refused(t, "", /no header line/);

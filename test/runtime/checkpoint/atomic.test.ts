@@ -2,7 +2,9 @@ import test from "ava";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { writeFileAtomic, type AtomicFs } from "../../../runtime/checkpoint/atomic.js";
+import { FileWriteError } from "../../../runtime/checkpoint/error.js";
 
 function freshDir(): string {
   return fs.mkdtempSync(join(tmpdir(), "dlc-atomic-"));
@@ -48,6 +50,7 @@ function failingAt(step: Step): AtomicFs & { opened: string[] } {
       fs.renameSync(from, to);
     },
     unlinkSync: (path) => fs.unlinkSync(path),
+    readdirSync: (path) => fs.readdirSync(path),
   };
 }
 
@@ -68,12 +71,14 @@ test("an existing target is replaced, not appended to or partly overwritten", (t
 });
 
 for (const step of ["write", "fsync", "close", "rename"] as const) {
-  test(`a failing ${step} leaves the old file intact, removes the temp file and rethrows`, (t) => {
+  test(`a failing ${step} leaves the old file intact, removes the temp file and fails naming the path`, (t) => {
     const dir = freshDir();
     const target = join(dir, "model.safetensors");
     fs.writeFileSync(target, OLD);
     const seam = failingAt(step);
-    t.throws(() => writeFileAtomic(target, NEW, seam), { message: `injected ${step} failure` });
+    const error = t.throws(() => writeFileAtomic(target, NEW, seam), { instanceOf: FileWriteError });
+    t.is(error.message, `cannot write '${target}': input/output error (EIO)`);
+    t.is(error.code, "EIO");
     t.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
     t.deepEqual(fs.readdirSync(dir), ["model.safetensors"]);
     t.is(seam.opened.length, 1, "the temp file was created before the failure");
@@ -88,7 +93,8 @@ test("a failing write with no previous file leaves no file at all", (t) => {
 
 test("a missing directory fails with ENOENT and creates nothing", (t) => {
   const dir = freshDir();
-  t.throws(() => writeFileAtomic(join(dir, "missing", "model.safetensors"), NEW), { code: "ENOENT" });
+  const target = join(dir, "missing", "model.safetensors");
+  t.throws(() => writeFileAtomic(target, NEW), { code: "ENOENT", instanceOf: FileWriteError, message: `cannot write '${target}': no such file or folder (ENOENT)` });
   t.deepEqual(fs.readdirSync(dir), []);
 });
 
@@ -124,4 +130,45 @@ test("an empty byte array writes an empty file", (t) => {
   const target = join(dir, "empty");
   writeFileAtomic(target, new Uint8Array(0));
   t.is(fs.statSync(target).size, 0);
+});
+
+test("a full disk is one line naming the path and the reason, and the old file stays", (t) => {
+  const dir = freshDir();
+  const target = join(dir, "model.safetensors");
+  fs.writeFileSync(target, OLD);
+  const seam: AtomicFs = {
+    ...failingAt("write"),
+    writeSync: () => {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    },
+  };
+  const error = t.throws(() => writeFileAtomic(target, NEW, seam), { instanceOf: FileWriteError });
+  t.is(error.message, `cannot write '${target}': no space left on device (ENOSPC)`);
+  t.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  t.deepEqual(fs.readdirSync(dir), ["model.safetensors"]);
+});
+
+/** The PID of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(r.stdout);
+}
+
+test("temp files left by killed writers are removed on the next write; a live writer's are kept", (t) => {
+  const dir = freshDir();
+  const target = join(dir, "model.safetensors");
+  const dead = `.model.safetensors.${deadPid()}.a1b2c3d4e5f6.tmp`;
+  const live = `.model.safetensors.${process.ppid}.0123456789ab.tmp`; // the test runner's parent: alive
+  const other = `.other.safetensors.${deadPid()}.a1b2c3d4e5f6.tmp`; // another target's: not ours to judge
+  for (const name of [dead, live, other]) fs.writeFileSync(join(dir, name), "partial");
+  writeFileAtomic(target, NEW);
+  t.deepEqual(fs.readdirSync(dir).sort(), [live, other, "model.safetensors"].sort());
+});
+
+test("a writer's liveness is what protects its temp file", (t) => {
+  const dir = freshDir();
+  const target = join(dir, "m.st");
+  for (const pid of [111111, 222222]) fs.writeFileSync(join(dir, `.m.st.${pid}.00ff00ff00ff.tmp`), "partial");
+  writeFileAtomic(target, NEW, fs, (pid) => pid === 222222);
+  t.deepEqual(fs.readdirSync(dir).sort(), [".m.st.222222.00ff00ff00ff.tmp", "m.st"]);
 });

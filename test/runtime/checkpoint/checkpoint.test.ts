@@ -2,7 +2,7 @@ import test from "ava";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkCompatible, loadCheckpoint, saveCheckpoint, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
+import { checkCompatible, checkFinite, loadCheckpoint, saveCheckpoint, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
 import { CheckpointError } from "../../../runtime/checkpoint/error.js";
 import type { TensorEntry } from "../../../runtime/checkpoint/safetensors.js";
 
@@ -105,4 +105,11 @@ test("extra tensors under an ignorable prefix are allowed", (t) => {
   const loaded = loadedFor({ "dense1.w": [784, 16], "dense1.b": [16], "dense2.w": [16, 10], "adam.m.dense1.w": [784, 16] });
   t.notThrows(() => checkCompatible(loaded, model, "m", ["adam."]));
   t.throws(() => checkCompatible(loaded, model, "m", ["sgd."]), { message: 'm: tensor "adam.m.dense1.w" is not a parameter of the model' });
+});
+
+test("finite weights pass; the first NaN or infinity is named with its tensor and index", (t) => {
+  t.notThrows(() => checkFinite([["w", new Float32Array([1, -2, 3e38])], ["labels", new Int32Array([1 << 30])]], "w.st"));
+  const nan = t.throws(() => checkFinite([["a", new Float32Array([0, 1])], ["b", new Float32Array([0, 1, NaN, Infinity])]], "w.st"), { instanceOf: CheckpointError });
+  t.is(nan.message, 'w.st: tensor "b" holds NaN at index 2 (of 4); expected finite weights (did the run that wrote it diverge?)');
+  t.regex(t.throws(() => checkFinite([["c", new Float32Array([-Infinity])]], "w.st"))!.message, /tensor "c" holds -Infinity at index 0/);
 });

@@ -1,6 +1,7 @@
 import test from "ava";
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { loadDataset } from "../../../runtime/data/load.js";
 import { DataError, type InputSpec } from "../../../runtime/data/types.js";
 import { fromRoot } from "../../helpers/paths.js";
@@ -210,12 +211,36 @@ test("a stray quote is an error at its line and column", async (t) => {
   });
 });
 
-test("a quote left open at the end of the file is an error", async (t) => {
+test("a quote left open is an error at the line where it opened, not at the end of the file", async (t) => {
   const file = csv('a,b,y\n1,"2,0\n');
   await t.throwsAsync(loadDataset(file, XY), {
     instanceOf: DataError,
-    message: `${file}: a quoted field is not closed at the end of the file; expected a closing quote`,
+    message: `${file}:2: a quoted field opens on this line and is never closed; expected a closing quote`,
   });
+  // Closed quotes, escaped quotes and quoted line breaks before it do not confuse the count.
+  const later = csv('"a\n""",b,y\n1,"2",0\n\n3,4,0\n5,"6,0\n7,8,0\n9,10,0\n', ".csv.gz");
+  await t.throwsAsync(loadDataset(later, XY), {
+    instanceOf: DataError,
+    message: `${later}:6: a quoted field opens on this line and is never closed; expected a closing quote`,
+  });
+});
+
+test("gzip data in a file named .csv is refused before it is parsed", async (t) => {
+  const file = writeData(dir, "zipped.csv", gzipSync("a,b,y\n1,2,0\n"));
+  await t.throwsAsync(loadDataset(file, XY), { instanceOf: DataError, message: `${file}: looks gzip-compressed: name it zipped.csv.gz` });
+});
+
+test("binary data is not text, decompressed or not", async (t) => {
+  const bytes = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]); // a zip file's first bytes
+  const file = writeData(dir, "archive.csv", bytes);
+  await t.throwsAsync(loadDataset(file, XY), { instanceOf: DataError, message: `${file}: is not text (byte 0x03 at offset 2); expected a CSV file` });
+  const gz = writeData(dir, "archive.csv.gz", bytes);
+  await t.throwsAsync(loadDataset(gz, XY), { instanceOf: DataError, message: `${gz}: is not text (byte 0x03 at offset 2 after gunzip); expected a CSV file` });
+});
+
+test("tabs and CRLF line ends are text", async (t) => {
+  const file = csv("a,b,y\r\n1,\t2,0\r\n");
+  t.is((await loadDataset(file, XY)).rows, 1);
 });
 
 test("a missing file is an error naming the path", async (t) => {
