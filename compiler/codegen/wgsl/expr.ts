@@ -6,6 +6,7 @@
 
 import type { BinaryOp, UnaryOp } from "../../../runtime/program/ops.js";
 import { isBinary, isUnary } from "../../../runtime/program/ops.js";
+import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { broadcastIndex, coord, dimExpr, transposeIndex } from "./index-math.js";
 
@@ -98,9 +99,14 @@ export class Emitter {
     return this.lines.join("\n");
   }
 
+  /** The innermost scope's values (there is always one). */
+  private scope(): Map<string, string> {
+    return this.memo[this.memo.length - 1];
+  }
+
   private lookup(key: string): string | undefined {
     for (let i = this.memo.length - 1; i >= 0; i--) {
-      const v = this.memo[i]!.get(key);
+      const v = this.memo[i].get(key);
       if (v !== undefined) return v;
     }
     return undefined;
@@ -108,7 +114,7 @@ export class Emitter {
 
   /** Declares that n's value at `idx` is held in `v` for the rest of the current scope (accumulators, reductions, outputs). */
   bind(n: Node, idx: string, v: string): void {
-    this.memo.at(-1)!.set(`${n.id}@${idx}`, v);
+    this.scope().set(`${n.id}@${idx}`, v);
   }
 
   /** The WGSL name of n's value at flat index `idx` (a u32 expression), emitting what it takes to compute it. */
@@ -120,7 +126,7 @@ export class Emitter {
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^\(?-?[\d.]+(e[+-]?\d+)?i?\)?$/.test(expr)) return expr;
     const name = this.fresh();
     this.line(`let ${name}: ${wgslType(n)} = ${expr};`);
-    this.memo.at(-1)!.set(key, name);
+    this.scope().set(key, name);
     return name;
   }
 
@@ -128,13 +134,14 @@ export class Emitter {
     const buffer = this.ctx.buffer(n);
     if (buffer !== undefined) return `${buffer}[${idx}]`;
     const t = wgslType(n);
-    if (isUnary(n.op)) return UNARY[n.op](this.value(n.inputs[0]!, idx), t);
+    if (isUnary(n.op)) return UNARY[n.op](this.value(inputAt(n, 0), idx), t);
     if (isBinary(n.op)) {
-      if (n.op === "pow" && n.inputs[1]!.op === "const" && typeof n.inputs[1]!.attrs.value === "number") {
-        const p = constPower(this.value(n.inputs[0]!, idx), n.inputs[1]!.attrs.value);
+      const exponent = inputAt(n, 1);
+      if (n.op === "pow" && exponent.op === "const" && typeof exponent.attrs.value === "number") {
+        const p = constPower(this.value(inputAt(n, 0), idx), exponent.attrs.value);
         if (p !== undefined) return p;
       }
-      return BINARY[n.op](this.value(n.inputs[0]!, idx), this.value(n.inputs[1]!, idx), t);
+      return BINARY[n.op](this.value(inputAt(n, 0), idx), this.value(inputAt(n, 1), idx), t);
     }
     switch (n.op) {
       case "const":
@@ -142,19 +149,19 @@ export class Emitter {
       case "iota":
         return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
       case "where":
-        return `select(${this.value(n.inputs[2]!, idx)}, ${this.value(n.inputs[1]!, idx)}, ${this.value(n.inputs[0]!, idx)} != 0i)`;
+        return `select(${this.value(inputAt(n, 2), idx)}, ${this.value(inputAt(n, 1), idx)}, ${this.value(inputAt(n, 0), idx)} != 0i)`;
       case "cast":
-        return `${t}(${this.value(n.inputs[0]!, idx)})`;
+        return `${t}(${this.value(inputAt(n, 0), idx)})`;
       case "reshape":
       case "stopGradient":
-        return this.value(n.inputs[0]!, idx);
+        return this.value(inputAt(n, 0), idx);
       case "broadcast": {
-        const x = n.inputs[0]!;
+        const x = inputAt(n, 0);
         const mapped = this.ctx.mapBroadcast?.(n, idx) ?? (x.shape.length === 0 ? "0u" : broadcastIndex(idx, n.shape, x.shape, n.attrs.dims));
         return this.value(x, mapped);
       }
       case "transpose":
-        return this.value(n.inputs[0]!, transposeIndex(idx, n.shape, n.inputs[0]!.shape, n.attrs.perm));
+        return this.value(inputAt(n, 0), transposeIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.perm));
     }
     throw new Error(`internal: ${n.op} is not computed by this kernel and has no buffer`);
   }
