@@ -5,6 +5,7 @@
 
 import type { CpuProgram, Step } from "../../runtime/program/program.js";
 import { fuseElementwise } from "../fusion/elementwise.js";
+import { lookup } from "../ir/checked.js";
 import { graphNodes } from "../ir/graph.js";
 import { toProgram } from "../ir/lower.js";
 import type { Graph, Node } from "../ir/node.js";
@@ -22,10 +23,10 @@ export function lowerCpu(g: Graph, options: CpuOptions = {}): CpuProgram {
   for (const group of groups.values()) for (const m of group.members) if (m !== group.root) inGroup.add(m);
   const steps: Step[] = [];
   for (const n of nodes) {
-    const i = index.get(n)!;
+    const i = lookup(index, n, "the node index");
     const group = groups.get(n);
     if (n.op === "input" || n.op === "param") continue;
-    if (group && group.members.length > 1) steps.push({ kind: "fused", node: i, members: group.members.map((m: Node) => index.get(m)!) });
+    if (group && group.members.length > 1) steps.push({ kind: "fused", node: i, members: group.members.map((m: Node) => lookup(index, m, "the node index")) });
     else if (n.op === "reshape" || n.op === "stopGradient") {
       // A reshape that no loop absorbed shares its input's buffer.
       if (group || !inGroup.has(n)) steps.push({ kind: "alias", node: i });

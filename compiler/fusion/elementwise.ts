@@ -46,12 +46,17 @@ export function fuseElementwise(g: Graph): Fusion {
   const outputs = new Set(g.outputs.map((o) => o.node));
   const rootOf = new Map<Node, Node>(); // computed member -> its group's root
   const groups = new Map<Node, ElementwiseGroup>();
+  /** Whether consumer c lies in a group that computes n itself. */
+  const readsInLoop = (c: Node, n: Node) => {
+    const root = rootOf.get(c);
+    return root !== undefined && groups.get(root)?.members.includes(n) === true;
+  };
 
   // Reverse topological order: a node's consumers are all placed before the node is.
   for (let k = nodes.length - 1; k >= 0; k--) {
-    const n = nodes[k]!;
+    const n = nodes[k];
     if (rootOf.has(n) || (!isLoopOp(n) && !isLeafLoad(n))) continue;
-    if (isLeafLoad(n) && !outputs.has(n) && (consumers.get(n) ?? []).every((c) => groups.get(rootOf.get(c)!)?.members.includes(n))) continue;
+    if (isLeafLoad(n) && !outputs.has(n) && (consumers.get(n) ?? []).every((c) => readsInLoop(c, n))) continue;
     const members = new Set<Node>([n]);
     rootOf.set(n, n);
     const size = numel(n.shape);

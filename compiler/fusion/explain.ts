@@ -6,7 +6,7 @@ import { compileModel } from "../frontend/compile.js";
 import { FALLBACK_TRAIN } from "../build.js";
 import { numbering, opString } from "../ir/print.js";
 import { trainStep } from "../optim/step.js";
-import { closure, partition } from "./kernels.js";
+import { anchorOf, closure, partition } from "./kernels.js";
 import { basename } from "node:path";
 
 export function explainFusion(file: string): string[] {
@@ -21,7 +21,8 @@ export function explainFusion(file: string): string[] {
   part.kernels.forEach((k, i) => {
     const inline = new Set(k.outputs.flatMap((o) => closure(o, part.materialized)));
     const ops = [...inline].filter((n) => n.op !== "const" && n.op !== "reshape").map((n) => ids.get(n)).join(" ");
-    lines.push(`  k${i} ${k.kind}${k.anchor ? ` around ${ids.get(k.anchor)} ${k.anchor.op}` : ""}: ${k.outputs.map((o) => ids.get(o)).join(", ")} <- ${ops}`);
+    const anchor = anchorOf(k);
+    lines.push(`  k${i} ${k.kind}${anchor ? ` around ${ids.get(anchor)} ${anchor.op}` : ""}: ${k.outputs.map((o) => ids.get(o)).join(", ")} <- ${ops}`);
   });
   return lines;
 }

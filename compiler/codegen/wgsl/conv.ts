@@ -20,6 +20,7 @@
 
 import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
+import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
@@ -44,7 +45,7 @@ function tileOrigin(k: KernelBuilder, t: Tiling, cols: number, sharedTile: boole
 /** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels. */
 function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
-  const [p, q] = conv.inputs as [Node, Node];
+  const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
   const [sh, sw] = conv.attrs.stride;
   const [pt, , pl] = conv.attrs.pad;
   const forward = conv.op === "conv2d";
@@ -108,28 +109,28 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
 /** conv2dFilterGrad: a row per (tap, in channel), the reduction over every output pixel, split between the lanes. */
 function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilterGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
-  const [x, dy] = conv.inputs as [Node, Node];
+  const [x, dy] = [inputAt(conv, 0), inputAt(conv, 1)];
   const [sh, sw] = conv.attrs.stride;
   const [pt, , pl] = conv.attrs.pad;
   const [, H, W, C] = x.shape as number[];
   const [, OH, OW, O] = dy.shape as number[];
   const [KH, KW] = conv.shape as number[];
-  const rows = KH! * KW! * C!;
+  const rows = KH * KW * C;
   const outputRows: Dim = numel(dy.shape.slice(0, 2)); // N * OH
-  const t = chooseTiling(rows, O!, numel(dy.shape.slice(0, 3)), 1, { split: true });
-  tileOrigin(k, t, O!, true);
+  const t = chooseTiling(rows, O, numel(dy.shape.slice(0, 3)), 1, { split: true });
+  tileOrigin(k, t, O, true);
   // When C is a multiple of r the tile's rows are channels ci0.. of one tap: one bounds check and address for all.
-  const oneTap = C! % t.r === 0;
+  const oneTap = C % t.r === 0;
   const taps = oneTap ? 1 : t.r;
   for (let i = 0; i < taps; i++) {
-    e.line(`let row${i} = min(m0 + ${i}u, ${rows - 1}u); let ci${i} = row${i} % ${C}u; let ky${i} = i32(row${i} / ${C! * KW!}u); let kx${i} = i32((row${i} / ${C}u) % ${KW}u);`);
+    e.line(`let row${i} = min(m0 + ${i}u, ${rows - 1}u); let ci${i} = row${i} % ${C}u; let ky${i} = i32(row${i} / ${C * KW}u); let kx${i} = i32((row${i} / ${C}u) % ${KW}u);`);
   }
-  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${O! - 1}u);`);
+  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${O - 1}u);`);
   declareAccumulators(e, t);
   // Lane l takes rows l, l + 8, ... of the output pixels ([N * OH] rows of OW pixels).
   e.block(`for (var orow = lid; orow < ${dimExpr(outputRows)}; orow = orow + ${LANES}u)`, () => {
     e.line(`let n = orow / ${OH}u; let oy = i32(orow % ${OH}u);`);
-    e.line(`let dyRow = orow * ${OW! * O!}u;`);
+    e.line(`let dyRow = orow * ${OW * O}u;`);
     for (let i = 0; i < taps; i++) {
       e.line(`let iy${i} = oy * ${sh} + ky${i} - ${pt}; let okY${i} = iy${i} >= 0 && iy${i} < ${H};`);
       e.line(`let xRow${i} = (n * ${H}u + u32(select(0, iy${i}, okY${i}))) * ${W}u;`);
@@ -170,6 +171,6 @@ function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilter
     );
   });
   const preamble = `var<workgroup> partial: array<f32, ${size * LANES}>;`;
-  const grid = [{ size: rows, per: t.r }, { size: O!, per: t.c }];
+  const grid = [{ size: rows, per: t.r }, { size: O, per: t.c }];
   return k.build({ workgroupSize: LANES, grid, preamble, body: e.code() });
 }

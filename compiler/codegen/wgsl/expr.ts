@@ -7,6 +7,7 @@
 // are collected as they are used and declared once per kernel.
 
 import { ELEMENTWISE, isElementwise, WGSL_HELPERS } from "../../../runtime/program/elementwise.js";
+import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { broadcastIndex, coord, dimExpr, transposeIndex } from "./index-math.js";
 
@@ -72,9 +73,14 @@ export class Emitter {
     return [...this.helpers].map((h) => WGSL_HELPERS[h]);
   }
 
+  /** The innermost scope's values (there is always one). */
+  private scope(): Map<string, string> {
+    return this.memo[this.memo.length - 1];
+  }
+
   private lookup(key: string): string | undefined {
     for (let i = this.memo.length - 1; i >= 0; i--) {
-      const v = this.memo[i]!.get(key);
+      const v = this.memo[i].get(key);
       if (v !== undefined) return v;
     }
     return undefined;
@@ -82,7 +88,7 @@ export class Emitter {
 
   /** Declares that n's value at `idx` is held in `v` for the rest of the current scope (accumulators, reductions, outputs). */
   bind(n: Node, idx: string, v: string): void {
-    this.memo.at(-1)!.set(`${n.id}@${idx}`, v);
+    this.scope().set(`${n.id}@${idx}`, v);
   }
 
   /** The WGSL name of n's value at flat index `idx` (a u32 expression), emitting what it takes to compute it. */
@@ -94,14 +100,8 @@ export class Emitter {
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^\(?-?[\d.]+(e[+-]?\d+)?i?\)?$/.test(expr)) return expr;
     const name = this.fresh();
     this.line(`let ${name}: ${wgslType(n)} = ${expr};`);
-    this.memo.at(-1)!.set(key, name);
+    this.scope().set(key, name);
     return name;
-  }
-
-  private input(n: Node, i: number): Node {
-    const x = n.inputs[i];
-    if (!x) throw new Error(`internal: ${n.op} has no input ${i}`);
-    return x;
   }
 
   private compute(n: Node, idx: string): string {
@@ -112,9 +112,9 @@ export class Emitter {
       const def = ELEMENTWISE[n.op];
       // Helpers in dependency order, each once (a Set keeps insertion order).
       for (const h of def.wgslHelpers ?? []) this.helpers.add(h);
-      const operand = (i: number) => this.value(this.input(n, i), idx);
+      const operand = (i: number) => this.value(inputAt(n, i), idx);
       const constant = (i: number) => {
-        const x = this.input(n, i);
+        const x = inputAt(n, i);
         return x.op === "const" && typeof x.attrs.value === "number" ? x.attrs.value : undefined;
       };
       return def.wgsl(operand, t, { constant });
@@ -125,14 +125,14 @@ export class Emitter {
       case "iota":
         return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
       case "reshape":
-        return this.value(n.inputs[0]!, idx);
+        return this.value(inputAt(n, 0), idx);
       case "broadcast": {
-        const x = n.inputs[0]!;
+        const x = inputAt(n, 0);
         const mapped = this.ctx.mapBroadcast?.(n, idx) ?? (x.shape.length === 0 ? "0u" : broadcastIndex(idx, n.shape, x.shape, n.attrs.dims));
         return this.value(x, mapped);
       }
       case "transpose":
-        return this.value(n.inputs[0]!, transposeIndex(idx, n.shape, n.inputs[0]!.shape, n.attrs.perm));
+        return this.value(inputAt(n, 0), transposeIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.perm));
     }
     throw new Error(`internal: ${n.op} is not computed by this kernel and has no buffer`);
   }

@@ -4,6 +4,7 @@
 
 import type { GpuBinding, GpuKernel, GridTerm } from "../../../runtime/program/gpu.js";
 import { numel, mulDim } from "../../../runtime/program/dim.js";
+import { lookup } from "../../ir/checked.js";
 import type { Node } from "../../ir/node.js";
 import { Emitter, wgslType, type EmitContext } from "./expr.js";
 
@@ -40,7 +41,7 @@ export class KernelBuilder {
   }
 
   private name_(n: Node): string {
-    return `b${this.env.index.get(n)!}`;
+    return `b${lookup(this.env.index, n, "the node index")}`;
   }
 
   /** The binding to read n from, or undefined when n is computed inline. */
@@ -58,6 +59,13 @@ export class KernelBuilder {
       this.order.push(buf);
     }
     return name;
+  }
+
+  /** The binding of an operand that has a buffer (a window's operands always do). */
+  operandBuffer(n: Node): string {
+    const buffer = this.readBuffer(n);
+    if (buffer === undefined) throw new Error(`internal: ${this.name} reads ${n.op} from a buffer it does not have`);
+    return buffer;
   }
 
   /**
@@ -104,7 +112,7 @@ export class KernelBuilder {
     const nodes = [...new Set(this.order)];
     nodes.forEach((n, k) => {
       const write = this.writes.has(n);
-      bindings.push({ node: this.env.index.get(n)!, write });
+      bindings.push({ node: lookup(this.env.index, n, "the node index"), write });
       decls.push(`@group(0) @binding(${k + 1}) var<storage, ${write ? "read_write" : "read"}> ${this.name_(n)}: array<${wgslType(n)}>;`);
     });
     const fields = this.env.symbols.length ? this.env.symbols.map((s) => `${s}: u32`).join(", ") : "unused: u32";

@@ -23,6 +23,7 @@
 
 import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
+import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import type { Emitter } from "./expr.js";
 import { dimExpr } from "./index-math.js";
@@ -105,7 +106,8 @@ export function chooseTiling(rows: Dim, cols: Dim, depth: Dim, count: Dim = 1, o
       }
     }
   }
-  return best!;
+  if (!best) throw new Error("internal: no register tile fits");
+  return best;
 }
 
 export const acc = (i: number, j: number) => `acc${i}_${j}`;
@@ -212,12 +214,12 @@ export function matmulKernel(env: KernelEnv, name: string, mm: NodeOf<"matmul">,
   const k = new KernelBuilder(env, name, [...outputs, mm]);
   k.noteOp("matmul");
   const e = k.emitter;
-  const [a, b] = mm.inputs as [Node, Node];
+  const [a, b] = [inputAt(mm, 0), inputAt(mm, 1)];
   const { transA, transB } = mm.attrs;
   const rank = mm.shape.length;
-  const Md = mm.shape[rank - 2]!;
-  const Nd = mm.shape[rank - 1]!;
-  const Kd: Dim = transA ? a.shape[rank - 2]! : a.shape[rank - 1]!;
+  const Md = mm.shape[rank - 2];
+  const Nd = mm.shape[rank - 1];
+  const Kd: Dim = transA ? a.shape[rank - 2] : a.shape[rank - 1];
   const [M, N, K] = [Md, Nd, Kd].map(dimExpr) as [string, string, string];
   const batch = numel(mm.shape.slice(0, -2));
   const t = chooseTiling(Md, Nd, Kd, batch, { strided: { rows: !transA, cols: transB } });

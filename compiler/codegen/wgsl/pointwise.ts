@@ -3,15 +3,16 @@
 
 import { numel } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
+import type { NonEmpty } from "../../ir/checked.js";
 import type { Node } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
 
 const WG = 256;
 
-export function pointwiseKernel(env: KernelEnv, name: string, outputs: readonly Node[]): GpuKernel {
+export function pointwiseKernel(env: KernelEnv, name: string, outputs: NonEmpty<Node>): GpuKernel {
   const k = new KernelBuilder(env, name, outputs);
-  const size = numel(outputs[0]!.shape);
+  const size = numel(outputs[0].shape);
   const e = k.emitter;
   e.line(`let i = wg * ${WG}u + lid;`);
   e.line(`if (i >= ${dimExpr(size)}) { return; }`);

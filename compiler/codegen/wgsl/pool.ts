@@ -14,6 +14,7 @@
 
 import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
+import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
@@ -33,12 +34,12 @@ export function poolKernel(env: KernelEnv, name: string, pool: Pool, outputs: re
   const [kh, kw] = size;
   const [sh, sw] = stride;
   const [pt, , pl] = pool.attrs.pad;
-  const input = pool.op === "avgPool2dGrad" ? pool.shape : pool.inputs[0]!.shape; // [N, H, W, C]
+  const input = pool.op === "avgPool2dGrad" ? pool.shape : inputAt(pool, 0).shape; // [N, H, W, C]
   const [, H, W, C] = input as number[];
   const total = numel(pool.shape);
-  const X = pool.op === "avgPool2dGrad" ? "" : k.readBuffer(pool.inputs[0]!)!;
-  const DY = pool.op === "maxPool2dGrad" ? k.readBuffer(pool.inputs[1]!)! : pool.op === "avgPool2dGrad" ? k.readBuffer(pool.inputs[0]!)! : "";
-  const outShape = pool.op === "maxPool2d" || pool.op === "avgPool2d" ? pool.shape : pool.op === "maxPool2dGrad" ? pool.inputs[1]!.shape : pool.inputs[0]!.shape;
+  const X = pool.op === "avgPool2dGrad" ? "" : k.operandBuffer(inputAt(pool, 0));
+  const DY = pool.op === "maxPool2dGrad" ? k.operandBuffer(inputAt(pool, 1)) : pool.op === "avgPool2dGrad" ? k.operandBuffer(inputAt(pool, 0)) : "";
+  const outShape = pool.op === "maxPool2d" || pool.op === "avgPool2d" ? pool.shape : pool.op === "maxPool2dGrad" ? inputAt(pool, 1).shape : inputAt(pool, 0).shape;
   const [, OH, OW] = outShape as number[];
   e.line(`let e = wg * ${WG}u + lid;`);
   e.line(`if (e >= ${dimExpr(total)}) { return; }`);
@@ -105,17 +106,17 @@ function windowCount(oy: string, ox: string, kh: number, kw: number, sh: number,
  */
 function maxGradByWindow(k: KernelBuilder, env: KernelEnv, pool: NodeOf<"maxPool2dGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
-  const [x, dy] = pool.inputs as [Node, Node];
-  const X = k.readBuffer(x)!;
-  const DY = k.readBuffer(dy)!;
+  const [x, dy] = [inputAt(pool, 0), inputAt(pool, 1)];
+  const X = k.operandBuffer(x);
+  const DY = k.operandBuffer(dy);
   const [kh, kw] = pool.attrs.size;
   const [sh, sw] = pool.attrs.stride;
   const [pt, , pl] = pool.attrs.pad;
   const [, H, W, C] = x.shape as number[];
   const [, OH, OW] = dy.shape as number[];
-  const BH = Math.ceil((H! + pt) / sh);
-  const BW = Math.ceil((W! + pl) / sw);
-  const blocks: Dim = numel([x.shape[0]!, BH, BW, C!]);
+  const BH = Math.ceil((H + pt) / sh);
+  const BW = Math.ceil((W + pl) / sw);
+  const blocks: Dim = numel([x.shape[0], BH, BW, C]);
   e.line(`let e = wg * ${WG}u + lid;`);
   e.line(`if (e >= ${dimExpr(blocks)}) { return; }`);
   e.line(`let c = e % ${C}u; let p1 = e / ${C}u; let bx = i32(p1 % ${BW}u); let p2 = p1 / ${BW}u; let by = i32(p2 % ${BH}u); let n = p2 / ${BH}u;`);
@@ -123,7 +124,7 @@ function maxGradByWindow(k: KernelBuilder, env: KernelEnv, pool: NodeOf<"maxPool
   e.line(`let has = by < ${OH} && bx < ${OW};`);
   e.line(`let g = select(0.0, ${DY}[((n * ${OH}u + u32(select(0, by, has))) * ${OW}u + u32(select(0, bx, has))) * ${C}u + c], has);`);
   e.line(`var best = ${LOWEST}; var win = -1;`);
-  window(k, kh, kw, "by", "bx", sh, sw, pt, pl, H!, W!, (y, xx, ok, at) => {
+  window(k, kh, kw, "by", "bx", sh, sw, pt, pl, H, W, (y, xx, ok, at) => {
     e.line(`let v = ${X}[((n * ${H}u + u32(select(0, ${y}, ${ok}))) * ${W}u + u32(select(0, ${xx}, ${ok}))) * ${C}u + c];`);
     e.line(`let takes = ${ok} && (win < 0 || v > best);`);
     e.line(`best = select(best, v, takes); win = select(win, ${at}, takes);`);

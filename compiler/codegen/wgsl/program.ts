@@ -3,10 +3,11 @@
 
 import { symbolsOf } from "../../../runtime/program/dim.js";
 import type { GpuKernel, GpuProgram } from "../../../runtime/program/gpu.js";
-import { partition, resolveView, type KernelGroup } from "../../fusion/kernels.js";
+import { anchorOf, partition, resolveView, type KernelGroup } from "../../fusion/kernels.js";
+import { inputAt, lookup } from "../../ir/checked.js";
 import { graphNodes } from "../../ir/graph.js";
 import { toProgram } from "../../ir/lower.js";
-import type { Graph, Node, NodeOf } from "../../ir/node.js";
+import type { Graph, Node } from "../../ir/node.js";
 import { convKernel } from "./conv.js";
 import type { KernelEnv } from "./kernel.js";
 import { matmulKernel } from "./matmul.js";
@@ -19,16 +20,17 @@ export interface GpuOptions {
 }
 
 function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
-  const name = `k${i}_${g.kind}${g.anchor ? `_${g.anchor.op}` : ""}`;
+  const anchor = anchorOf(g);
+  const name = `k${i}_${g.kind}${anchor ? `_${anchor.op}` : ""}`;
   switch (g.kind) {
     case "pointwise":
       return pointwiseKernel(env, name, g.outputs);
     case "row":
-      return rowKernel(env, name, g.row!, g.reductions, g.outputs);
+      return rowKernel(env, name, g.row, g.reductions, g.outputs);
     case "contraction":
-      return g.anchor!.op === "matmul" ? matmulKernel(env, name, g.anchor as NodeOf<"matmul">, g.outputs) : convKernel(env, name, g.anchor as never, g.outputs);
+      return g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
     case "window":
-      return poolKernel(env, name, g.anchor as never, g.outputs);
+      return poolKernel(env, name, g.anchor, g.outputs);
   }
 }
 
@@ -39,11 +41,12 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}): GpuProgram {
   const part = partition(g, options);
   const views: { node: number; of: number }[] = [];
   const buffers: number[] = [];
+  const at = (m: Node) => lookup(index, m, "the node index");
   for (const n of nodes) {
     if (!part.materialized.has(n)) continue;
     const of = resolveView(n, part.materialized);
-    if (of !== n) views.push({ node: index.get(n)!, of: index.get(of)! });
-    else buffers.push(index.get(n)!);
+    if (of !== n) views.push({ node: at(n), of: at(of) });
+    else buffers.push(at(n));
   }
   const env: KernelEnv = {
     index,
@@ -55,5 +58,5 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}): GpuProgram {
 }
 
 function isViewOfBuffer(n: Node, m: ReadonlySet<Node>): boolean {
-  return (n.op === "reshape" || n.op === "stopGradient") && (m.has(n.inputs[0]!) || isViewOfBuffer(n.inputs[0]!, m));
+  return (n.op === "reshape" || n.op === "stopGradient") && (m.has(inputAt(n, 0)) || isViewOfBuffer(inputAt(n, 0), m));
 }

@@ -9,7 +9,8 @@
 import { dimEq, numel, shapeEq, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import type { Node } from "../../ir/node.js";
-import { reducedShape, type RowStructure } from "../../fusion/kernels.js";
+import { reducedShape, type ReduceNode, type RowStructure } from "../../fusion/kernels.js";
+import { inputAt } from "../../ir/checked.js";
 import { literal, wgslType } from "./expr.js";
 import { coord, dimExpr, stridesOf } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
@@ -20,8 +21,8 @@ const WG_ROW = 256;
 /** The flat index into the full shape of row `o`, position `r` within the row. */
 function fullIndex(row: RowStructure, o: string, r: string): string {
   const kept = row.full.map((_, i) => i).filter((i) => !row.axes.includes(i));
-  const keptShape = kept.map((i) => row.full[i]!);
-  const redShape = row.axes.map((i) => row.full[i]!);
+  const keptShape = kept.map((i) => row.full[i]);
+  const redShape = row.axes.map((i) => row.full[i]);
   const strides = stridesOf(row.full);
   const trailing = row.axes.every((a, j) => a === row.full.length - row.axes.length + j);
   if (trailing) return `${o} * ${dimExpr(numel(redShape))} + ${r}`;
@@ -29,7 +30,7 @@ function fullIndex(row: RowStructure, o: string, r: string): string {
     const c = coord(idx, shape, j);
     return stride === 1 ? c : `${c} * ${dimExpr(stride)}`;
   };
-  const terms = [...kept.map((axis, j) => term(o, keptShape, j, strides[axis]!)), ...row.axes.map((axis, j) => term(r, redShape, j, strides[axis]!))];
+  const terms = [...kept.map((axis, j) => term(o, keptShape, j, strides[axis])), ...row.axes.map((axis, j) => term(r, redShape, j, strides[axis]))];
   return terms.join(" + ");
 }
 
@@ -37,16 +38,16 @@ function fullIndex(row: RowStructure, o: string, r: string): string {
 function spreadsRow(n: Node, row: RowStructure): boolean {
   if (n.op !== "broadcast" || !shapeEq(n.shape, row.full)) return false;
   const kept = row.full.map((_, i) => i).filter((i) => !row.axes.includes(i));
-  const x = n.inputs[0]!;
+  const x = inputAt(n, 0);
   const mapped = n.attrs.dims.filter((_, i) => x.shape[i] !== 1);
   return mapped.length === kept.length && mapped.every((d, i) => d === kept[i]) && dimEq(numel(x.shape), numel(reducedShape(row)));
 }
 
-export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reductions: readonly Node[], outputs: readonly Node[]): GpuKernel {
+export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reductions: readonly ReduceNode[], outputs: readonly Node[]): GpuKernel {
   const k = new KernelBuilder(env, name, [...outputs, ...reductions]);
   const e = k.emitter;
   const rows = numel(reducedShape(row));
-  const length = numel(row.axes.map((a) => row.full[a]!));
+  const length = numel(row.axes.map((a) => row.full[a]));
   // A workgroup per row only when there are few rows to spread over the device and each is long:
   // a thread per row wins otherwise (and by 4x on a software adapter, where barriers are dear).
   const fewRows = typeof rows === "number" && rows <= 64;
@@ -69,7 +70,7 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
 
   reductions.forEach((red, j) => {
     k.noteOp(red.op);
-    const input = red.inputs[0]!;
+    const input = inputAt(red, 0);
     const t = wgslType(input);
     const acc = `acc${j}`;
     const isArg = red.op === "argmax";

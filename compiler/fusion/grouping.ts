@@ -1,0 +1,156 @@
+// Grouping: once every value that needs a buffer has one (legality.ts), which
+// kernel writes each buffer, and in what order the kernels run.
+
+import { dimEq, numel, type Dim } from "../../runtime/program/dim.js";
+import { inputAt, isNonEmpty, lookup, nonEmpty } from "../ir/checked.js";
+import type { Node } from "../ir/node.js";
+import {
+  byOrder,
+  closure,
+  isAnchor,
+  isContraction,
+  isFlat,
+  isReduce,
+  isSource,
+  isWindow,
+  readsAtSameIndex,
+  reducedShape,
+  resolveView,
+  rowOf,
+  type ContractionNode,
+  type KernelGroup,
+  type ReduceNode,
+  type RowStructure,
+  type WindowNode,
+} from "./groups.js";
+
+/** A kernel being assembled: its first output (and anchor) at once, more outputs and reductions as they come. */
+type Draft = { outputs: [Node, ...Node[]] } & (
+  | { readonly kind: "pointwise" }
+  /** `row` is the first reduction's, as joinable reads it. */
+  | { readonly kind: "row"; readonly row: RowStructure; readonly reductions: Set<ReduceNode> }
+  | { readonly kind: "contraction"; readonly anchor: ContractionNode }
+  | { readonly kind: "window"; readonly anchor: WindowNode }
+);
+
+function draft(x: Node, core: ContractionNode | WindowNode | undefined, reductions: readonly ReduceNode[]): Draft {
+  if (core) return isContraction(core) ? { kind: "contraction", anchor: core, outputs: [x] } : { kind: "window", anchor: core, outputs: [x] };
+  if (isNonEmpty(reductions)) return { kind: "row", row: rowOf(reductions[0]), reductions: new Set(), outputs: [x] };
+  return { kind: "pointwise", outputs: [x] };
+}
+
+/** Kernels for the buffers (`schedule` orders them). */
+export function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, materialized: ReadonlySet<Node>, join: boolean): KernelGroup[] {
+  const targets = nodes.filter((n) => materialized.has(n) && !isSource(n) && !(isFlat(n) && materialized.has(inputAt(n, 0))));
+  const drafts: Draft[] = [];
+  const draftOf = new Map<Node, Draft>(); // output or anchor -> its kernel
+  const leaves = (x: Node) => closure(x, materialized).flatMap((n) => n.inputs).filter((i) => materialized.has(i) && i !== x);
+
+  for (const x of targets) {
+    const inline = closure(x, materialized);
+    const anchors = inline.filter(isAnchor);
+    const core = anchors.find((a): a is ContractionNode | WindowNode => isContraction(a) || isWindow(a));
+    const reductions = anchors.filter(isReduce);
+    let d: Draft | undefined = anchors.map((a) => draftOf.get(a)).find((k) => k !== undefined);
+    // A pointwise buffer joins an earlier pointwise or epilogue kernel of its size that writes what it reads.
+    if (!d && join && anchors.length === 0) d = joinable(x, leaves(x), drafts, draftOf, materialized);
+    if (d) d.outputs.push(x);
+    else {
+      d = draft(x, core, reductions);
+      drafts.push(d);
+    }
+    if (reductions.length > 0) {
+      // Legality leaves reductions and a contraction apart, and a kernel's reductions over one row.
+      if (d.kind !== "row") throw new Error(`internal: a ${d.kind} kernel was given a reduction`);
+      for (const r of reductions) {
+        d.reductions.add(r);
+        draftOf.set(r, d);
+      }
+    }
+    if (core) draftOf.set(core, d);
+    draftOf.set(x, d);
+  }
+  // Views of buffers share them; they need no kernel.
+  return drafts.map((d): KernelGroup => {
+    if (d.kind !== "row") return d;
+    const reductions = nonEmpty([...d.reductions].sort(byOrder(order)), "a row kernel's reductions");
+    return { kind: "row", row: rowOf(reductions[0]), reductions, outputs: d.outputs };
+  });
+}
+
+/** An existing kernel that x can join: same iteration space, reading its outputs at the same index, and nothing in between. */
+function joinable(x: Node, reads: readonly Node[], drafts: readonly Draft[], draftOf: ReadonlyMap<Node, Draft>, materialized: ReadonlySet<Node>): Draft | undefined {
+  const size = numel(x.shape);
+  for (const r of reads) {
+    const d = draftOf.get(r);
+    if (!d) continue;
+    // Another thread of the kernel writes what lies at any other index: only same-index reads of its outputs are safe.
+    if (!d.outputs.every((o) => readsAtSameIndex(x, o, materialized))) continue;
+    // A row kernel's thread owns a row: x may join at the row's reduced size, reading the row's own values.
+    const space: Dim = d.kind === "row" ? numel(reducedShape(d.row)) : d.kind === "pointwise" ? numel(d.outputs[0].shape) : numel(d.anchor.shape);
+    if (!dimEq(space, size) || (d.kind === "row" && !d.outputs.every((o) => dimEq(numel(o.shape), space)))) continue;
+    // Every other buffer x reads must come from a kernel before d (or d itself).
+    const position = drafts.indexOf(d);
+    if (reads.every((y) => {
+      const k = draftOf.get(y);
+      return k === undefined || drafts.indexOf(k) <= position;
+    })) return d;
+  }
+  return undefined;
+}
+
+function dependencies(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): Map<KernelGroup, Set<KernelGroup>> {
+  const producer = new Map<Node, KernelGroup>();
+  for (const k of kernels) for (const o of k.outputs) producer.set(o, k);
+  const deps = new Map<KernelGroup, Set<KernelGroup>>();
+  for (const k of kernels) {
+    const s = new Set<KernelGroup>();
+    for (const o of k.outputs) {
+      for (const n of closure(o, materialized)) {
+        for (const i of n.inputs) {
+          const p = producer.get(resolveView(i, materialized));
+          if (p && p !== k) s.add(p);
+        }
+      }
+    }
+    deps.set(k, s);
+  }
+  return deps;
+}
+
+/** A kernel on a dependency cycle, if there is one. */
+export function findCycle(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): KernelGroup | undefined {
+  const deps = dependencies(kernels, materialized);
+  const state = new Map<KernelGroup, "visiting" | "done">();
+  const visit = (k: KernelGroup): KernelGroup | undefined => {
+    if (state.get(k) === "done") return undefined;
+    if (state.get(k) === "visiting") return k;
+    state.set(k, "visiting");
+    for (const d of lookup(deps, k, "the kernels' dependencies")) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    state.set(k, "done");
+    return undefined;
+  };
+  for (const k of kernels) {
+    const c = visit(k);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** Orders kernels so that each follows the producers of what it reads (there is no cycle: see partition). */
+export function schedule(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): KernelGroup[] {
+  const deps = dependencies(kernels, materialized);
+  const out: KernelGroup[] = [];
+  const done = new Set<KernelGroup>();
+  const visit = (k: KernelGroup) => {
+    if (done.has(k)) return;
+    done.add(k);
+    for (const d of lookup(deps, k, "the kernels' dependencies")) visit(d);
+    out.push(k);
+  };
+  for (const k of kernels) visit(k);
+  return out;
+}

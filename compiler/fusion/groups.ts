@@ -1,0 +1,136 @@
+// What the WebGPU partition is made of: the kernel groups, one kind each with
+// exactly the fields that kind has, the anchors kernels are built around, and
+// the walks over inline expressions that legality (legality.ts) and grouping
+// (grouping.ts) share.
+
+import { shapeEq, type Shape } from "../../runtime/program/dim.js";
+import { OP_FAMILY, type Op } from "../../runtime/program/ops.js";
+import { inputAt, lookup, type NonEmpty } from "../ir/checked.js";
+import type { Node, NodeOf } from "../ir/node.js";
+
+/** A node of any one of the ops O (discriminated by `op`, like Node). */
+export type NodeIn<O extends Op> = { [K in O]: NodeOf<K> }[O];
+
+/** OP_FAMILY's contractions, windows and reductions by name (test/compiler/fusion checks the lists against it). */
+export const CONTRACTION_OPS = ["matmul", "conv2d", "conv2dInputGrad", "conv2dFilterGrad"] as const;
+export const WINDOW_OPS = ["maxPool2d", "maxPool2dGrad", "avgPool2d", "avgPool2dGrad"] as const;
+export const REDUCTION_OPS = ["sum", "max", "argmax"] as const;
+
+export type ContractionNode = NodeIn<(typeof CONTRACTION_OPS)[number]>;
+export type WindowNode = NodeIn<(typeof WINDOW_OPS)[number]>;
+export type ReduceNode = NodeIn<(typeof REDUCTION_OPS)[number]>;
+/** What a kernel is built around: a contraction, a window, or a row's reduction. */
+export type AnchorNode = ContractionNode | WindowNode | ReduceNode;
+
+export const isContraction = (n: Node): n is ContractionNode => OP_FAMILY[n.op] === "contraction";
+export const isWindow = (n: Node): n is WindowNode => OP_FAMILY[n.op] === "window";
+export const isReduce = (n: Node): n is ReduceNode => OP_FAMILY[n.op] === "reduce";
+export const isAnchor = (n: Node): n is AnchorNode => isContraction(n) || isWindow(n) || isReduce(n);
+export const isSource = (n: Node) => n.op === "input" || n.op === "param";
+/** Views whose index map is the identity on flat indices. */
+export const isFlat = (n: Node) => n.op === "reshape" || n.op === "stopGradient";
+
+/** The iteration space of a row kernel: reductions of `full` over `axes`. */
+export interface RowStructure {
+  readonly full: Shape;
+  readonly axes: readonly number[];
+}
+
+/** One thread per element of the outputs (which all have the same number of elements). */
+export interface PointwiseGroup {
+  readonly kind: "pointwise";
+  /** The buffers this kernel writes, in topological order. */
+  readonly outputs: NonEmpty<Node>;
+}
+
+/** Reductions over one row structure, with the elementwise work before, between and after them. */
+export interface RowGroup {
+  readonly kind: "row";
+  readonly row: RowStructure;
+  /** In topological order. */
+  readonly reductions: NonEmpty<ReduceNode>;
+  readonly outputs: NonEmpty<Node>;
+}
+
+/** A matmul or convolution with its prologues and its epilogue. */
+export interface ContractionGroup {
+  readonly kind: "contraction";
+  readonly anchor: ContractionNode;
+  readonly outputs: NonEmpty<Node>;
+}
+
+/** A pooling op or its gradient, with its epilogue. */
+export interface WindowGroup {
+  readonly kind: "window";
+  readonly anchor: WindowNode;
+  readonly outputs: NonEmpty<Node>;
+}
+
+export type KernelGroup = PointwiseGroup | RowGroup | ContractionGroup | WindowGroup;
+export type KernelKind = KernelGroup["kind"];
+
+/** The contraction or window op a kernel is built around, if it has one. */
+export function anchorOf(k: KernelGroup): ContractionNode | WindowNode | undefined {
+  return k.kind === "contraction" || k.kind === "window" ? k.anchor : undefined;
+}
+
+export function rowOf(r: ReduceNode): RowStructure {
+  return { full: inputAt(r, 0).shape, axes: r.op === "argmax" ? [r.attrs.axis] : r.attrs.axes };
+}
+
+export function sameRow(a: RowStructure, b: RowStructure): boolean {
+  return shapeEq(a.full, b.full) && a.axes.length === b.axes.length && a.axes.every((x, i) => x === b.axes[i]);
+}
+
+export const reducedShape = (row: RowStructure): Shape => row.full.filter((_, i) => !row.axes.includes(i));
+
+/** Compares nodes by their place in `order` (the graph's topological order). */
+export const byOrder = (order: ReadonlyMap<Node, number>) => (a: Node, b: Node) => lookup(order, a, "the node order") - lookup(order, b, "the node order");
+
+/** The nodes an expression for `x` computes inline: back from x through values without buffers. */
+export function closure(x: Node, materialized: ReadonlySet<Node>): Node[] {
+  const seen = new Set<Node>([x]);
+  const stack = [...x.inputs];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    if (seen.has(n) || materialized.has(n)) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return [...seen];
+}
+
+export function dependsOn(n: Node, target: Node, within: ReadonlySet<Node>): boolean {
+  return dependsOnAny(n, [target], within);
+}
+
+export function dependsOnAny(n: Node, targets: readonly Node[], within: ReadonlySet<Node>): boolean {
+  const goal = new Set(targets);
+  const seen = new Set<Node>();
+  const stack = [n];
+  for (let m = stack.pop(); m !== undefined; m = stack.pop()) {
+    if (goal.has(m)) return true;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    for (const i of m.inputs) if (within.has(i)) stack.push(i);
+  }
+  return false;
+}
+
+/** Whether x's expression reads buffer `b` only at x's own flat index (through elementwise ops and reshapes). */
+export function readsAtSameIndex(x: Node, b: Node, materialized: ReadonlySet<Node>): boolean {
+  const inline = closure(x, materialized);
+  const within = new Set(inline);
+  within.add(b);
+  return inline.every((n) => !dependsOn(n, b, within) || n === b || OP_FAMILY[n.op] === "elementwise" || isFlat(n));
+}
+
+/** The buffer a view reads. */
+export function resolveView(n: Node, materialized: ReadonlySet<Node>): Node {
+  let v = n;
+  while (isFlat(v) && !isProducedHere(v, materialized)) v = inputAt(v, 0);
+  return v;
+}
+
+function isProducedHere(n: Node, materialized: ReadonlySet<Node>): boolean {
+  return materialized.has(n) && !materialized.has(inputAt(n, 0));
+}

@@ -1,0 +1,98 @@
+// Legality: whether an expression over buffers can be computed by one kernel,
+// and, when it cannot, which value should get a buffer (and why). partition
+// (kernels.ts) gives buffers until every expression passes.
+
+import { dimEq, numel } from "../../runtime/program/dim.js";
+import { OP_FAMILY } from "../../runtime/program/ops.js";
+import { inputAt, isNonEmpty } from "../ir/checked.js";
+import type { Node } from "../ir/node.js";
+import { byOrder, closure, dependsOn, dependsOnAny, isAnchor, isFlat, isReduce, isSource, reducedShape, rowOf, sameRow, type AnchorNode } from "./groups.js";
+
+/** Why x's inline expression cannot be one kernel, and which node should get a buffer to fix it; undefined if it can. */
+export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
+  const anchors = inline.filter(isAnchor).sort(byOrder(order));
+  const cores = anchors.filter((a) => !isReduce(a));
+  const reductions = anchors.filter(isReduce);
+  const inlineSet = new Set(inline);
+  if (isNonEmpty(cores)) {
+    // Keep the latest contraction as this kernel's; the earlier ones get buffers.
+    const [core, second] = cores;
+    if (second !== undefined) return { fix: core === x ? second : core, why: "two contractions in one expression" };
+    if (reductions.length > 0) return { fix: domainEnd(core, inline, inlineSet), why: "a reduction reads a contraction's result" };
+    if (core !== x && !dimEq(numel(core.shape), numel(x.shape))) return { fix: domainEnd(core, inline, inlineSet), why: "the epilogue has another size than the contraction" };
+    // The epilogue reads the accumulator at the output's own index: only elementwise steps may lie between.
+    for (const n of inline) {
+      if (n === core || !dependsOn(n, core, inlineSet)) continue;
+      if (!(OP_FAMILY[n.op] === "elementwise" || isFlat(n))) return { fix: domainEnd(core, inline, inlineSet), why: `the epilogue reads the ${core.op} through ${n.op}` };
+    }
+    return undefined;
+  }
+  if (isNonEmpty(reductions)) {
+    // The kernel's row is the last reduction's; reductions over other rows happen before its input.
+    const last = reductions[reductions.length - 1];
+    const first = reductions[0];
+    const row = rowOf(last);
+    const other = reductions.find((r) => !sameRow(row, rowOf(r)));
+    if (other) {
+      const input = inputAt(last, 0);
+      const upstream = !isSource(input) && inline.includes(input) && dependsOn(input, other, inlineSet);
+      return { fix: upstream ? input : other, why: "reductions over different rows" };
+    }
+    const full = numel(row.full);
+    const reduced = numel(reducedShape(row));
+    for (const n of inline) {
+      if (!dependsOnAny(n, reductions, inlineSet) || isReduce(n)) continue;
+      // Values computed from the reductions live on the row's full or reduced shape (scalars broadcast anywhere).
+      if (!dimEq(numel(n.shape), full) && !dimEq(numel(n.shape), reduced) && n.shape.length > 0) return { fix: first, why: `a value of another size (${n.op}) depends on the reduction` };
+      if (n.op === "transpose") return { fix: first, why: "a transpose of a reduction's result" };
+    }
+    if (!dimEq(numel(x.shape), full) && !dimEq(numel(x.shape), reduced) && x.shape.length > 0) return { fix: first, why: "the output has another size than the row" };
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The last value still computed at the contraction's own index: following
+ * elementwise consumers from the core while they keep its size. Giving this a
+ * buffer keeps the contraction's epilogue and hands its result to the rest.
+ */
+function domainEnd(core: Node, inline: readonly Node[], inlineSet: ReadonlySet<Node>): Node {
+  let end = core;
+  for (const n of inline) {
+    if (n === core || !dependsOn(n, core, inlineSet)) continue;
+    if (!(OP_FAMILY[n.op] === "elementwise" || isFlat(n)) || !dimEq(numel(n.shape), numel(core.shape))) continue;
+    // Every inline path from the core to n must stay elementwise.
+    const path = inline.filter((m) => m !== core && dependsOn(m, core, inlineSet) && dependsOn(n, m, inlineSet));
+    if (path.every((m) => OP_FAMILY[m.op] === "elementwise" || isFlat(m)) && feedsOutsideDomain(n, core, inline)) end = n;
+  }
+  return end;
+}
+
+/** Whether n is read by an inline node that leaves the contraction's domain (another size, or not elementwise). */
+function feedsOutsideDomain(n: Node, core: Node, inline: readonly Node[]): boolean {
+  return inline.some((m) => m.inputs.includes(n) && (!(OP_FAMILY[m.op] === "elementwise" || isFlat(m)) || !dimEq(numel(m.shape), numel(core.shape))));
+}
+
+/**
+ * An operand worth recomputing at every load: at most two arithmetic ops on
+ * buffers, through reshapes and broadcasts only (no reduction, no transpose).
+ */
+export function isCheapPrologue(x: Node, materialized: ReadonlySet<Node>): boolean {
+  const inline = closure(x, materialized);
+  if (inline.some((n) => isAnchor(n) || n.op === "transpose")) return false;
+  return inline.filter((n) => OP_FAMILY[n.op] === "elementwise" && n.op !== "const").length <= 2;
+}
+
+/** A view (reshape) of a buffer reads the buffer itself. */
+export function isFlatOfMaterialized(n: Node, m: ReadonlySet<Node>): boolean {
+  return m.has(n) || (isFlat(n) && isFlatOfMaterialized(inputAt(n, 0), m));
+}
+
+/** Whether two buffers whose expressions both contain anchor `a` can be written by a's one kernel. */
+export function compatible(x: Node, y: Node, a: AnchorNode, m: ReadonlySet<Node>): boolean {
+  if (!isReduce(a)) return dimEq(numel(x.shape), numel(y.shape)) && dimEq(numel(x.shape), numel(a.shape));
+  const row = rowOf(a);
+  const fits = (n: Node) => dimEq(numel(n.shape), numel(row.full)) || dimEq(numel(n.shape), numel(reducedShape(row)));
+  return fits(x) && fits(y) && [x, y].every((n) => closure(n, m).filter(isReduce).every((r) => sameRow(row, rowOf(r))));
+}
