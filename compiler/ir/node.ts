@@ -18,10 +18,8 @@ export interface SourceLoc {
   readonly col: number;
 }
 
-export interface TensorType {
-  readonly shape: Shape;
-  readonly dtype: DType;
-}
+export type { TensorType } from "../../runtime/program/shapes/rule.js";
+import type { TensorType } from "../../runtime/program/shapes/rule.js";
 
 export interface NodeOf<O extends Op> extends TensorType {
   readonly id: number;

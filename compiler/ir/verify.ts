@@ -3,7 +3,7 @@
 // every pass.
 
 import { formatShape, shapeEq } from "../../runtime/program/dim.js";
-import { OP_DEFS } from "../ops/registry.js";
+import { TYPE_RULES } from "../../runtime/program/shapes/index.js";
 import { graphNodes } from "./graph.js";
 import type { Graph, Node } from "./node.js";
 import { opString, typeString } from "./print.js";
@@ -21,7 +21,7 @@ export function verifyGraph(g: Graph): void {
   }
   for (const n of graphNodes(g)) {
     const where = `${opString(n)} (${typeString(n)})`;
-    const def = OP_DEFS[n.op];
+    const def = TYPE_RULES[n.op];
     if (n.inputs.length !== def.arity) {
       problems.push(`${where}: ${n.inputs.length} inputs, expected ${def.arity}`);
       continue;

@@ -30,7 +30,7 @@ import {
 } from "./build.js";
 import { make } from "./make.js";
 import { ShapeError } from "./types.js";
-import { windowCount } from "./window.js";
+import { windowCount } from "../../runtime/program/shapes/index.js";
 
 export type Operand = Node | number;
 

@@ -6,7 +6,7 @@
 // forward node, so that helpers build nodes without threading locations through.
 
 import { newNode, type Node, type NodeOf, type Op, type OpAttrs, type SourceLoc } from "../ir/node.js";
-import { OP_DEFS } from "./registry.js";
+import { inferType } from "../../runtime/program/shapes/index.js";
 
 let currentLoc: SourceLoc | undefined;
 
@@ -21,9 +21,7 @@ export function atLoc<T>(loc: SourceLoc | undefined, f: () => T): T {
 }
 
 export function make<O extends Op>(op: O, inputs: readonly Node[], attrs: OpAttrs[O]): NodeOf<O> {
-  const def = OP_DEFS[op];
-  if (inputs.length !== def.arity) throw new Error(`${op} takes ${def.arity} inputs, got ${inputs.length}`);
-  const type = def.infer(inputs, attrs);
+  const type = inferType(op, inputs, attrs);
   return newNode(op, inputs, attrs, type, currentLoc);
 }
 

@@ -3,18 +3,10 @@
 // float `input`) off its accumulated cotangent.
 
 import type { OpTable } from "./types.js";
-import { normalizeAxis } from "./build.js";
 
 export const SOURCES: OpTable<"input" | "param" | "const" | "iota"> = {
-  input: { arity: 0, infer: (_, { shape, dtype }) => ({ shape, dtype }), vjp: () => [] },
-  param: { arity: 0, infer: (_, { shape }) => ({ shape, dtype: "f32" }), vjp: () => [] },
-  const: { arity: 0, infer: (_, { shape, dtype }) => ({ shape, dtype }), vjp: () => [] },
-  iota: {
-    arity: 0,
-    infer: (_, { shape, axis }) => {
-      normalizeAxis(axis, shape.length);
-      return { shape, dtype: "i32" };
-    },
-    vjp: () => [],
-  },
+  input: { vjp: () => [] },
+  param: { vjp: () => [] },
+  const: { vjp: () => [] },
+  iota: { vjp: () => [] },
 };

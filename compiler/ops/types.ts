@@ -1,16 +1,11 @@
-// What the compiler knows about each primitive: its type rule and its gradient.
+// What the compiler adds to each primitive: its gradient. The type rules are
+// shared with the runtime, which re-checks artifacts with them
+// (runtime/program/shapes); elementwise ops are whole in runtime/program/elementwise.ts.
 
-import type { Node, NodeOf, Op, OpAttrs, TensorType } from "../ir/node.js";
+import type { Node, NodeOf, Op } from "../ir/node.js";
 
-/** A shape or dtype rule was violated. The frontend adds the source location. */
-export class ShapeError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+/** A shape or dtype rule was violated (the rules are in runtime/program/shapes). The frontend adds the source location. */
+export { ShapeError } from "../../runtime/program/shapes/index.js";
 
 /** A graph asked for a gradient that dlc does not define (reported as a diagnostic). */
 export class NotDifferentiableError extends Error {
@@ -29,11 +24,8 @@ export class NotDifferentiableError extends Error {
  */
 export type Vjp<O extends Op> = (node: NodeOf<O>, g: Node) => readonly (Node | undefined)[];
 
+/** What the compiler adds to a primitive's type rule (runtime/program/shapes): its derivative. */
 export interface OpDef<O extends Op> {
-  /** The number of inputs. */
-  readonly arity: number;
-  /** The output type, or a ShapeError. */
-  readonly infer: (inputs: readonly TensorType[], attrs: OpAttrs[O]) => TensorType;
   readonly vjp: Vjp<O>;
 }
 

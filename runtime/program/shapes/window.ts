@@ -1,9 +1,8 @@
-// Sliding windows over NHWC images, shared by convolutions and pooling.
+// Sliding windows over NHWC images, shared by the convolutions and pooling.
 
-import { formatShape, type Dim } from "../../runtime/program/dim.js";
-import type { Pads, Pair } from "../../runtime/program/ops.js";
-import type { TensorType } from "../ir/node.js";
-import { ShapeError } from "./types.js";
+import { formatShape, type Dim } from "../dim.js";
+import type { Pads, Pair } from "../ops.js";
+import { ShapeError, type TensorType } from "./rule.js";
 
 /** The number of window positions along one axis. */
 export function windowCount(size: number, k: number, stride: number, padBefore: number, padAfter: number): number {
@@ -13,10 +12,10 @@ export function windowCount(size: number, k: number, stride: number, padBefore: 
 /** Checks an NHWC operand and returns its static height and width. */
 export function nhwc(op: string, what: string, t: TensorType): { n: Dim; h: number; w: number; c: Dim } {
   const [n, h, w, c] = t.shape;
-  if (t.shape.length !== 4) throw new ShapeError(`${op}: the ${what} must be NHWC (rank 4), got ${formatShape(t.shape)}`, "reshape to [-1, height, width, channels]");
+  if (t.shape.length !== 4 || n === undefined || c === undefined) throw new ShapeError(`${op}: the ${what} must be NHWC (rank 4), got ${formatShape(t.shape)}`, "reshape to [-1, height, width, channels]");
   if (typeof h !== "number" || typeof w !== "number") throw new ShapeError(`${op}: the ${what}'s height and width must be static, got ${formatShape(t.shape)}`, "only the batch dimension may be symbolic");
   if (t.dtype !== "f32") throw new ShapeError(`${op}: the ${what} must be f32, got ${t.dtype}`, 'cast(x, "f32") converts');
-  return { n: n!, h, w, c: c! };
+  return { n, h, w, c };
 }
 
 export function checkWindow(op: string, size: Pair, stride: Pair, pad: Pads): void {
