@@ -9,7 +9,7 @@
 // Outputs: `loss`, `param/<name>` (the updated value) and `state/<state>`.
 
 import type { StateSpec } from "../../runtime/program/model.js";
-import { ADAMW_WEIGHT_DECAY, type OptimizerConfig } from "../../runtime/program/train-config.js";
+import { ADAM_DEFAULTS, ADAMW_WEIGHT_DECAY, SGD_DEFAULTS, type OptimizerConfig } from "../../runtime/program/train-config.js";
 import { paramsOf } from "../ir/graph.js";
 import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
 import { binary, full, reduce, unary } from "../ops/build.js";
@@ -48,8 +48,8 @@ type Rule = (slot: Slot, state: (kind: string) => Node, lr: Node, t: Node) => { 
 
 function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
   if (o.kind === "sgd") {
-    const momentum = o.momentum ?? 0;
-    const decay = o.weightDecay ?? 0;
+    const momentum = o.momentum ?? SGD_DEFAULTS.momentum;
+    const decay = o.weightDecay ?? SGD_DEFAULTS.weightDecay;
     return {
       kinds: momentum > 0 ? ["velocity"] : [],
       // PyTorch's SGD: g += wd p; v = mu v + g; step = nesterov ? g + mu v : v.
@@ -62,9 +62,9 @@ function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
       },
     };
   }
-  const b1 = o.beta1 ?? 0.9;
-  const b2 = o.beta2 ?? 0.999;
-  const eps = o.eps ?? 1e-8;
+  const b1 = o.beta1 ?? ADAM_DEFAULTS.beta1;
+  const b2 = o.beta2 ?? ADAM_DEFAULTS.beta2;
+  const eps = o.eps ?? ADAM_DEFAULTS.eps;
   const decay = o.kind === "adamw" ? (o.weightDecay ?? ADAMW_WEIGHT_DECAY) : 0;
   return {
     kinds: ["m", "v"],
