@@ -61,6 +61,6 @@ export function buildModel(path: string, options: BuildOptions = {}): ModelProgr
   const step = trainStep(trainingGraph(program).graph, config.optimizer);
   return {
     ...base,
-    train: { config, step: entryProgram(step.graph, loss, options), state: step.state, params: step.params },
+    train: { config, step: entryProgram(step.graph, loss, options), state: step.state, params: step.params, abi: step.abi },
   };
 }
