@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import type { EntryProgram, ModelProgram, TensorSpec } from "../runtime/program/model.js";
-import { DEFAULT_TRAIN, type TrainConfig } from "../runtime/program/train-config.js";
+import { FALLBACK_TRAIN, type TrainConfig } from "../runtime/program/train-config.js";
 import { trainingGraph } from "./autodiff/training.js";
 import { lowerCpu } from "./codegen/cpu.js";
 import { lowerGpu } from "./codegen/wgsl/program.js";
@@ -27,9 +27,6 @@ export interface BuildOptions {
   /** Replaces the model's `train` export, or supplies one. */
   readonly trainConfig?: TrainConfig;
 }
-
-/** The default configuration when a model exports none. */
-export const FALLBACK_TRAIN: TrainConfig = { optimizer: { kind: "adam", lr: 1e-3, schedule: { kind: "constant" }, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, ...DEFAULT_TRAIN };
 
 function entryProgram(g: Graph, labelsFrom: Graph, options: BuildOptions): EntryProgram {
   const spec = (name: string, dtype: "f32" | "i32", shape: TensorSpec["shape"]): TensorSpec => {
@@ -64,6 +61,6 @@ export function buildModel(path: string, options: BuildOptions = {}): ModelProgr
   const step = trainStep(trainingGraph(program).graph, config.optimizer);
   return {
     ...base,
-    train: { config, step: entryProgram(step.graph, loss, options), state: step.state, params: step.params },
+    train: { config, step: entryProgram(step.graph, loss, options), state: step.state, params: step.params, abi: step.abi },
   };
 }

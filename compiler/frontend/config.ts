@@ -4,7 +4,7 @@
 import type { Node as Ast } from "ts-morph";
 import { Node as AstNode } from "ts-morph";
 import type { Normalization, OptimizerConfig, Schedule, TrainConfig } from "../../runtime/program/train-config.js";
-import { ADAMW_WEIGHT_DECAY, DEFAULT_TRAIN } from "../../runtime/program/train-config.js";
+import { ADAM_DEFAULTS, ADAMW_WEIGHT_DECAY, DEFAULT_TRAIN, SGD_DEFAULTS } from "../../runtime/program/train-config.js";
 import { closest } from "./diagnostics.js";
 import type { Evaluator } from "./evaluator.js";
 import { ObjectValue, show, type Value } from "./values.js";
@@ -66,16 +66,16 @@ function readOptimizer(o: Map<string, Value>, fail: (message: string, hint: stri
   const clipNorm = num("clipNorm", undefined, positive, "a positive number");
   const clip = clipNorm === undefined ? {} : { clipNorm };
   if (kind === "sgd") {
-    const momentum = num("momentum", 0, unit, "in [0, 1)")!;
+    const momentum = num("momentum", SGD_DEFAULTS.momentum, unit, "in [0, 1)")!;
     if (nesterov && momentum === 0) fail("sgd: nesterov needs a momentum", "sgd({ lr: 0.1, momentum: 0.9, nesterov: true })");
-    return { ...base, ...clip, momentum, nesterov: nesterov === true, weightDecay: num("weightDecay", 0, nonNegative, "non-negative")! };
+    return { ...base, ...clip, momentum, nesterov: nesterov === true, weightDecay: num("weightDecay", SGD_DEFAULTS.weightDecay, nonNegative, "non-negative")! };
   }
   return {
     ...base,
     ...clip,
-    beta1: num("beta1", 0.9, unit, "in [0, 1)")!,
-    beta2: num("beta2", 0.999, unit, "in [0, 1)")!,
-    eps: num("eps", 1e-8, positive, "a positive number")!,
+    beta1: num("beta1", ADAM_DEFAULTS.beta1, unit, "in [0, 1)")!,
+    beta2: num("beta2", ADAM_DEFAULTS.beta2, unit, "in [0, 1)")!,
+    eps: num("eps", ADAM_DEFAULTS.eps, positive, "a positive number")!,
     ...(kind === "adamw" ? { weightDecay: num("weightDecay", ADAMW_WEIGHT_DECAY, nonNegative, "non-negative")! } : {}),
   };
 }

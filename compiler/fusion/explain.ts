@@ -3,7 +3,7 @@
 
 import { trainingGraph } from "../autodiff/training.js";
 import { compileModel } from "../frontend/compile.js";
-import { FALLBACK_TRAIN } from "../build.js";
+import { FALLBACK_TRAIN } from "../../runtime/program/train-config.js";
 import { numbering, opString } from "../ir/print.js";
 import { trainStep } from "../optim/step.js";
 import { anchorOf, closure, partition } from "./kernels.js";

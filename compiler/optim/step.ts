@@ -3,13 +3,15 @@
 // graph nodes like any others, so fusion sees the update too (one elementwise
 // loop per parameter on the CPU, one kernel on WebGPU).
 //
-// Inputs added to the model's own: `opt/lr` (this step's learning rate, from
-// the schedule, which the runtime evaluates) and `opt/step` (t, counting from
-// 1), both f32 scalars, and one input per state tensor (`opt/m/<param>`...).
-// Outputs: `loss`, `param/<name>` (the updated value) and `state/<state>`.
+// Inputs added to the model's own: the hyperparameters (this step's learning
+// rate, from the schedule, which the runtime evaluates, and t, counting from
+// 1), both f32 scalars, and one input per state tensor. Outputs: the loss, each
+// parameter's updated value and each state tensor's. What each one is for is
+// the step's ABI (runtime/program/abi.ts), which also names them.
 
+import { inputsWith, trainAbi, type TrainAbi } from "../../runtime/program/abi.js";
 import type { StateSpec } from "../../runtime/program/model.js";
-import { ADAMW_WEIGHT_DECAY, type OptimizerConfig } from "../../runtime/program/train-config.js";
+import { ADAM_DEFAULTS, ADAMW_WEIGHT_DECAY, SGD_DEFAULTS, type OptimizerConfig } from "../../runtime/program/train-config.js";
 import { paramsOf } from "../ir/graph.js";
 import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
 import { binary, full, reduce, unary } from "../ops/build.js";
@@ -17,16 +19,12 @@ import { atLoc, make } from "../ops/make.js";
 import { gradName } from "../autodiff/grad.js";
 import { simplify } from "../passes/simplify.js";
 
-export const LR_INPUT = "opt/lr";
-export const STEP_INPUT = "opt/step";
-export const paramOutput = (name: string) => `param/${name}`;
-export const stateOutput = (state: string) => `state/${state}`;
-
 export interface TrainStep {
   readonly graph: Graph;
   readonly state: readonly StateSpec[];
   /** The parameters the step updates (those the loss reaches), in graph order. */
   readonly params: readonly string[];
+  readonly abi: TrainAbi;
 }
 
 const scalar = (v: number) => full(v, []);
@@ -48,8 +46,8 @@ type Rule = (slot: Slot, state: (kind: string) => Node, lr: Node, t: Node) => { 
 
 function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
   if (o.kind === "sgd") {
-    const momentum = o.momentum ?? 0;
-    const decay = o.weightDecay ?? 0;
+    const momentum = o.momentum ?? SGD_DEFAULTS.momentum;
+    const decay = o.weightDecay ?? SGD_DEFAULTS.weightDecay;
     return {
       kinds: momentum > 0 ? ["velocity"] : [],
       // PyTorch's SGD: g += wd p; v = mu v + g; step = nesterov ? g + mu v : v.
@@ -62,9 +60,9 @@ function rules(o: OptimizerConfig): { kinds: readonly string[]; rule: Rule } {
       },
     };
   }
-  const b1 = o.beta1 ?? 0.9;
-  const b2 = o.beta2 ?? 0.999;
-  const eps = o.eps ?? 1e-8;
+  const b1 = o.beta1 ?? ADAM_DEFAULTS.beta1;
+  const b2 = o.beta2 ?? ADAM_DEFAULTS.beta2;
+  const eps = o.eps ?? ADAM_DEFAULTS.eps;
   const decay = o.kind === "adamw" ? (o.weightDecay ?? ADAMW_WEIGHT_DECAY) : 0;
   return {
     kinds: ["m", "v"],
@@ -96,32 +94,37 @@ export function trainStep(training: Graph, optimizer: OptimizerConfig): TrainSte
   const params = paramsOf(training);
   const gradOf = new Map(training.outputs.map((o) => [o.name, o.node]));
   const loss = training.outputs.find((o) => o.name === "loss")!;
+  const { kinds, rule } = rules(optimizer);
+  const abi = trainAbi(training.inputs.map((i) => i.attrs.name), params.map((p) => p.attrs.name), kinds);
   return atLoc(loss.node.loc, () => {
-    const lr = make("input", [], { name: LR_INPUT, shape: [], dtype: "f32" });
-    const t = make("input", [], { name: STEP_INPUT, shape: [], dtype: "f32" });
-    const { kinds, rule } = rules(optimizer);
+    const hyper = new Map(inputsWith(abi, "hyper").map((b) => [b.hyper, make("input", [], { name: b.name, shape: [], dtype: "f32" })]));
     let grads = params.map((p) => gradOf.get(gradName(p.attrs.name))!);
     if (optimizer.clipNorm !== undefined) grads = clipGlobalNorm(grads, optimizer.clipNorm);
 
     const state: StateSpec[] = [];
     const stateInputs: NodeOf<"input">[] = [];
-    const outputs: Output[] = [loss];
-    const stateOutputs: Output[] = [];
+    const newParam = new Map<string, Node>();
+    const newState = new Map<string, Node>();
     params.forEach((param, k) => {
       const name = param.attrs.name;
+      const mine = inputsWith(abi, "state").filter((b) => b.param === name);
       const inputs = new Map<string, NodeOf<"input">>();
-      for (const kind of kinds) {
-        const spec: StateSpec = { name: `opt/${kind}/${name}`, param: name, shape: param.shape as number[] };
+      for (const b of mine) {
+        const spec: StateSpec = { name: b.name, param: name, shape: param.shape as number[] };
         state.push(spec);
         const input = make("input", [], { name: spec.name, shape: spec.shape, dtype: "f32" });
-        inputs.set(kind, input);
+        inputs.set(b.kind, input);
         stateInputs.push(input);
       }
-      const updated = rule({ param, grad: grads[k]! }, (kind) => inputs.get(kind)!, lr, t);
-      outputs.push({ name: paramOutput(name), node: updated.param });
-      for (const kind of kinds) stateOutputs.push({ name: stateOutput(`opt/${kind}/${name}`), node: updated.state[kind]! });
+      const updated = rule({ param, grad: grads[k]! }, (kind) => inputs.get(kind)!, hyper.get("lr")!, hyper.get("step")!);
+      newParam.set(name, updated.param);
+      for (const b of mine) newState.set(b.name, updated.state[b.kind]!);
     });
-    const graph: Graph = { name: "train", inputs: [...training.inputs, lr, t, ...stateInputs], outputs: [...outputs, ...stateOutputs] };
-    return { graph: simplify(graph).graph, state, params: params.map((p) => p.attrs.name) };
+    const outputs: Output[] = abi.outputs.map((b) => ({
+      name: b.name,
+      node: b.role === "loss" ? loss.node : b.role === "param" ? newParam.get(b.param)! : newState.get(b.state)!,
+    }));
+    const graph: Graph = { name: "train", inputs: [...training.inputs, ...inputsWith(abi, "hyper").map((b) => hyper.get(b.hyper)!), ...stateInputs], outputs };
+    return { graph: simplify(graph).graph, state, params: params.map((p) => p.attrs.name), abi };
   });
 }

@@ -1,8 +1,11 @@
 // The structure of an artifact's payload, checked field by field before the
 // runtime trusts any of it: known ops, node inputs that come earlier (so a
-// program is a DAG in order), indices in range, sizes that are sizes. A
-// failure names the path of the bad field.
+// program is a DAG in order), indices in range, sizes that are sizes, and a
+// training ABI that matches the step and the parameters. A failure names the
+// path of the bad field.
 
+import { abiFromNames, checkTrainAbi, type TrainAbi } from "../program/abi.js";
+import type { TrainProgram } from "../program/model.js";
 import { isOp } from "../program/ops.js";
 import type { ArtifactPayload } from "./format.js";
 
@@ -103,6 +106,21 @@ const trainConfig = object({
   label: optional(str),
 });
 
+/** The step's bindings; their meaning is checked against the step and the model by checkTrainAbi. */
+const stepInput: Check = (v, p) => {
+  object({ name: str, role: oneOf("data", "hyper", "state") })(v, p);
+  const b = v as Record<string, unknown>;
+  if (b.role === "hyper") oneOf("lr", "step")(b.hyper, `${p}.hyper`);
+  if (b.role === "state") object({ param: str, kind: str })(v, p);
+};
+const stepOutput: Check = (v, p) => {
+  object({ name: str, role: oneOf("loss", "param", "state") })(v, p);
+  const b = v as Record<string, unknown>;
+  if (b.role === "param") str(b.param, `${p}.param`);
+  if (b.role === "state") str(b.state, `${p}.state`);
+};
+const abi = object({ inputs: arrayOf(stepInput), outputs: arrayOf(stepOutput) });
+
 const payload = object({
   fusion: bool,
   model: object({
@@ -110,7 +128,7 @@ const payload = object({
     hash: str,
     params: arrayOf(object({ name: str, shape: arrayOf(int(1)), init })),
     entries: arrayOf(entry),
-    train: optional(object({ config: trainConfig, step: entry, state: arrayOf(object({ name: str, param: str, shape: arrayOf(int(1)) })), params: arrayOf(str) })),
+    train: optional(object({ config: trainConfig, step: entry, state: arrayOf(object({ name: str, param: str, shape: arrayOf(int(1)) })), params: arrayOf(str), abi: optional(abi) })),
   }),
   memoryPlans: arrayOf(object({ entry: str, slots: arrayOf(int()), peakBytes: int() })),
 });
@@ -122,5 +140,11 @@ export function validatePayload(v: unknown): ArtifactPayload {
     if (e instanceof Bad) throw new Error(e.message);
     throw e;
   }
-  return v as ArtifactPayload;
+  const p = v as ArtifactPayload;
+  const train = p.model.train;
+  if (!train) return p;
+  // Artifacts written before the ABI was recorded: recover it from the step's names.
+  const withAbi: TrainProgram = (train as { abi?: TrainAbi }).abi ? train : { ...train, abi: abiFromNames(train.step, train.state, train.params) };
+  checkTrainAbi(p.model.params, withAbi, "payload.model.train");
+  return withAbi === train ? p : { ...p, model: { ...p.model, train: withAbi } };
 }

@@ -1,20 +1,18 @@
 // The CPU backend: parameters and optimizer state in Float32Arrays, every
 // program run by the interpreter.
 
+import { inputsWith, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import { CpuExecutable } from "./executable.js";
 import type { NDArray } from "./ndarray.js";
-
-const LR = "opt/lr";
-const STEP = "opt/step";
 
 export class CpuBackend implements Backend {
   readonly kind = "cpu";
   readonly description = "CPU interpreter (float32, fused elementwise loops)";
   private readonly values = new Map<string, Float32Array>();
   private readonly executables = new Map<string, CpuExecutable>();
-  private readonly scalars = { lr: new Float32Array(1), step: new Float32Array(1) };
+  private readonly scalars: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
 
   constructor(private readonly model: ModelProgram) {
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
@@ -55,13 +53,15 @@ export class CpuBackend implements Backend {
     this.scalars.lr[0] = lr;
     this.scalars.step[0] = t;
     const feeds = new Map(inputs);
-    feeds.set(LR, { shape: [], data: this.scalars.lr });
-    feeds.set(STEP, { shape: [], data: this.scalars.step });
-    for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.values.get(s.name)! });
+    for (const b of inputsWith(train.abi, "hyper")) feeds.set(b.name, { shape: [], data: this.scalars[b.hyper] });
+    const stateShape = new Map(train.state.map((s) => [s.name, s.shape]));
+    for (const b of inputsWith(train.abi, "state")) feeds.set(b.name, { shape: stateShape.get(b.name)!, data: this.values.get(b.name)! });
     const out = this.executable("train").run(feeds, this.params());
-    for (const p of train.params) this.values.get(p)!.set(out.get(`param/${p}`)!.data);
-    for (const s of train.state) this.values.get(s.name)!.set(out.get(`state/${s.name}`)!.data);
-    return wantLoss ? out.get("loss")!.data[0]! : undefined;
+    for (const b of train.abi.outputs) {
+      const target = updatedBy(b);
+      if (target !== undefined) this.values.get(target)!.set(out.get(b.name)!.data);
+    }
+    return wantLoss ? out.get(lossOutput(train.abi))!.data[0]! : undefined;
   }
 
   async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {

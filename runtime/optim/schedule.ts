@@ -1,5 +1,5 @@
 // Learning-rate schedules, evaluated by the runtime at each step and fed to
-// the training step as its `opt/lr` input.
+// the training step as its learning-rate hyperparameter (runtime/program/abi.ts).
 //
 //   constant      lr
 //   step          lr * gamma ^ floor(t / every)

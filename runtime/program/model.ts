@@ -2,6 +2,7 @@
 // parameter declarations, one program per entry point, and the training step.
 // Plain data, so that an artifact can hold it.
 
+import type { TrainAbi } from "./abi.js";
 import type { Dim } from "./dim.js";
 import type { DType, Init } from "./ops.js";
 import type { GpuProgram } from "./gpu.js";
@@ -39,11 +40,13 @@ export interface StateSpec {
 
 export interface TrainProgram {
   readonly config: TrainConfig;
-  /** The step: inputs are the loss's, then `opt/lr`, `opt/step` and the state; outputs `loss`, `param/*`, `state/*`. */
+  /** The step: inputs are the loss's, then the hyperparameters and the state; outputs the loss and the updated values. */
   readonly step: EntryProgram;
   readonly state: readonly StateSpec[];
   /** The parameters the step updates. */
   readonly params: readonly string[];
+  /** What each input and output of the step is for (runtime/program/abi.ts). */
+  readonly abi: TrainAbi;
 }
 
 export interface ModelProgram {

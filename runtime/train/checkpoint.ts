@@ -1,8 +1,9 @@
 // Saving and restoring a session as a safetensors checkpoint.
 //
 // Tensors: every parameter under its own name (the model's `param` names),
-// the optimizer state under its input names (`opt/m/fc0.w`...), the feature
-// normalization as `norm/shift` and `norm/scale`. Metadata: the format, the
+// the optimizer state under the names of the step's state inputs, the feature
+// normalization under the ABI's two names for it (runtime/program/abi.ts
+// spells all of them). Metadata: the format, the
 // model's source hash and file, and the counters (epochs and steps done, seed)
 // that let `--resume` continue exactly where the run stopped. Files are
 // written atomically (temporary file, then rename).
@@ -10,13 +11,12 @@
 import { basename } from "node:path";
 import { checkCompatible, CheckpointError, loadCheckpoint, saveCheckpoint, type TensorEntry } from "../checkpoint/index.js";
 import type { NormStats } from "../data/normalize.js";
+import { AUXILIARY_PREFIXES, NORM_SCALE, NORM_SHIFT } from "../program/abi.js";
 import type { ModelProgram } from "../program/model.js";
 import type { Normalization } from "../program/train-config.js";
 import type { Session } from "./session.js";
 
 export const CHECKPOINT_FORMAT = "dlc-checkpoint/1";
-const NORM_SHIFT = "norm/shift";
-const NORM_SCALE = "norm/scale";
 
 export async function saveSession(session: Session, path: string): Promise<void> {
   const values = await session.backend.read();
@@ -59,7 +59,7 @@ export function readCheckpoint(model: ModelProgram, path: string, withState: boo
   }
   const expected = model.params.map((p) => ({ name: p.name, shape: p.shape, dtype: "F32" as const }));
   if (withState) for (const s of model.train?.state ?? []) expected.push({ name: s.name, shape: s.shape, dtype: "F32" });
-  checkCompatible(ckpt.tensors, expected, path, ["opt/", "norm/"]);
+  checkCompatible(ckpt.tensors, expected, path, AUXILIARY_PREFIXES);
   const values = new Map(expected.map((e) => [e.name, ckpt.tensors.get(e.name)!.data as Float32Array]));
   const shift = ckpt.tensors.get(NORM_SHIFT);
   const scale = ckpt.tensors.get(NORM_SCALE);

@@ -7,13 +7,11 @@
 
 import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
+import { inputsWith, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
 import { GpuError, GpuExecutable } from "./executable.js";
-
-const LR = "opt/lr";
-const STEP = "opt/step";
 
 interface Slot {
   readonly name: string;
@@ -27,8 +25,7 @@ export class WebGpuBackend implements Backend {
   private readonly slots = new Map<string, Slot>();
   private readonly executables = new Map<string, GpuExecutable>();
   private parity = 0;
-  private readonly lr = new Float32Array(1);
-  private readonly t = new Float32Array(1);
+  private readonly hyper: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
   private lossStaging: GPUBuffer | undefined;
   /** Set when the device is lost or reports an error outside an error scope: the next call throws it. */
   private failure: string | undefined;
@@ -111,11 +108,13 @@ export class WebGpuBackend implements Backend {
       if (n.op === "param") ext.set(i, this.current(n.attrs.name));
     });
     if (!step) return ext;
+    // The state is read from the current slots; updated parameters and state go to the other ones.
+    const abi = this.model.train!.abi;
     const next = 1 - this.parity;
-    for (const b of g.inputs) if (this.slots.has(b.name)) ext.set(exe.bufferNode(b.node), this.current(b.name));
-    for (const b of g.outputs) {
-      const name = b.name.startsWith("param/") ? b.name.slice(6) : b.name.startsWith("state/") ? b.name.slice(6) : undefined;
-      if (name !== undefined) ext.set(exe.bufferNode(b.node), this.slots.get(name)!.buffers[next]!);
+    for (const b of inputsWith(abi, "state")) ext.set(exe.bufferNode(exe.nodeOf(b.name, "input")), this.current(b.name));
+    for (const b of abi.outputs) {
+      const target = updatedBy(b);
+      if (target !== undefined) ext.set(exe.bufferNode(exe.nodeOf(b.name, "output")), this.slots.get(target)!.buffers[next]!);
     }
     return ext;
   }
@@ -130,24 +129,25 @@ export class WebGpuBackend implements Backend {
     if (!train) throw new GpuError("the model was compiled without a training step");
     const exe = await this.executable(train.step);
     const g = exe.program.graph;
-    this.lr[0] = lr;
-    this.t[0] = t;
+    this.hyper.lr[0] = lr;
+    this.hyper.step[0] = t;
     const feeds = new Map(inputs);
-    feeds.set(LR, { shape: [], data: this.lr });
-    feeds.set(STEP, { shape: [], data: this.t });
-    for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.lr });
+    for (const b of inputsWith(train.abi, "hyper")) feeds.set(b.name, { shape: [], data: this.hyper[b.hyper] });
+    // State stays in its slots: it is fed here only for its shape.
+    const state = new Set(inputsWith(train.abi, "state").map((b) => b.name));
+    for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.hyper.lr });
     const env = bindDims(g, feeds);
     const ext = this.externals(exe, true);
     const plan = exe.plan(env, new Set(ext.keys()));
     for (const b of g.inputs) {
-      if (this.slots.has(b.name)) continue;
+      if (state.has(b.name)) continue;
       exe.upload(plan, b.node, feeds.get(b.name)!.data);
     }
     await exe.prepare(plan, ext);
     const { device } = this.ctx;
     const encoder = device.createCommandEncoder();
     exe.encode(encoder, plan, ext);
-    const lossNode = exe.bufferNode(exe.nodeOf("loss", "output"));
+    const lossNode = exe.bufferNode(exe.nodeOf(lossOutput(train.abi), "output"));
     if (wantLoss) {
       this.lossStaging ??= device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.copyBufferToBuffer(exe.bufferOf(plan, lossNode, ext), 0, this.lossStaging, 0, 4);

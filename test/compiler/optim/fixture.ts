@@ -3,7 +3,8 @@
 // driver that runs the compiled step graph for several consecutive steps in
 // float64, carrying its `param/*` and `state/*` outputs into the next step.
 
-import { LR_INPUT, paramOutput, STEP_INPUT, stateOutput, type TrainStep } from "../../../compiler/optim/step.js";
+import type { TrainStep } from "../../../compiler/optim/step.js";
+import { inputsWith, lossOutput } from "../../../runtime/program/abi.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
 import { sample } from "../../helpers/gradcheck.js";
@@ -91,16 +92,20 @@ export function runStepGraph(step: TrainStep, data: readonly Map<string, NDArray
   data.forEach((batch, i) => {
     const t = i + 1;
     const feeds = new Map<string, NDArray>(batch);
-    feeds.set(LR_INPUT, { shape: [], data: Float64Array.of(lrAt(baseLr, t)) });
-    feeds.set(STEP_INPUT, { shape: [], data: Float64Array.of(t) });
+    const hyper = { lr: lrAt(baseLr, t), step: t };
+    for (const b of inputsWith(step.abi, "hyper")) feeds.set(b.name, { shape: [], data: Float64Array.of(hyper[b.hyper]) });
     for (const s of step.state) feeds.set(s.name, { shape: s.shape, data: state.get(s.name)! });
     const out = lowerAndRun(step.graph, feeds, new Map([...params].map(([k, v]) => [k, { shape: shapeOf(k), data: v }])));
     // Outputs are views of the executable's buffers: copy them before the next run.
     const read = (name: string) => Float64Array.from(out.get(name)!.data);
-    params = new Map(step.params.map((p) => [p, read(paramOutput(p))]));
-    state = new Map(step.state.map((s) => [s.name, read(stateOutput(s.name))]));
+    params = new Map();
+    state = new Map();
+    for (const b of step.abi.outputs) {
+      if (b.role === "param") params.set(b.param, read(b.name));
+      if (b.role === "state") state.set(b.state, read(b.name));
+    }
     trajectory.params.push(params);
-    trajectory.loss.push(out.get("loss")!.data[0]!);
+    trajectory.loss.push(out.get(lossOutput(step.abi))!.data[0]!);
   });
   return trajectory;
 }

@@ -77,3 +77,22 @@ test("a payload with a malformed dimension is refused", (t) => {
   p.model.entries[0].inputs[0].shape = ["batch;drop", 4];
   refused(t, rehash(JSON.stringify(p)), /expected a dimension/);
 });
+
+test("a payload whose training ABI names a missing parameter is refused", (t) => {
+  const p = JSON.parse(payloadLine);
+  const b = p.model.train.abi.outputs.find((o: { role: string }) => o.role === "param");
+  b.param = "nope";
+  refused(t, rehash(JSON.stringify(p)), /invalid payload: payload\.model\.train\.abi\.outputs\[1\]: updates 'nope', which is not a parameter of the model/);
+});
+
+test("a payload whose parameter shape does not match the training step is refused", (t) => {
+  const p = JSON.parse(payloadLine);
+  p.model.params[0].shape = [5, 3];
+  refused(t, rehash(JSON.stringify(p)), /invalid payload: payload\.model\.train\.abi\.inputs\[\d\]: 'opt\/velocity\/w' has shape \[4, 3\], its parameter 'w' \[5, 3\]/);
+});
+
+test("a version-1 artifact written before the training ABI was recorded reads with the same ABI", (t) => {
+  const p = JSON.parse(payloadLine);
+  delete p.model.train.abi;
+  t.deepEqual(parseArtifact(Buffer.from(rehash(JSON.stringify(p))), "m.dlc").model.train!.abi, model.train!.abi);
+});
