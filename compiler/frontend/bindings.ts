@@ -99,10 +99,12 @@ export function assign(ev: Evaluator, target: Expression, value: Value, scope: S
     const key = Ast.isPropertyAccessExpression(target) ? target.getName() : ev.expr(target.getArgumentExpressionOrThrow(), scope);
     if (Array.isArray(obj)) {
       if (typeof key !== "number" || !Number.isInteger(key) || key < 0) ev.fail("DLC1006", `array index must be a non-negative integer, got ${show(key)}`, "index arrays with compile-time integers", target);
+      if (key >= obj.length) ev.charge(target, (b) => b.array(key + 1, "this assignment", key + 1 - obj.length));
       obj[key] = value;
       return;
     }
     if (obj instanceof ObjectValue && !obj.tag && (typeof key === "string" || typeof key === "number")) {
+      if (!obj.props.has(String(key))) ev.charge(target, (b) => b.object(obj.props.size + 1, "this assignment", 1));
       obj.props.set(String(key), value);
       return;
     }

@@ -10,7 +10,7 @@ import { Node as Ast, SyntaxKind, type CallExpression } from "ts-morph";
 import type { Evaluator, ExpressionRule, Rules } from "./evaluator.js";
 import { spread } from "./literals.js";
 import { Scope } from "./scope.js";
-import { Builtin, Closure, ObjectValue, Opaque, show, typeName, type CallSite, type FunctionNode, type Value } from "./values.js";
+import { Builtin, Closure, ObjectValue, Opaque, text, typeName, type CallSite, type FunctionNode, type Value } from "./values.js";
 
 const closure: ExpressionRule = (ev, e, scope) => {
   const fn = e as FunctionNode;
@@ -26,13 +26,17 @@ export const callRules: Rules<ExpressionRule> = {
     const ctor = ne.getExpression().getText();
     if (ctor === "Error" || ctor === "RangeError" || ctor === "TypeError") {
       const arg = ne.getArguments()[0];
-      return ObjectValue.of({ message: arg ? show(ev.expr(arg, scope)).replace(/^"(.*)"$/, "$1") : "" }, "error");
+      const v = arg ? ev.expr(arg, scope) : "";
+      return ObjectValue.of({ message: ev.charge(ne, () => text(v, "this message")) }, "error");
     }
     return ev.unsupported(ne);
   },
   [SyntaxKind.ArrowFunction]: closure,
   [SyntaxKind.FunctionExpression]: closure,
 };
+
+/** Arguments of one call: builtins pass them on to JavaScript functions, whose own limit is lower than the budget's. */
+const MAX_ARGUMENTS = 10_000;
 
 function call(ev: Evaluator, c: CallExpression, scope: Scope): Value {
   ev.tick(c);
@@ -41,8 +45,14 @@ function call(ev: Evaluator, c: CallExpression, scope: Scope): Value {
   if ((fn === undefined || fn === null) && c.hasQuestionDotToken()) return undefined;
   const args: Value[] = [];
   for (const a of c.getArguments()) {
-    if (Ast.isSpreadElement(a)) args.push(...spread(ev, a.getExpression(), scope));
-    else args.push(ev.expr(a, scope));
+    if (!Ast.isSpreadElement(a)) args.push(ev.expr(a, scope));
+    else {
+      const items = spread(ev, a.getExpression(), scope);
+      if (args.length + items.length > MAX_ARGUMENTS) {
+        ev.fail("DLC3007", `this call would pass ${args.length + items.length} arguments; dlc allows at most ${MAX_ARGUMENTS}`, "pass the array itself rather than spreading it", a);
+      }
+      for (const x of items) args.push(x);
+    }
   }
   return apply(ev, fn, args, c, callee.getText());
 }
@@ -50,7 +60,7 @@ function call(ev: Evaluator, c: CallExpression, scope: Scope): Value {
 /** Calls a function value: a builtin runs in the compiler, a closure is inlined. */
 export function apply(ev: Evaluator, fn: Value, args: Value[], site: Ast, calleeText = "this value"): Value {
   if (fn instanceof Builtin) {
-    const callSite: CallSite = { node: site, call: (f, a) => apply(ev, f, a, site) };
+    const callSite: CallSite = { node: site, call: (f, a) => apply(ev, f, a, site), budget: ev.budget };
     return ev.at(site, () => fn.impl(args, callSite));
   }
   if (fn instanceof Closure) return inline(ev, fn, args, site);

@@ -57,9 +57,19 @@ class Params implements ParamRegistry {
 
 export function compileModel(path: string, options: CompileOptions = {}): Program {
   const file = resolve(path);
+  try {
+    return compile(file, options);
+  } catch (e) {
+    // The evaluator and the module loader report stack overflows where they happen; this is the last guard.
+    if (!(e instanceof RangeError)) throw e;
+    throw compileError("DLC3003", "compilation ran out of stack", "the model nests too deep; split long expressions into named parts and make recursion shallower", { file, line: 1, col: 1, length: 1 });
+  }
+}
+
+function compile(file: string, options: CompileOptions): Program {
   const params = new Params();
   const evaluator = new Evaluator(makeGlobals());
-  const loader = new ModuleLoader(evaluator, dlcLibrary(params));
+  const loader = new ModuleLoader(evaluator, dlcLibrary(params), file);
   const main = loader.load(file);
 
   const entries: Graph[] = [];

@@ -6,6 +6,7 @@
 // DLC3xxx compile-time evaluation (staging); DLC4xxx entry points and training
 // configuration.
 
+import { realpathSync } from "node:fs";
 import { relative } from "node:path";
 import type { SourceLoc } from "../ir/node.js";
 
@@ -17,6 +18,9 @@ export const CATALOG = {
   DLC1004: "module unavailable at compile time",
   DLC1005: "module not found",
   DLC1006: "compile-time type error",
+  DLC1007: "source nests too deep",
+  DLC1008: "import outside the model's folder",
+  DLC1009: "not a TypeScript module",
   DLC2001: "shape or dtype error",
   DLC2002: "parameter redeclared",
   DLC2003: "return type mismatch",
@@ -26,6 +30,7 @@ export const CATALOG = {
   DLC3004: "value not known at compile time",
   DLC3005: "error thrown by the model",
   DLC3006: "not differentiable",
+  DLC3007: "compile-time value too large",
   DLC4001: "missing entry point",
   DLC4002: "bad entry point",
   DLC4003: "bad training configuration",
@@ -72,20 +77,46 @@ export function formatLoc(loc: SourceLoc, cwd = process.cwd()): string {
   return `${relative(cwd, loc.file) || loc.file}:${loc.line}:${loc.col}`;
 }
 
-/** Renders a diagnostic for a terminal; `sourceLine` reads one line of a file. */
+/** The widest source line a diagnostic shows whole. */
+const LINE_CHARS = 160;
+
+/** The files whose lines a diagnostic may show: TypeScript, by name and, through any symlink, by the real file's name. */
+export function isTypeScriptFile(path: string): boolean {
+  const ts = (p: string) => /\.[cm]?ts$/.test(p);
+  if (!ts(path)) return false;
+  try {
+    return ts(realpathSync(path));
+  } catch {
+    return true; // not on disk: nothing to read either way
+  }
+}
+
+/**
+ * Renders a diagnostic for a terminal; `sourceLine` reads one line of a file.
+ * It is asked only for TypeScript files: a diagnostic located in any other
+ * file (a model path that names /etc/passwd) never repeats that file's text.
+ */
 export function formatDiagnostic(d: Diagnostic, sourceLine: (file: string, line: number) => string | undefined, cwd = process.cwd()): string {
   const lines: string[] = [];
   const where = d.span ? `${formatLoc(d.span, cwd)} - ` : "";
   lines.push(`${where}error ${d.code}: ${d.message}`);
-  if (d.span) {
+  if (d.span && isTypeScriptFile(d.span.file)) {
     const text = sourceLine(d.span.file, d.span.line);
     if (text !== undefined) {
       const gutter = String(d.span.line);
       const pad = " ".repeat(gutter.length);
-      const shown = text.replace(/\t/g, " ");
-      const width = Math.max(1, Math.min(d.span.length, shown.length - (d.span.col - 1)));
+      // A long line (generated or minified code) is shown as a window around the column.
+      let shown = text.replace(/\t/g, " ");
+      let col = d.span.col;
+      if (shown.length > LINE_CHARS) {
+        const from = Math.max(0, Math.min(col - 1 - 20, shown.length - LINE_CHARS));
+        const head = from > 0 ? "…" : "";
+        shown = head + shown.slice(from, from + LINE_CHARS) + (from + LINE_CHARS < shown.length ? "…" : "");
+        col = col - from + head.length;
+      }
+      const width = Math.max(1, Math.min(d.span.length, shown.length - (col - 1)));
       lines.push(`${gutter} | ${shown}`);
-      lines.push(`${pad} | ${" ".repeat(d.span.col - 1)}${"^".repeat(width)}`);
+      lines.push(`${pad} | ${" ".repeat(col - 1)}${"^".repeat(width)}`);
     }
   }
   for (const note of d.notes) lines.push(`note: ${note}`);

@@ -20,7 +20,11 @@
 // which take the evaluator as a parameter and import only its type, so that
 // no module cycle exists at run time.
 //
-// Every failure is a CompileError pointing at the model's source.
+// Every failure is a CompileError pointing at the model's source, including
+// running out of resources: values are bounded by the budget (budget.ts),
+// source nesting by LIMITS.nesting (checked when a module is read), and a
+// JavaScript stack overflow or RangeError that still escapes becomes a
+// diagnostic at the innermost expression being evaluated.
 
 import { Node as Ast, SyntaxKind, type Expression, type Statement } from "ts-morph";
 import { atLoc } from "../ops/make.js";
@@ -28,7 +32,8 @@ import { NotDifferentiableError, ShapeError } from "../ops/types.js";
 import { accessRules, member } from "./access.js";
 import { assign, bindingRules, bindPattern } from "./bindings.js";
 import { apply, callRules } from "./calls.js";
-import { BuiltinError, closest, compileError, type DiagnosticCode, type Span } from "./diagnostics.js";
+import { Budget } from "./budget.js";
+import { BuiltinError, closest, CompileError, compileError, type DiagnosticCode, type Span } from "./diagnostics.js";
 import { expressionRules } from "./expressions.js";
 import { literalRules } from "./literals.js";
 import { loopRules } from "./loops.js";
@@ -47,6 +52,10 @@ export const LIMITS = {
   callDepth: 200,
   /** Statements and calls evaluated in one compilation. */
   steps: 20_000_000,
+  /** Depth of the syntax tree of a module: x + x + ... + x is this deep in its number of terms. */
+  nesting: 3_000,
+  /** Brackets ( [ { nested in one another: TypeScript's parser recurses on them, with a deeper stack per level. */
+  brackets: 256,
 };
 
 /** How a statement ended, when not by falling through to the next one. */
@@ -90,6 +99,8 @@ const STATEMENTS = merge<StatementRule>(statementRules, loopRules);
 export class Evaluator {
   private steps = 0;
   private readonly stack: Frame[] = [];
+  /** The strings, arrays and objects this compilation may still make. */
+  readonly budget = new Budget();
 
   constructor(readonly globals: Scope) {}
 
@@ -97,13 +108,21 @@ export class Evaluator {
 
   expr(e: Ast, scope: Scope): Value {
     const rule = EXPRESSIONS.get(e.getKind());
-    return rule ? rule(this, e, scope) : this.unsupported(e);
+    try {
+      return rule ? rule(this, e, scope) : this.unsupported(e);
+    } catch (err) {
+      throw this.exhausted(err, e);
+    }
   }
 
   stmt(s: Statement, scope: Scope): Completion {
     this.tick(s);
     const rule = STATEMENTS.get(s.getKind());
-    return rule ? rule(this, s, scope) : this.unsupported(s);
+    try {
+      return rule ? rule(this, s, scope) : this.unsupported(s);
+    } catch (err) {
+      throw this.exhausted(err, s);
+    }
   }
 
   block(statements: readonly Statement[], scope: Scope): Completion {
@@ -145,6 +164,34 @@ export class Evaluator {
   }
 
   // ---------------------------------------------------------------- limits and calls
+
+  /** Runs `f` with the budget; a refusal is reported at `node`. */
+  charge<T>(node: Ast, f: (budget: Budget) => T): T {
+    try {
+      return f(this.budget);
+    } catch (e) {
+      if (e instanceof BuiltinError) this.fail(e.code, e.message, e.hint, node);
+      throw e;
+    }
+  }
+
+  /**
+   * An error that escaped evaluating `node`: a stack overflow or another
+   * RangeError of JavaScript becomes a diagnostic there. The frame that
+   * catches an overflow first may have too little stack left to build the
+   * diagnostic; then the overflow happens again and the next frame out tries.
+   */
+  private exhausted(err: unknown, node: Ast): unknown {
+    if (!(err instanceof RangeError)) return err;
+    try {
+      if (err.message.includes("call stack")) {
+        return compileError("DLC3003", "compile-time evaluation ran out of stack here", "expressions or calls nest too deep to evaluate; split the expression into named parts, or make recursion shallower", spanOf(node), this.callNotes());
+      }
+      return compileError("DLC1006", `compile-time evaluation failed: ${err.message}`, "check the values used here", spanOf(node), this.callNotes());
+    } catch {
+      return err; // no stack left to report it: the next frame out tries
+    }
+  }
 
   /** Counts one statement or call; reports a compilation that runs too long. */
   tick(node: Ast): void {

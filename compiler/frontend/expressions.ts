@@ -6,7 +6,8 @@
 // compile time: `&&`, `||`, `!` and `?:` decide now, so their operands cannot
 // be tensors (an elementwise choice is where(cond, a, b)).
 
-import { SyntaxKind, type BinaryExpression, type Expression, type PrefixUnaryExpression } from "ts-morph";
+import { Node as Ast, SyntaxKind, type BinaryExpression, type Expression, type PrefixUnaryExpression } from "ts-morph";
+import { checkSize } from "./budget.js";
 import type { Evaluator, ExpressionRule, Rules } from "./evaluator.js";
 import { applyBinary, applyUnary } from "./operators.js";
 import type { Scope } from "./scope.js";
@@ -50,8 +51,27 @@ export const expressionRules: Rules<ExpressionRule> = {
   },
 };
 
+/** Operators that combine two values without assigning: a chain of them is folded in a loop. */
+function folds(op: string): boolean {
+  if (op === "in" || op === "instanceof") return false;
+  return !op.endsWith("=") || op === "==" || op === "===" || op === "!=" || op === "!==" || op === "<=" || op === ">=";
+}
+
 function binary(ev: Evaluator, b: BinaryExpression, scope: Scope): Value {
   const op = b.getOperatorToken().getText();
+  if (folds(op)) {
+    // A left-deep chain such as x + x + ... + x is walked in a loop rather
+    // than by recursion, so that its length costs no stack.
+    const spine = [b];
+    let first = b.getLeft();
+    while (Ast.isBinaryExpression(first) && folds(first.getOperatorToken().getText())) {
+      spine.push(first);
+      first = first.getLeft();
+    }
+    let acc = ev.expr(first, scope);
+    for (let i = spine.length - 1; i >= 0; i--) acc = fold(ev, spine[i]!, acc, scope);
+    return acc;
+  }
   const left = b.getLeft();
   const right = b.getRight();
   switch (op) {
@@ -59,14 +79,6 @@ function binary(ev: Evaluator, b: BinaryExpression, scope: Scope): Value {
       const v = ev.expr(right, scope);
       ev.assign(left, v, scope);
       return v;
-    }
-    case "&&":
-    case "||":
-    case "??": {
-      const l = ev.expr(left, scope);
-      if (op === "&&") return ev.truthy(l, left, LOGICAL_HINT) ? ev.expr(right, scope) : l;
-      if (op === "||") return ev.truthy(l, left, LOGICAL_HINT) ? l : ev.expr(right, scope);
-      return l === undefined || l === null ? ev.expr(right, scope) : l;
     }
     case "&&=":
     case "||=":
@@ -78,24 +90,51 @@ function binary(ev: Evaluator, b: BinaryExpression, scope: Scope): Value {
       ev.assign(left, v, scope);
       return v;
     }
-    case ",":
-      ev.expr(left, scope);
-      return ev.expr(right, scope);
     case "in":
     case "instanceof":
       return ev.unsupported(b.getOperatorToken());
   }
-  if (op.endsWith("=") && !["==", "===", "!=", "!==", "<=", ">="].includes(op)) {
-    const base = op.slice(0, -1);
-    const v = ev.at(b, () => applyBinary(base, ev.expr(left, scope), ev.expr(right, scope)));
-    ev.assign(left, v, scope);
-    return v;
+  // A compound assignment: x += y.
+  const base = op.slice(0, -1);
+  const v = ev.at(b, () => {
+    const l = ev.expr(left, scope);
+    const r = ev.expr(right, scope);
+    checkConcat(base, l, r);
+    return applyBinary(base, l, r);
+  });
+  ev.assign(left, v, scope);
+  return v;
+}
+
+/** One operator of a chain, given the value of everything to its left. */
+function fold(ev: Evaluator, b: BinaryExpression, l: Value, scope: Scope): Value {
+  const op = b.getOperatorToken().getText();
+  const left = b.getLeft();
+  const right = b.getRight();
+  switch (op) {
+    case "&&":
+      return ev.truthy(l, left, LOGICAL_HINT) ? ev.expr(right, scope) : l;
+    case "||":
+      return ev.truthy(l, left, LOGICAL_HINT) ? l : ev.expr(right, scope);
+    case "??":
+      return l === undefined || l === null ? ev.expr(right, scope) : l;
+    case ",":
+      return ev.expr(right, scope);
   }
-  const l = ev.expr(left, scope);
   const r = ev.expr(right, scope);
   if (l instanceof Opaque) ev.opaque(l, left);
   if (r instanceof Opaque) ev.opaque(r, right);
-  return ev.at(b, () => applyBinary(op, l, r));
+  return ev.at(b, () => {
+    checkConcat(op, l, r);
+    return applyBinary(op, l, r);
+  });
+}
+
+/** Refuses a string concatenation longer than one compile-time string may be (JavaScript makes it lazily, so only its length is checked). */
+function checkConcat(op: string, l: Value, r: Value): void {
+  if (op !== "+" || (typeof l !== "string" && typeof r !== "string")) return;
+  const length = (v: Value) => (typeof v === "string" ? v.length : typeof v === "number" || typeof v === "boolean" || v === null || v === undefined ? String(v).length : 0);
+  checkSize(length(l) + length(r), "'+'", "string");
 }
 
 function prefix(ev: Evaluator, p: PrefixUnaryExpression, scope: Scope): Value {

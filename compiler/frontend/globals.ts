@@ -6,7 +6,7 @@ import { ELEMENTWISE, UNARY_OPS, type UnaryOp } from "../../runtime/program/elem
 import { binaryOp, unaryOp, type Operand } from "../ops/composite.js";
 import { BuiltinError } from "./evaluator.js";
 import { Scope } from "./scope.js";
-import { Builtin, ObjectValue, TensorValue, typeName, type CallSite, type Value } from "./values.js";
+import { Builtin, ObjectValue, TensorValue, text, typeName, type CallSite, type Value } from "./values.js";
 
 /** `Math.f(tensor)`: the unary ops the op table gives a Math spelling. */
 const TENSOR_UNARY = new Map<string, UnaryOp>(
@@ -58,8 +58,13 @@ function arrayFrom(args: Value[], site: CallSite): Value {
   let items: Value[];
   if (Array.isArray(src)) items = [...src];
   else if (typeof src === "string") items = [...src];
-  else if (src instanceof ObjectValue && typeof src.props.get("length") === "number") items = Array.from({ length: src.props.get("length") as number }, () => undefined);
-  else throw new BuiltinError("DLC1006", `Array.from needs an array or { length: n }, got ${typeName(src)}`, "Array.from({ length: 3 }, (_, i) => i)");
+  else if (src instanceof ObjectValue && typeof src.props.get("length") === "number") {
+    const length = src.props.get("length") as number;
+    if (!Number.isInteger(length) || length < 0) throw new BuiltinError("DLC1006", `Array.from needs a non-negative integer length, got ${length}`, "Array.from({ length: 3 }, (_, i) => i)");
+    site.budget.array(length, "Array.from");
+    items = Array.from({ length }, () => undefined);
+  } else throw new BuiltinError("DLC1006", `Array.from needs an array or { length: n }, got ${typeName(src)}`, "Array.from({ length: 3 }, (_, i) => i)");
+  if (!(src instanceof ObjectValue)) site.budget.array(items.length, "Array.from");
   return f === undefined ? items : items.map((x, i) => site.call(f, [x, i]));
 }
 
@@ -95,10 +100,20 @@ export function makeGlobals(): Scope {
     "Object",
     ObjectValue.of(
       {
-        keys: new Builtin("Object.keys", ([o]) => [...objectOf(o, "Object.keys").props.keys()]),
-        values: new Builtin("Object.values", ([o]) => [...objectOf(o, "Object.values").props.values()]),
-        entries: new Builtin("Object.entries", ([o]) => [...objectOf(o, "Object.entries").props].map(([k, v]) => [k, v])),
-        fromEntries: new Builtin("Object.fromEntries", ([pairs]) => {
+        keys: new Builtin("Object.keys", ([o], site) => {
+          site.budget.array(objectOf(o, "Object.keys").props.size, "Object.keys");
+          return [...(o as ObjectValue).props.keys()];
+        }),
+        values: new Builtin("Object.values", ([o], site) => {
+          site.budget.array(objectOf(o, "Object.values").props.size, "Object.values");
+          return [...(o as ObjectValue).props.values()];
+        }),
+        entries: new Builtin("Object.entries", ([o], site) => {
+          site.budget.array(3 * objectOf(o, "Object.entries").props.size, "Object.entries");
+          return [...(o as ObjectValue).props].map(([k, v]) => [k, v]);
+        }),
+        fromEntries: new Builtin("Object.fromEntries", ([pairs], site) => {
+          site.budget.object(Array.isArray(pairs) ? pairs.length : 0, "Object.fromEntries");
           const out = new ObjectValue();
           for (const p of Array.isArray(pairs) ? pairs : []) if (Array.isArray(p)) out.props.set(String(p[0]), p[1]);
           return out;
@@ -110,9 +125,11 @@ export function makeGlobals(): Scope {
   );
   g.declare(
     "String",
-    new Builtin("String", ([x]) => {
+    new Builtin("String", ([x], site) => {
       if (x instanceof TensorValue) throw new BuiltinError("DLC3004", "a tensor has no compile-time string", "its value exists only at run time");
-      return Array.isArray(x) ? x.join(",") : String(x);
+      const s = text(x, "String");
+      site.budget.string(s.length, "String");
+      return s;
     }),
     false,
   );

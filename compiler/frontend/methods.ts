@@ -1,9 +1,11 @@
 // Members of compile-time arrays, strings and numbers: the parts of the
 // JavaScript standard library that model code uses to build layer lists,
 // names and shapes. Callbacks are model functions, inlined by the evaluator.
+// Every member that makes or grows a string or an array asks the budget
+// (budget.ts) with the size first, so that no model can exhaust the heap.
 
 import { BuiltinError } from "./diagnostics.js";
-import { Builtin, TensorValue, typeName, type CallSite, type Value } from "./values.js";
+import { Builtin, TensorValue, text, typeName, type CallSite, type Value } from "./values.js";
 
 type Method<T> = (self: T, args: Value[], site: CallSite) => Value;
 
@@ -25,13 +27,37 @@ function truth(v: Value): boolean {
   return Boolean(v);
 }
 
+/** A count for repeat and padStart: a non-negative integer. */
+function count(v: Value, name: string): number {
+  const n = num(v, name);
+  if (!Number.isInteger(n) || n < 0) throw new BuiltinError("DLC1006", `${name} needs a non-negative integer, got ${n}`, "pass a compile-time count");
+  return n;
+}
+
+/** A string argument, as JavaScript would convert it. */
+const str = (v: Value, s: CallSite, name: string) => {
+  const t = text(v, name);
+  s.budget.string(t.length, name);
+  return t;
+};
+
+/** Charges a made array or string after the fact: for results no larger than their inputs. */
+function made<T extends Value[] | string>(v: T, s: CallSite, name: string): T {
+  if (typeof v === "string") s.budget.string(v.length, name);
+  else s.budget.array(v.length, name);
+  return v;
+}
+
 const ARRAY: Record<string, Method<Value[]>> = {
-  map: (a, [f], s) => a.map((x, i) => fn(s, f, "map")(x, i, a)),
+  map: (a, [f], s) => {
+    s.budget.array(a.length, "map");
+    return a.map((x, i) => fn(s, f, "map")(x, i, a));
+  },
   forEach: (a, [f], s) => {
     a.forEach((x, i) => fn(s, f, "forEach")(x, i, a));
     return undefined;
   },
-  filter: (a, [f], s) => a.filter((x, i) => truth(fn(s, f, "filter")(x, i, a))),
+  filter: (a, [f], s) => made(a.filter((x, i) => truth(fn(s, f, "filter")(x, i, a))), s, "filter"),
   find: (a, [f], s) => a.find((x, i) => truth(fn(s, f, "find")(x, i, a))),
   findIndex: (a, [f], s) => a.findIndex((x, i) => truth(fn(s, f, "findIndex")(x, i, a))),
   some: (a, [f], s) => a.some((x, i) => truth(fn(s, f, "some")(x, i, a))),
@@ -43,39 +69,74 @@ const ARRAY: Record<string, Method<Value[]>> = {
     for (let i = args.length >= 2 ? 0 : 1; i < a.length; i++) acc = f(acc, a[i], i, a);
     return acc;
   },
-  push: (a, args) => a.push(...args),
+  push: (a, args, s) => {
+    s.budget.array(a.length + args.length, "push", args.length);
+    return a.push(...args);
+  },
   pop: (a) => a.pop(),
   shift: (a) => a.shift(),
-  unshift: (a, args) => a.unshift(...args),
-  slice: (a, [b, e]) => a.slice(b as number | undefined, e as number | undefined),
-  concat: (a, args) => a.concat(...args.map((x) => (Array.isArray(x) ? x : [x]))),
+  unshift: (a, args, s) => {
+    s.budget.array(a.length + args.length, "unshift", args.length);
+    return a.unshift(...args);
+  },
+  slice: (a, [b, e], s) => made(a.slice(b as number | undefined, e as number | undefined), s, "slice"),
+  concat: (a, args, s) => {
+    const parts = args.map((x) => (Array.isArray(x) ? x : [x]));
+    s.budget.array(parts.reduce((n, p) => n + p.length, a.length), "concat");
+    return a.concat(...parts);
+  },
   includes: (a, [x]) => a.includes(x),
   indexOf: (a, [x]) => a.indexOf(x),
-  join: (a, [sep]) => a.map((x) => (typeof x === "object" && x !== null ? typeName(x) : String(x ?? ""))).join(sep === undefined ? "," : String(sep)),
+  join: (a, [sep], s) => made(text(a, "join", sep === undefined ? "," : str(sep, s, "join")), s, "join"),
   reverse: (a) => a.reverse(),
   at: (a, [i]) => a.at(num(i, "at")),
   fill: (a, [v, b, e]) => a.fill(v, b as number | undefined, e as number | undefined),
-  flat: (a) => a.flat() as Value[],
-  keys: (a) => [...a.keys()],
-  entries: (a) => a.map((x, i) => [i, x]),
+  flat: (a, _, s) => {
+    s.budget.array(a.reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 1), 0), "flat");
+    return a.flat() as Value[];
+  },
+  keys: (a, _, s) => made([...a.keys()], s, "keys"),
+  entries: (a, _, s) => {
+    s.budget.array(3 * a.length, "entries");
+    return a.map((x, i) => [i, x]);
+  },
 };
 
 const STRING: Record<string, Method<string>> = {
-  toUpperCase: (s) => s.toUpperCase(),
-  toLowerCase: (s) => s.toLowerCase(),
-  slice: (s, [b, e]) => s.slice(b as number | undefined, e as number | undefined),
+  toUpperCase: (s, _, site) => made(s.toUpperCase(), site, "toUpperCase"),
+  toLowerCase: (s, _, site) => made(s.toLowerCase(), site, "toLowerCase"),
+  slice: (s, [b, e], site) => made(s.slice(b as number | undefined, e as number | undefined), site, "slice"),
   includes: (s, [x]) => s.includes(String(x)),
   startsWith: (s, [x]) => s.startsWith(String(x)),
   endsWith: (s, [x]) => s.endsWith(String(x)),
-  split: (s, [sep]) => s.split(String(sep)),
-  padStart: (s, [n, f]) => s.padStart(num(n, "padStart"), f === undefined ? " " : String(f)),
-  padEnd: (s, [n, f]) => s.padEnd(num(n, "padEnd"), f === undefined ? " " : String(f)),
-  repeat: (s, [n]) => s.repeat(num(n, "repeat")),
+  split: (s, [sep], site) => made(s.split(String(sep)), site, "split"),
+  padStart: (s, [n, f], site) => {
+    site.budget.string(Math.max(s.length, count(n, "padStart")), "padStart");
+    return s.padStart(n as number, f === undefined ? " " : str(f, site, "padStart"));
+  },
+  padEnd: (s, [n, f], site) => {
+    site.budget.string(Math.max(s.length, count(n, "padEnd")), "padEnd");
+    return s.padEnd(n as number, f === undefined ? " " : str(f, site, "padEnd"));
+  },
+  repeat: (s, [n], site) => {
+    site.budget.string(s.length * count(n, "repeat"), "repeat");
+    return s.repeat(n as number);
+  },
   trim: (s) => s.trim(),
   indexOf: (s, [x]) => s.indexOf(String(x)),
-  concat: (s, args) => s.concat(...args.map(String)),
-  replace: (s, [a, b]) => s.replace(String(a), String(b)),
-  replaceAll: (s, [a, b]) => s.replaceAll(String(a), String(b)),
+  concat: (s, args, site) => {
+    const parts = args.map((x) => text(x, "concat"));
+    site.budget.string(parts.reduce((n, p) => n + p.length, s.length), "concat");
+    return s.concat(...parts);
+  },
+  replace: (s, [a, b], site) => made(s.replace(String(a), str(b, site, "replace")), site, "replace"),
+  replaceAll: (s, [a, b], site) => {
+    const from = String(a);
+    const to = str(b, site, "replaceAll");
+    const times = from === "" ? s.length + 1 : s.split(from).length - 1;
+    site.budget.string(s.length + times * (to.length - from.length), "replaceAll");
+    return s.replaceAll(from, to);
+  },
   at: (s, [i]) => s.at(num(i, "at")),
   charAt: (s, [i]) => s.charAt(num(i, "charAt")),
   toString: (s: string) => s,

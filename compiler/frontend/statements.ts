@@ -48,6 +48,9 @@ function switchStatement(ev: Evaluator, s: import("ts-morph").SwitchStatement, o
   return undefined;
 }
 
+/** The longest message of a thrown error that a diagnostic repeats. */
+const THROWN_CHARS = 500;
+
 /** Declarations with nothing to run: functions are hoisted, types and imports are resolved elsewhere. */
 const nothing: StatementRule = () => undefined;
 
@@ -90,7 +93,8 @@ export const statementRules: Rules<StatementRule> = {
   [SyntaxKind.ThrowStatement]: (ev, s, scope) => {
     const ts = s.asKindOrThrow(SyntaxKind.ThrowStatement);
     const v = ev.expr(ts.getExpression(), scope);
-    const message = v instanceof ObjectValue && typeof v.props.get("message") === "string" ? (v.props.get("message") as string) : show(v);
+    const m = v instanceof ObjectValue && typeof v.props.get("message") === "string" ? (v.props.get("message") as string) : show(v);
+    const message = m === "" ? "the model threw an error with an empty message" : m.length > THROWN_CHARS ? `${m.slice(0, THROWN_CHARS)}… (${m.length} characters)` : m;
     ev.fail("DLC3005", message, "the model threw this while it was being compiled", ts);
   },
   [SyntaxKind.FunctionDeclaration]: nothing,

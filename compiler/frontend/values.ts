@@ -7,6 +7,8 @@
 
 import type { ArrowFunction, FunctionDeclaration, FunctionExpression, MethodDeclaration, Node as AstNode } from "ts-morph";
 import type { Node } from "../ir/node.js";
+import { checkSize, type Budget } from "./budget.js";
+import { BuiltinError } from "./diagnostics.js";
 import type { Scope } from "./scope.js";
 
 export type Value = number | string | boolean | undefined | null | Value[] | ObjectValue | Closure | Builtin | TensorValue | Opaque;
@@ -42,6 +44,8 @@ export interface CallSite {
   readonly node: AstNode;
   /** Calls a model function (for callbacks such as Array.prototype.map). */
   readonly call: (fn: Value, args: Value[]) => Value;
+  /** What the compilation may still create: builtins ask before making a string or an array. */
+  readonly budget: Budget;
 }
 
 /** A function implemented by the compiler: the dlc library, Math, array methods. */
@@ -74,11 +78,65 @@ export function isFunction(v: Value): v is Closure | Builtin {
   return v instanceof Closure || v instanceof Builtin;
 }
 
-/** A short rendering of a compile-time value for messages. */
+/** A short rendering of a compile-time value for messages: bounded in length and depth, and safe on cycles. */
 export function show(v: Value): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(show).join(", ")}]`;
-  if (v instanceof ObjectValue) return `{ ${[...v.props].map(([k, x]) => `${k}: ${show(x)}`).join(", ")} }`;
+  const out = showIn(v, new Set(), 0);
+  return out.length > SHOW_CHARS ? `${out.slice(0, SHOW_CHARS)}… (${out.length} characters)` : out;
+}
+
+const SHOW_CHARS = 200;
+const SHOW_ITEMS = 16;
+const SHOW_DEPTH = 4;
+
+function showIn(v: Value, open: Set<Value>, depth: number): string {
+  if (typeof v === "string") return JSON.stringify(v.length > SHOW_CHARS ? v.slice(0, SHOW_CHARS) : v) + (v.length > SHOW_CHARS ? `… (${v.length} characters)` : "");
+  if (Array.isArray(v) || v instanceof ObjectValue) {
+    if (open.has(v)) return "[circular]";
+    if (depth >= SHOW_DEPTH) return Array.isArray(v) ? "[…]" : "{ … }";
+    open.add(v);
+    const entries: [string, Value][] = Array.isArray(v) ? v.slice(0, SHOW_ITEMS).map((x) => ["", x]) : [...v.props].slice(0, SHOW_ITEMS);
+    const size = Array.isArray(v) ? v.length : v.props.size;
+    const items = entries.map(([k, x]) => (k ? `${k}: ` : "") + showIn(x, open, depth + 1));
+    if (size > SHOW_ITEMS) items.push(`… ${size - SHOW_ITEMS} more`);
+    open.delete(v);
+    return Array.isArray(v) ? `[${items.join(", ")}]` : `{ ${items.join(", ")} }`;
+  }
   if (v instanceof TensorValue || v instanceof Closure || v instanceof Builtin || v instanceof Opaque) return typeName(v);
   return String(v);
 }
+
+/**
+ * JavaScript's String(v) on a compile-time value, as templates, String() and
+ * join use it: an array is its elements joined by commas (null and undefined
+ * as "", an array that contains itself as ""; `separator` between the
+ * elements of `v` itself, for join), other objects are their type names. A string longer than the budget allows, or arrays nested too deep to
+ * walk, are refused while it is built; the caller charges the result.
+ */
+export function text(v: Value, what: string, separator = ","): string {
+  const parts: string[] = [];
+  let length = 0;
+  const add = (s: string) => {
+    length += s.length;
+    checkSize(length, what, "string");
+    parts.push(s);
+  };
+  const open = new Set<Value[]>();
+  const visit = (x: Value, depth: number, inArray: boolean): void => {
+    if (Array.isArray(x)) {
+      if (open.has(x)) return;
+      if (depth >= TEXT_DEPTH) throw new BuiltinError("DLC3007", `${what} meets arrays nested more than ${TEXT_DEPTH} deep`, "flatten the array before making a string of it");
+      open.add(x);
+      x.forEach((el, i) => {
+        if (i > 0) add(depth === 0 ? separator : ",");
+        visit(el, depth + 1, true);
+      });
+      open.delete(x);
+    } else if (inArray && (x === null || x === undefined)) return;
+    else if (typeof x === "object" && x !== null) add(typeName(x));
+    else add(String(x));
+  };
+  visit(v, 0, false);
+  return parts.join("");
+}
+
+const TEXT_DEPTH = 100;
