@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildModel } from "../compiler/build.js";
+import { Compilation } from "../compiler/compilation.js";
 import { loadDataset } from "../runtime/data/load.js";
 import { entryOf } from "../runtime/program/model.js";
 import { inputSpecs } from "../runtime/train/data.js";
@@ -95,7 +95,7 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
 async function loadFashion(): Promise<TrainingData> {
   const file = join(ROOT, "data/fashion-mnist/train.csv.gz");
   if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/fetch-fashion-mnist.sh first`);
-  const model = buildModel(join(ROOT, "models/mlp.ts"));
+  const model = new Compilation(join(ROOT, "models/mlp.ts")).model();
   const ds = await loadDataset(file, inputSpecs(entryOf(model, "loss")!));
   return { x: ds.inputs.get("pixels")!.data as Float32Array, y: ds.inputs.get("label")!.data as Int32Array, rows: ds.rows };
 }
@@ -146,8 +146,9 @@ async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule
 function memorySuite(): MemoryRow[] {
   const rows: MemoryRow[] = [];
   for (const [model, batch] of [["mlp", 128], ["cnn", 64]] as const) {
-    const fused = buildModel(join(ROOT, "models", `${model}.ts`), { training: true, webgpu: true });
-    const unfused = buildModel(join(ROOT, "models", `${model}.ts`), { training: true, webgpu: true, fusion: false });
+    const compilation = new Compilation(join(ROOT, "models", `${model}.ts`));
+    const fused = compilation.model({ training: true, webgpu: true });
+    const unfused = compilation.model({ training: true, webgpu: true, fusion: false });
     const f = planMemory(fused.train!.step.gpu!, { batch });
     const u = planMemory(unfused.train!.step.gpu!, { batch });
     rows.push({ model, batch, planned: f.peakBytes, unplanned: f.unplannedBytes, unfusedPlanned: u.peakBytes, unfusedUnplanned: u.unplannedBytes });

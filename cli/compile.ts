@@ -1,15 +1,13 @@
 // `dlc compile MODEL.ts`: the frontend, and the dumps of what it built.
 
 import { readFileSync } from "node:fs";
-import { compileModel } from "../compiler/frontend/compile.js";
+import { Compilation } from "../compiler/compilation.js";
 import { CompileError, formatDiagnostic } from "../compiler/frontend/diagnostics.js";
 import { printDot, printProgram } from "../compiler/ir/print.js";
 import { verifyGraph } from "../compiler/ir/verify.js";
-import { trainingGraph } from "../compiler/autodiff/training.js";
-import { buildModel } from "../compiler/build.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
 import type { PassStat } from "../compiler/passes/simplify.js";
-import { writeArtifact } from "../compiler/artifact/write.js";
+import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 import { checkOutputs, named } from "./outputs.js";
@@ -24,18 +22,21 @@ export interface CompileCommandOptions {
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
   checkOutputs([named("-o", opts.out)], [named("the model", file)]);
-  if (opts.out !== undefined) writeModel(file, opts, out);
+  const compilation = new Compilation(file);
+  if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
-  if (emit !== undefined) printModel(file, emit, out);
+  if (emit !== undefined) printModel(compilation, emit, out);
 }
 
 /** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
-function writeModel(file: string, opts: CompileCommandOptions, out: (s: string) => void): void {
+function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string) => void): void {
   const started = performance.now();
-  const program = compileModel(file);
-  const training = program.entries.some((g) => g.name === "loss");
-  const model = buildModel(file, { training, webgpu: true, fusion: opts.fusion });
-  const bytes = writeArtifact(opts.out!, model, opts.fusion);
+  const training = c.hasLoss();
+  const variant = { training, webgpu: true, fusion: opts.fusion };
+  const model = c.model(variant);
+  const artifact = c.artifact(variant);
+  writeFileAtomic(opts.out!, artifact);
+  const bytes = artifact.length;
   const seconds = (performance.now() - started) / 1000;
   const kernels = model.train?.step.gpu?.kernels.length;
   if (opts.json) out(JSON.stringify({ artifact: opts.out, bytes, seconds, entries: model.entries.map((e) => e.name), training, kernels_per_train_step: kernels ?? null }) + "\n");
@@ -45,10 +46,11 @@ function writeModel(file: string, opts: CompileCommandOptions, out: (s: string) 
   }
 }
 
-function printModel(file: string, emit: EmitKind, out: (s: string) => void): void {
+/** `--emit KIND`: a dump of one stage of the compilation. */
+export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void): void {
   const opts = { emit };
-  const needsLoss = opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused";
-  const program = compileModel(file, { requireLoss: needsLoss });
+  const program = c.source();
+  if (opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused") c.training();
   for (const g of program.entries) verifyGraph(g);
   switch (opts.emit) {
     case "ir":
@@ -58,23 +60,25 @@ function printModel(file: string, emit: EmitKind, out: (s: string) => void): voi
       out(printDot(program.entries));
       return;
     case "grad": {
-      const { graph } = trainingGraph(program);
+      const { graph } = c.training();
       verifyGraph(graph);
       out(printProgram(program, [graph]));
       return;
     }
-    case "fused":
-      out(explainFusion(file).join("\n") + "\n");
+    case "fused": {
+      const step = c.step().graph;
+      out(explainFusion(step, c.plan(step)).join("\n") + "\n");
       return;
+    }
     case "wgsl": {
       // The training step's kernels when the model trains, else every entry point's.
-      const model = buildModel(file, { training: program.entries.some((g) => g.name === "loss"), webgpu: true });
+      const model = c.model({ training: c.hasLoss(), webgpu: true });
       const programs = model.train ? [model.train.step] : model.entries;
       for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
       return;
     }
     case "stats":
-      out(printStats(program.entries.find((g) => g.name === "loss")!.name, trainingGraph(program).stats));
+      out(printStats(program.entries.find((g) => g.name === "loss")!.name, c.training().stats));
       return;
   }
   throw new UsageError(`unknown --emit kind '${opts.emit as string}'`);

@@ -9,7 +9,8 @@ import type { GpuProgram } from "../runtime/program/gpu.js";
 import type { EntryProgram, ModelProgram } from "../runtime/program/model.js";
 import { workgroups } from "../runtime/webgpu/executable.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
-import { loadModel } from "./model.js";
+import type { Compilation } from "../compiler/compilation.js";
+import { compilationOf, loadModel } from "./model.js";
 import { printable } from "./terminal.js";
 
 export interface InspectOptions {
@@ -59,11 +60,16 @@ const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3
 const group = (n: number) => n.toLocaleString("en-US");
 
 export async function runInspect(file: string, o: InspectOptions): Promise<void> {
-  // A source file is compiled both ways; an artifact holds one of them.
-  const source = !file.endsWith(".dlc");
-  const training = source ? await hasLoss(file) : true;
-  const fused = await loadModel(file, { training: source && training, webgpu: true });
-  const unfused = source ? await loadModel(file, { training, webgpu: true, fusion: false }) : undefined;
+  // A source file is compiled (once) both ways; an artifact holds one of them.
+  const compilation = file.endsWith(".dlc") ? undefined : await compilationOf(file);
+  process.stdout.write(await inspectReport(file, o, compilation));
+}
+
+/** What `dlc inspect` prints: of `compilation` for a source file, else of the artifact `file`. */
+export async function inspectReport(file: string, o: InspectOptions, compilation?: Compilation): Promise<string> {
+  const training = compilation ? compilation.hasLoss() : true;
+  const fused = compilation ? compilation.model({ training, webgpu: true }) : await loadModel(file, { training: false, webgpu: true });
+  const unfused = compilation?.model({ training, webgpu: true, fusion: false });
   const batch = o.batch ?? fused.train?.config.batch ?? 128;
   const env = { batch };
   const pair = (m: ModelProgram) => [...m.entries, ...(m.train ? [m.train.step] : [])];
@@ -86,10 +92,7 @@ export async function runInspect(file: string, o: InspectOptions): Promise<void>
     peak_bytes_unfused: step?.peak_bytes_unfused ?? null,
     entries,
   };
-  if (o.json) {
-    process.stdout.write(JSON.stringify(summary) + "\n");
-    return;
-  }
+  if (o.json) return JSON.stringify(summary) + "\n";
   const lines: string[] = [];
   lines.push(`model ${summary.model} (sources ${fused.hash.slice(0, 12)})`);
   lines.push(`parameters: ${params.length} tensors, ${group(summary.param_count)} values (${mb(summary.param_count * 4)})`);
@@ -106,15 +109,11 @@ export async function runInspect(file: string, o: InspectOptions): Promise<void>
     const nw = Math.max(...e.kernels.map((k) => k.name.length));
     for (const k of e.kernels) lines.push(`  ${k.name.padEnd(nw)}  ${String(k.workgroups).padStart(6)} workgroups  ${mb(k.bytes).padStart(9)}  ${k.ops.join(", ")}`);
   }
-  if (o.explainFusion && source) {
+  if (o.explainFusion && compilation) {
     const { explainFusion } = await import("../compiler/fusion/explain.js");
-    lines.push("", ...explainFusion(file));
+    const step = compilation.step().graph;
+    lines.push("", ...explainFusion(step, compilation.plan(step)));
   }
   // Names come from the artifact, which anyone may have written.
-  process.stdout.write(lines.map(printable).join("\n") + "\n");
-}
-
-async function hasLoss(file: string): Promise<boolean> {
-  const { compileModel } = await import("../compiler/frontend/compile.js");
-  return compileModel(file).entries.some((g) => g.name === "loss");
+  return lines.map(printable).join("\n") + "\n";
 }

@@ -87,15 +87,22 @@ function compile(file: string, options: CompileOptions): Program {
   if (entries.length === 0) {
     throw compileError("DLC4001", "the model exports no entry point", 'export a function of tensors, e.g. export function loss(x: Tensor<["batch", 4]>, y: Tensor<["batch"], "i32">)', start);
   }
-  if (options.requireLoss && !entries.some((g) => g.name === "loss")) {
-    throw compileError("DLC4001", "the model has no `loss` entry point, which training needs", `export a function loss(...) returning a scalar; found: ${entries.map((g) => g.name).join(", ")}`, start);
-  }
+  if (options.requireLoss) requireLoss({ file, entries });
 
   const trainBinding = main.exports.get("train");
   const trainDecl = main.file.getVariableDeclaration("train");
   const train = trainBinding && trainDecl ? readTrainConfig(evaluator, trainBinding.value, trainDecl) : undefined;
 
   return { file, sources: loader.sources(), params: [...params.decls.values()], entries, train };
+}
+
+/** The program itself, or the error that training a model without a `loss` entry point reports. */
+export function requireLoss<P extends Pick<Program, "file" | "entries">>(program: P): P {
+  const { file, entries } = program;
+  if (!entries.some((g) => g.name === "loss")) {
+    throw compileError("DLC4001", "the model has no `loss` entry point, which training needs", `export a function loss(...) returning a scalar; found: ${entries.map((g) => g.name).join(", ")}`, { file, line: 1, col: 1, length: 1 });
+  }
+  return program;
 }
 
 function checkLoss(ev: Evaluator, g: Graph, fn: Closure): void {

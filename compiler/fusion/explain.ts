@@ -1,18 +1,13 @@
 // `--explain-fusion`: for the training step, every value that got a buffer
 // and why, and what each kernel computes.
 
-import { trainingGraph } from "../autodiff/training.js";
-import { compileModel } from "../frontend/compile.js";
-import { FALLBACK_TRAIN } from "../../runtime/program/train-config.js";
+import type { Graph } from "../ir/node.js";
 import { numbering, opString } from "../ir/print.js";
-import { trainStep } from "../optim/step.js";
-import { anchorOf, closure, partition } from "./kernels.js";
+import { anchorOf, closure, type Partition } from "./kernels.js";
 import { basename } from "node:path";
 
-export function explainFusion(file: string): string[] {
-  const program = compileModel(file, { requireLoss: true });
-  const step = trainStep(trainingGraph(program).graph, (program.train ?? FALLBACK_TRAIN).optimizer).graph;
-  const part = partition(step);
+/** `part` is the fusion plan of `step` (a Compilation's `plan(step().graph)`). */
+export function explainFusion(step: Graph, part: Partition): string[] {
   const ids = numbering(step);
   const where = (n: { loc?: { file: string; line: number } | undefined }) => (n.loc ? ` (${basename(n.loc.file)}:${n.loc.line})` : "");
   const lines = ["fusion of the training step (values with buffers, and why):"];

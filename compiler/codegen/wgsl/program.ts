@@ -3,7 +3,7 @@
 
 import { symbolsOf } from "../../../runtime/program/dim.js";
 import type { GpuKernel, GpuProgram } from "../../../runtime/program/gpu.js";
-import { anchorOf, partition, resolveView, type KernelGroup } from "../../fusion/kernels.js";
+import { anchorOf, partition, resolveView, type KernelGroup, type Partition } from "../../fusion/kernels.js";
 import { inputAt, lookup } from "../../ir/checked.js";
 import { graphNodes } from "../../ir/graph.js";
 import { toProgram } from "../../ir/lower.js";
@@ -34,11 +34,11 @@ function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
   }
 }
 
-export function lowerGpu(g: Graph, options: GpuOptions = {}): GpuProgram {
+/** `part` is the graph's fusion plan, when the caller has it already. */
+export function lowerGpu(g: Graph, options: GpuOptions = {}, part: Partition = partition(g, options)): GpuProgram {
   const graph = toProgram(g);
   const nodes = graphNodes(g);
   const index = new Map(nodes.map((n, i) => [n, i]));
-  const part = partition(g, options);
   const views: { node: number; of: number }[] = [];
   const buffers: number[] = [];
   const at = (m: Node) => lookup(index, m, "the node index");

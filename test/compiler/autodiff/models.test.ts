@@ -7,8 +7,7 @@ import test from "ava";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gradName } from "../../../compiler/autodiff/grad.js";
-import { trainingGraph } from "../../../compiler/autodiff/training.js";
-import { compileModel } from "../../../compiler/frontend/compile.js";
+import { Compilation } from "../../../compiler/compilation.js";
 import { classCount } from "../../../compiler/ir/analysis.js";
 import { entry } from "../../../compiler/ir/program.js";
 import { verifyGraph } from "../../../compiler/ir/verify.js";
@@ -24,9 +23,10 @@ const COORDS = 8;
 
 for (const file of models) {
   test(`models/${file}: the training graph's gradients match finite differences`, (t) => {
-    const program = compileModel(join(ROOT, "models", file));
+    const compilation = new Compilation(join(ROOT, "models", file), { check: (g) => verifyGraph(g) });
+    const program = compilation.source();
     const loss = entry(program, "loss")!;
-    const train = trainingGraph(program, { check: (g) => verifyGraph(g) }).graph;
+    const train = compilation.training().graph;
     const rng = new Random(file.length, 5);
 
     const feeds = new Map<string, NDArray>();

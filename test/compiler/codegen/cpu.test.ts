@@ -5,9 +5,7 @@
 import test from "ava";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { trainingGraph } from "../../../compiler/autodiff/training.js";
-import { lowerCpu } from "../../../compiler/codegen/cpu.js";
-import { compileModel } from "../../../compiler/frontend/compile.js";
+import { Compilation } from "../../../compiler/compilation.js";
 import { classCount } from "../../../compiler/ir/analysis.js";
 import type { Graph } from "../../../compiler/ir/node.js";
 import type { NDArray, Precision } from "../../../runtime/cpu/ndarray.js";
@@ -36,8 +34,9 @@ for (let seed = 0; seed < 60; seed++) {
 
 for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".ts"))) {
   test(`models/${file}: the fused training step equals the unfused one and takes fewer steps`, (t) => {
-    const program = compileModel(join(ROOT, "models", file));
-    const g = trainingGraph(program).graph;
+    const compilation = new Compilation(join(ROOT, "models", file));
+    const program = compilation.source();
+    const g = compilation.training().graph;
     const rng = new Random(1, 2);
     const feeds = new Map<string, NDArray>();
     for (const i of g.inputs) {
@@ -48,8 +47,8 @@ for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".
     }
     const params = new Map(program.params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(sample(rng, p.shape, { lo: -0.1, hi: 0.1 })) }]));
     identical(t, g, feeds, params, "f32");
-    const fusedSteps = lowerCpu(g).steps.length;
-    const plainSteps = lowerCpu(g, { fusion: false }).steps.length;
+    const fusedSteps = compilation.cpu(g).steps.length;
+    const plainSteps = compilation.cpu(g, false).steps.length;
     t.log(`${file}: ${plainSteps} steps unfused, ${fusedSteps} fused`);
     t.true(fusedSteps < plainSteps);
   });

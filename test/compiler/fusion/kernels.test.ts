@@ -5,15 +5,13 @@
 import test from "ava";
 import { join } from "node:path";
 import { grad } from "../../../compiler/autodiff/grad.js";
-import { trainingGraph } from "../../../compiler/autodiff/training.js";
-import { compileModel } from "../../../compiler/frontend/compile.js";
+import { Compilation } from "../../../compiler/compilation.js";
 import { CONTRACTION_OPS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
 import { graphNodes } from "../../../compiler/ir/graph.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import { matmul as matmulPrim } from "../../../compiler/ops/build.js";
 import * as ops from "../../../compiler/ops/composite.js";
 import { make } from "../../../compiler/ops/make.js";
-import { trainStep } from "../../../compiler/optim/step.js";
 import { eraseStopGradient } from "../../../compiler/passes/algebra.js";
 import { simplify } from "../../../compiler/passes/simplify.js";
 import { OP_FAMILY, OPS } from "../../../runtime/program/ops.js";
@@ -67,11 +65,12 @@ test("a transposed operand is read in place by the matmul, never copied", (t) =>
   t.false(graphNodes(g).some((n) => n.op === "transpose"));
 });
 
+const mlp = new Compilation(join(ROOT, "models/mlp.ts"));
+
 test("the MLP's training step (forward, backward, Adam) runs in at most 20 kernels; unfused, one per primitive", (t) => {
-  const program = compileModel(join(ROOT, "models/mlp.ts"));
-  const step = trainStep(trainingGraph(program).graph, program.train!.optimizer).graph;
-  const fused = partition(step);
-  const unfused = partition(step, { fusion: false });
+  const step = mlp.step().graph;
+  const fused = mlp.plan(step);
+  const unfused = mlp.plan(step, false);
   t.log(`${fused.kernels.length} kernels fused, ${unfused.kernels.length} unfused`);
   t.true(fused.kernels.length <= 20);
   const primitives = graphNodes(step).filter((n) => !["input", "param", "reshape", "stopGradient"].includes(n.op)).length;
@@ -79,11 +78,10 @@ test("the MLP's training step (forward, backward, Adam) runs in at most 20 kerne
 });
 
 test("each Adam update (moments, bias correction, the write) is fused into the kernel of its gradient", (t) => {
-  const program = compileModel(join(ROOT, "models/mlp.ts"));
-  const step = trainStep(trainingGraph(program).graph, program.train!.optimizer).graph;
-  const p = partition(step);
+  const step = mlp.step().graph;
+  const p = mlp.plan(step);
   const outputsOf = (name: string) => step.outputs.find((o) => o.name === name)!.node;
-  for (const param of program.params) {
+  for (const param of mlp.source().params) {
     const k = p.kernels.filter((k) => k.outputs.includes(outputsOf(`param/${param.name}`)));
     t.is(k.length, 1);
     t.true(k[0]!.outputs.includes(outputsOf(`state/opt/m/${param.name}`)) && k[0]!.outputs.includes(outputsOf(`state/opt/v/${param.name}`)), param.name);
@@ -109,9 +107,8 @@ test("a cheap elementwise operand of a matmul (pixels / 255) is computed as the 
 });
 
 test("kernel groups carry exactly the fields of their kind: the MLP's step is contractions around its matmuls and row kernels over their rows", (t) => {
-  const program = compileModel(join(ROOT, "models/mlp.ts"));
-  const step = trainStep(trainingGraph(program).graph, program.train!.optimizer).graph;
-  const p = partition(step);
+  const step = mlp.step().graph;
+  const p = mlp.plan(step);
   const fields = { pointwise: ["kind", "outputs"], row: ["kind", "outputs", "reductions", "row"], contraction: ["anchor", "kind", "outputs"], window: ["anchor", "kind", "outputs"] };
   for (const k of p.kernels) {
     t.deepEqual(Object.keys(k).sort(), fields[k.kind], k.kind);

@@ -13,12 +13,10 @@
 
 import test from "ava";
 import { gradName } from "../../../compiler/autodiff/grad.js";
-import { trainingGraph } from "../../../compiler/autodiff/training.js";
 import { entry } from "../../../compiler/ir/program.js";
 import { verifyGraph } from "../../../compiler/ir/verify.js";
-import { trainStep } from "../../../compiler/optim/step.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { compileSource } from "../../helpers/compile.js";
+import { sourceCompilation } from "../../helpers/compile.js";
 import { relativeError } from "../../helpers/gradcheck.js";
 import { lowerAndRun } from "../../helpers/run.js";
 import { batches, initialParams, lrAt, modelSource, PARAMS, runStepGraph, type OptimizerCall, type OptimizerOptions } from "./fixture.js";
@@ -133,10 +131,8 @@ const CLIPPING = [
 
 function compile(o: Optimizer, clipNorm: number | undefined) {
   const options = clipNorm === undefined ? o.options : { ...o.options, clipNorm };
-  const program = compileSource(modelSource(o.call, options));
-  const config = program.train!.optimizer;
-  const training = trainingGraph(program).graph;
-  return { program, config, training, step: trainStep(training, config) };
+  const c = sourceCompilation(modelSource(o.call, options));
+  return { program: c.source(), config: c.trainConfig().optimizer, training: c.training().graph, step: c.step() };
 }
 
 const paramFeeds = (params: ReadonlyMap<string, Vec>): Map<string, NDArray> =>

@@ -5,14 +5,14 @@
 import test from "ava";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { artifactBytes } from "../../../compiler/artifact/write.js";
-import { buildModel } from "../../../compiler/build.js";
+import { Compilation } from "../../../compiler/compilation.js";
 import { ArtifactError } from "../../../runtime/artifact/format.js";
 import { parseArtifact } from "../../../runtime/artifact/read.js";
 import { ROOT } from "../../helpers/paths.js";
 
-const model = buildModel(join(ROOT, "models/iris.ts"), { training: true, webgpu: true });
-const bytes = artifactBytes(model, true);
+const iris = new Compilation(join(ROOT, "models/iris.ts"));
+const model = iris.model({ training: true, webgpu: true });
+const bytes = iris.artifact({ training: true, webgpu: true });
 const text = Buffer.from(bytes).toString("utf8");
 const [headerLine, payloadLine] = text.split("\n") as [string, string];
 

@@ -1,5 +1,5 @@
 // End to end through the CPU backend: a model file built with
-// buildModel(..., { training: true }) (fused, float32) takes 3 steps with
+// Compilation.model({ training: true }) (fused, float32) takes 3 steps with
 // CpuBackend.step, and the parameters it reads back after every step agree
 // with the float64 step graph (unfused, lowerAndRun) to a normwise relative
 // error of 1e-5 per parameter. Inputs, starting parameters and learning rates
@@ -9,10 +9,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { trainingGraph } from "../../../compiler/autodiff/training.js";
-import { buildModel } from "../../../compiler/build.js";
-import { compileModel } from "../../../compiler/frontend/compile.js";
-import { trainStep } from "../../../compiler/optim/step.js";
+import { Compilation } from "../../../compiler/compilation.js";
 import { CpuBackend } from "../../../runtime/cpu/backend.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { relativeError } from "../../helpers/gradcheck.js";
@@ -37,11 +34,11 @@ for (const c of CASES) {
     const start = initialParams(SEED);
     const baseLr = c.options.lr as number;
 
-    const program = compileModel(file);
-    const step = trainStep(trainingGraph(program).graph, program.train!.optimizer);
+    const compilation = new Compilation(file);
+    const step = compilation.step();
     const reference = runStepGraph(step, data, start, baseLr);
 
-    const model = buildModel(file, { training: true });
+    const model = compilation.model({ training: true });
     t.deepEqual(
       model.train!.state.map((s) => s.name),
       step.state.map((s) => s.name),
