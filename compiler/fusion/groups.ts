@@ -3,7 +3,7 @@
 // the walks over inline expressions that legality (legality.ts) and grouping
 // (grouping.ts) share.
 
-import { shapeEq, type Shape } from "../../runtime/program/dim.js";
+import { dimEq, numel, shapeEq, type Shape } from "../../runtime/program/dim.js";
 import { OP_FAMILY, type Op } from "../../runtime/program/ops.js";
 import { inputAt, lookup, type NonEmpty } from "../ir/checked.js";
 import type { Node, NodeOf } from "../ir/node.js";
@@ -83,6 +83,28 @@ export function sameRow(a: RowStructure, b: RowStructure): boolean {
 }
 
 export const reducedShape = (row: RowStructure): Shape => row.full.filter((_, i) => !row.axes.includes(i));
+
+/**
+ * Whether a broadcast in a row kernel reads its input at the row's own index,
+ * where the kernel holds its reductions' results: evaluated at the full index
+ * ("full": it spreads the row's reduced values over the row), or at the row
+ * index ("row": it only adds axes of one element). Axes of one element carry
+ * no index, on either side. Legality and the WGSL row kernel both ask this.
+ */
+export function readsRowIndex(n: NodeOf<"broadcast">, row: RowStructure, at: "full" | "row"): boolean {
+  const x = inputAt(n, 0);
+  const mapped = n.attrs.dims.filter((_, i) => x.shape[i] !== 1);
+  if (!dimEq(numel(x.shape), numel(reducedShape(row)))) return false;
+  if (at === "row") return dimEq(numel(n.shape), numel(x.shape)) && mapped.every((d, i) => i === 0 || d > mapped[i - 1]);
+  // The output has the full shape's layout (up to axes of one element); the kept axes of the full shape, as output axes.
+  const outAxes = axesBeyondOne(n.shape);
+  const fullAxes = axesBeyondOne(row.full);
+  if (!shapeEq(outAxes.map((i) => n.shape[i]), fullAxes.map((i) => row.full[i]))) return false;
+  const kept = fullAxes.flatMap((a, j) => (row.axes.includes(a) ? [] : [outAxes[j]]));
+  return mapped.length === kept.length && mapped.every((d, i) => d === kept[i]);
+}
+
+const axesBeyondOne = (s: Shape): number[] => s.map((_, i) => i).filter((i) => s[i] !== 1);
 
 /** Compares nodes by their place in `order` (the graph's topological order). */
 export const byOrder = (order: ReadonlyMap<Node, number>) => (a: Node, b: Node) => lookup(order, a, "the node order") - lookup(order, b, "the node order");

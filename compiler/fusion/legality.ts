@@ -6,7 +6,7 @@ import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
 import { inputAt, isNonEmpty } from "../ir/checked.js";
 import type { Node } from "../ir/node.js";
-import { byOrder, closure, dependsOn, dependsOnAny, isAnchor, isFlat, isReduce, isSource, reducedShape, rowOf, sameRow, type AnchorNode } from "./groups.js";
+import { byOrder, closure, dependsOn, dependsOnAny, isAnchor, isFlat, isReduce, isSource, readsRowIndex, reducedShape, rowOf, sameRow, type AnchorNode, type ReduceNode, type RowStructure } from "./groups.js";
 
 /** Why x's inline expression cannot be one kernel, and which node should get a buffer to fix it; undefined if it can. */
 export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
@@ -44,10 +44,44 @@ export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<N
       if (!dependsOnAny(n, reductions, inlineSet) || isReduce(n)) continue;
       // Values computed from the reductions live on the row's full or reduced shape (scalars broadcast anywhere).
       if (!dimEq(numel(n.shape), full) && !dimEq(numel(n.shape), reduced) && n.shape.length > 0) return { fix: first, why: `a value of another size (${n.op}) depends on the reduction` };
-      if (n.op === "transpose") return { fix: first, why: "a transpose of a reduction's result" };
     }
     if (!dimEq(numel(x.shape), full) && !dimEq(numel(x.shape), reduced) && x.shape.length > 0) return { fix: first, why: "the output has another size than the row" };
+    const off = offRowRead(x, inline, reductions, row);
+    if (off) return { fix: off.reduction, why: `a ${off.reduction.op} read off its row (by ${off.reader.op})` };
     return undefined;
+  }
+  return undefined;
+}
+
+/** Where a row kernel evaluates a value: at a row's index, at the full index of the row's element, or at any other index. */
+type RowIndex = "row" | "full" | "elsewhere";
+
+/**
+ * A row kernel holds its reductions' results at the row's index, so its
+ * expressions may read a reduction there only: outputs of the row's size are
+ * computed at the row's index, the other outputs and the reductions' inputs
+ * at the full index, and a broadcast takes the full index (or the row's) to
+ * the row's when it spreads the row (readsRowIndex; the WGSL row kernel maps
+ * the same broadcasts). Returns the first reduction x's expression reads
+ * anywhere else (across rows, or through a transpose), and the node reading it.
+ */
+function offRowRead(x: Node, inline: readonly Node[], reductions: readonly ReduceNode[], row: RowStructure): { reduction: ReduceNode; reader: Node } | undefined {
+  const inlineSet = new Set(inline);
+  const start: RowIndex = dimEq(numel(x.shape), numel(reducedShape(row))) ? "row" : "full";
+  const stack: { n: Node; at: RowIndex; reader: Node }[] = [{ n: x, at: start, reader: x }, ...reductions.map((r) => ({ n: inputAt(r, 0), at: "full" as const, reader: r }))];
+  const seen = new Set<string>();
+  for (let s = stack.pop(); s !== undefined; s = stack.pop()) {
+    const { n, at, reader } = s;
+    const key = `${n.id}@${at}`;
+    if (!inlineSet.has(n) || seen.has(key)) continue;
+    seen.add(key);
+    if (isReduce(n)) {
+      // Its own input is walked from the full index (the start).
+      if (at !== "row") return { reduction: n, reader };
+      continue;
+    }
+    const next: RowIndex = OP_FAMILY[n.op] === "elementwise" || isFlat(n) ? at : n.op === "broadcast" && at !== "elsewhere" && readsRowIndex(n, row, at) ? "row" : "elsewhere";
+    for (const i of n.inputs) stack.push({ n: i, at: next, reader: n });
   }
   return undefined;
 }

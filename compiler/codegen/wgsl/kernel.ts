@@ -48,7 +48,8 @@ export class KernelBuilder {
   readBuffer(n: Node): string | undefined {
     if (this.computed.has(n)) return undefined;
     const buf = this.env.bufferOf(n);
-    if (!buf) {
+    // A view of a value this kernel computes reads it where it is computed, not from its buffer (written later, or by another thread).
+    if (!buf || this.computed.has(buf)) {
       this.ops.add(n.op);
       return undefined;
     }

@@ -199,7 +199,8 @@ function scalarsOf(env: KernelEnv, anchor: Node, outputs: readonly Node[]): Node
     const known = depends.get(n);
     if (known !== undefined) return known;
     depends.set(n, false);
-    const leaf = n !== anchor && !outputs.includes(n) && env.bufferOf(n) !== undefined;
+    const buffer = env.bufferOf(n);
+    const leaf = buffer !== undefined && buffer !== anchor && !outputs.includes(buffer);
     let d = n === anchor;
     if (!leaf && n !== anchor) for (const i of n.inputs) d = visit(i) || d;
     depends.set(n, d);

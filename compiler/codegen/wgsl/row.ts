@@ -6,10 +6,10 @@
 // row, so a later one can use an earlier one's result (softmax, layer norm,
 // cross-entropy with its gradient).
 
-import { dimEq, numel, shapeEq, type Dim } from "../../../runtime/program/dim.js";
+import { dimEq, numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import type { Node } from "../../ir/node.js";
-import { reducedShape, type ReduceNode, type RowStructure } from "../../fusion/kernels.js";
+import { readsRowIndex, reducedShape, type ReduceNode, type RowStructure } from "../../fusion/kernels.js";
 import { inputAt } from "../../ir/checked.js";
 import { literal, wgslType } from "./expr.js";
 import { coord, dimExpr, stridesOf } from "./index-math.js";
@@ -34,15 +34,6 @@ function fullIndex(row: RowStructure, o: string, r: string): string {
   return terms.join(" + ");
 }
 
-/** The broadcast that spreads a row's reduced values over the row maps the row's full index to its row index. */
-function spreadsRow(n: Node, row: RowStructure): boolean {
-  if (n.op !== "broadcast" || !shapeEq(n.shape, row.full)) return false;
-  const kept = row.full.map((_, i) => i).filter((i) => !row.axes.includes(i));
-  const x = inputAt(n, 0);
-  const mapped = n.attrs.dims.filter((_, i) => x.shape[i] !== 1);
-  return mapped.length === kept.length && mapped.every((d, i) => d === kept[i]) && dimEq(numel(x.shape), numel(reducedShape(row)));
-}
-
 export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reductions: readonly ReduceNode[], outputs: readonly Node[]): GpuKernel {
   const k = new KernelBuilder(env, name, [...outputs, ...reductions]);
   const e = k.emitter;
@@ -52,7 +43,14 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
   // a thread per row wins otherwise (and by 4x on a software adapter, where barriers are dear).
   const fewRows = typeof rows === "number" && rows <= 64;
   const perWorkgroup = fewRows && (typeof length !== "number" || length >= 256);
-  k.mapBroadcast = (n, idx) => (idx === "f" && spreadsRow(n, row) ? "o" : undefined);
+  // Reductions are held at the row's index "o"; legality (readsRowIndex) lets outputs reach them only through broadcasts that read there.
+  // A scalar is read at its one index, 0u: a kernel of one row holds its reductions there as well.
+  const oneRow = dimEq(rows, 1);
+  k.mapBroadcast = (n, idx) => ((idx === "f" && readsRowIndex(n, row, "full")) || (idx === "o" && inputAt(n, 0).shape.length > 0 && readsRowIndex(n, row, "row")) ? "o" : undefined);
+  const hold = (red: ReduceNode, v: string) => {
+    k.setLocal(red, "o", v);
+    if (oneRow) k.setLocal(red, "0u", v);
+  };
   // Outputs of the row's size are written once per row; the others walk the full row. (When the
   // reduced axes have one element in all, the two coincide and the row's index serves both.)
   const isFull = (n: Node) => !dimEq(numel(n.shape), rows);
@@ -102,9 +100,9 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
       });
       e.line(`let ${acc}r = ${isArg ? `i32(${sv}i[0])` : `${sv}[0]`};`);
       e.line(`workgroupBarrier();`);
-      k.setLocal(red, "o", `${acc}r`);
+      hold(red, `${acc}r`);
     } else {
-      k.setLocal(red, "o", isArg ? `i32(${acc}i)` : acc);
+      hold(red, isArg ? `i32(${acc}i)` : acc);
     }
   });
 

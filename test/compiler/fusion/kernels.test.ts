@@ -6,10 +6,12 @@ import test from "ava";
 import { join } from "node:path";
 import { grad } from "../../../compiler/autodiff/grad.js";
 import { Compilation } from "../../../compiler/compilation.js";
+import { lowerCpu } from "../../../compiler/codegen/cpu.js";
+import { lowerGpu } from "../../../compiler/codegen/wgsl/program.js";
 import { CONTRACTION_OPS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
 import { graphNodes } from "../../../compiler/ir/graph.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
-import { matmul as matmulPrim } from "../../../compiler/ops/build.js";
+import { broadcastInDim, matmul as matmulPrim, reduce } from "../../../compiler/ops/build.js";
 import * as ops from "../../../compiler/ops/composite.js";
 import { make } from "../../../compiler/ops/make.js";
 import { eraseStopGradient } from "../../../compiler/passes/algebra.js";
@@ -17,6 +19,7 @@ import { simplify } from "../../../compiler/passes/simplify.js";
 import { OP_FAMILY, OPS } from "../../../runtime/program/ops.js";
 import { input } from "../../helpers/gradcheck.js";
 import { ROOT } from "../../helpers/paths.js";
+import { randomGraph } from "../../helpers/random-graph.js";
 
 const graph = (inputs: Node[], outputs: Record<string, Node>): Graph => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
 const kinds = (g: Graph) => partition(simplify(eraseStopGradient(g)).graph).kernels.map((k) => k.kind);
@@ -129,4 +132,32 @@ test("the kernel groups' op lists are OP_FAMILY's contractions, windows and redu
   t.deepEqual([...CONTRACTION_OPS].sort(), family("contraction"));
   t.deepEqual([...WINDOW_OPS].sort(), family("window"));
   t.deepEqual([...REDUCTION_OPS].sort(), family("reduce"));
+});
+
+test("a reduction read off its row (a broadcast over other axes) gets a buffer, with the reason", (t) => {
+  const x = input("x", [2, 3]);
+  const s = reduce("sum", x, [1]);
+  // y[i, j] reads s[j]: the thread owning row j of x does not compute y[i, j].
+  const g = graph([x], { y: ops.unaryOp("exp", broadcastInDim(s, [3, 2], [1])) });
+  const p = partition(g);
+  t.regex(p.reasons.get(s) ?? "", /sum read off its row \(by broadcast\)/);
+  t.deepEqual(p.kernels.map((k) => k.kind), ["row", "pointwise"]);
+  t.notThrows(() => lowerGpu(g, { fusion: true }));
+});
+
+test("a row read back through axes of one element stays in its row kernel", (t) => {
+  // max over [1, 3] is [1], spread back over the row by a broadcast onto the reduced axis (the axis of one element carries no index).
+  const x = input("x", [1, 3]);
+  const m = reduce("max", x, [1]);
+  const g = graph([x], { y: ops.binaryOp("sub", x, broadcastInDim(m, [1, 3], [1])) });
+  t.deepEqual(partition(g).kernels.map((k) => k.kind), ["row"]);
+  t.notThrows(() => lowerGpu(g, { fusion: true }));
+});
+
+test("fusion lowers 300 random simplified graphs, for WebGPU and for the CPU program", (t) => {
+  for (let seed = 0; seed < 300; seed++) {
+    const g = simplify(randomGraph(seed, 14, { finite: true }).graph).graph;
+    t.notThrows(() => lowerGpu(g, { fusion: true }), `seed ${seed}: WebGPU`);
+    t.notThrows(() => lowerCpu(g, { fusion: true }), `seed ${seed}: CPU`);
+  }
 });
