@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { writeFileAtomic } from "../../runtime/checkpoint/atomic.js";
-import { ARTIFACT_FORMAT, ARTIFACT_VERSION, type ArtifactHeader, type ArtifactPayload } from "../../runtime/artifact/format.js";
+import { ARTIFACT_FORMAT, ARTIFACT_VERSION, encodeNumbers, type ArtifactHeader, type ArtifactPayload } from "../../runtime/artifact/format.js";
 import type { ModelProgram } from "../../runtime/program/model.js";
 import { planMemory } from "../../runtime/webgpu/memory.js";
 import { VERSION } from "../../runtime/version.js";
@@ -19,7 +19,7 @@ export function artifactBytes(model: ModelProgram, fusion: boolean): Uint8Array 
     });
   // Source paths stay out: an artifact is portable and names its model by file name only.
   const payload: ArtifactPayload = { model: { ...model, file: model.file.split("/").pop()! }, fusion, memoryPlans };
-  const body = Buffer.from(JSON.stringify(payload), "utf8");
+  const body = Buffer.from(JSON.stringify(payload, encodeNumbers), "utf8");
   const header: ArtifactHeader = {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,

@@ -42,3 +42,18 @@ export interface ArtifactPayload {
 }
 
 export class ArtifactError extends Error {}
+
+/** JSON has no Infinity or NaN; the payload writes them as `{ "$number": "-Infinity" }` (a `where` mask's fill, say). */
+export function encodeNumbers(_key: string, v: unknown): unknown {
+  return typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v;
+}
+
+const NON_FINITE: Readonly<Record<string, number>> = { Infinity, "-Infinity": -Infinity, NaN };
+
+/** The reviver of `encodeNumbers`: exactly those three spellings, nothing else. */
+export function decodeNumbers(_key: string, v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  const n = (v as { $number?: unknown }).$number;
+  return keys.length === 1 && typeof n === "string" && Object.hasOwn(NON_FINITE, n) ? NON_FINITE[n] : v;
+}

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ModelProgram } from "../program/model.js";
-import { ARTIFACT_FORMAT, ARTIFACT_VERSION, ArtifactError, type ArtifactHeader, type ArtifactPayload } from "./format.js";
+import { ARTIFACT_FORMAT, ARTIFACT_VERSION, ArtifactError, decodeNumbers, type ArtifactHeader, type ArtifactPayload } from "./format.js";
 import { validatePayload } from "./validate.js";
 
 export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayload {
@@ -33,7 +33,7 @@ export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayloa
   if (digest !== header.sha256) throw fail("corrupted or edited: the payload does not match its sha256 digest");
   let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(body).toString("utf8"));
+    payload = JSON.parse(Buffer.from(body).toString("utf8"), decodeNumbers);
   } catch (e) {
     throw fail(`the payload is not JSON (${(e as Error).message})`);
   }

@@ -7,6 +7,7 @@
 import { abiFromNames, checkTrainAbi, type TrainAbi } from "../program/abi.js";
 import type { TrainProgram } from "../program/model.js";
 import { isOp } from "../program/ops.js";
+import { typecheckGraph } from "./typecheck.js";
 import type { ArtifactPayload } from "./format.js";
 
 class Bad extends Error {}
@@ -133,6 +134,18 @@ const payload = object({
   memoryPlans: arrayOf(object({ entry: str, slots: arrayOf(int()), peakBytes: int() })),
 });
 
+/**
+ * Every graph re-typed by the compiler's own rules, and each entry's CPU and
+ * WebGPU programs over one and the same graph.
+ */
+function checkGraphs(p: ArtifactPayload): void {
+  const entries = [...p.model.entries.map((e, i) => [e, `payload.model.entries[${i}]`] as const), ...(p.model.train ? [[p.model.train.step, "payload.model.train.step"] as const] : [])];
+  for (const [e, at] of entries) {
+    typecheckGraph(e.cpu.graph, `${at}.cpu.graph`);
+    if (e.gpu && JSON.stringify(e.gpu.graph) !== JSON.stringify(e.cpu.graph)) throw new Error(`${at}.gpu.graph: differs from the CPU program's graph`);
+  }
+}
+
 export function validatePayload(v: unknown): ArtifactPayload {
   try {
     payload(v, "payload");
@@ -141,6 +154,7 @@ export function validatePayload(v: unknown): ArtifactPayload {
     throw e;
   }
   const p = v as ArtifactPayload;
+  checkGraphs(p);
   const train = p.model.train;
   if (!train) return p;
   // Artifacts written before the ABI was recorded: recover it from the step's names.
