@@ -1,5 +1,6 @@
 // `dlc eval` and `dlc predict`: a model with trained weights, on a data set.
 
+import { NORM_SCALE, NORM_SHIFT } from "../runtime/program/abi.js";
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
 import { checkFinite } from "../runtime/checkpoint/checkpoint.js";
 import { entryOf, type ModelProgram } from "../runtime/program/model.js";
@@ -29,7 +30,7 @@ export interface WeightsOptions {
 async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram) => Promise<T>): Promise<T> {
   const model = await loadModel(file, { fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const ckpt = readCheckpoint(model, o.weights, false);
-  checkFinite([...ckpt.values, ...(ckpt.norm ? ([["norm/shift", ckpt.norm.shift], ["norm/scale", ckpt.norm.scale]] as const) : [])], o.weights);
+  checkFinite([...ckpt.values, ...(ckpt.norm ? ([[NORM_SHIFT, ckpt.norm.shift], [NORM_SCALE, ckpt.norm.scale]] as const) : [])], o.weights);
   const backend = await openBackend(model, o.backend);
   try {
     await backend.load(ckpt.values);
