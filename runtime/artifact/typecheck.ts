@@ -7,6 +7,7 @@
 // of range, a shape that disagrees with its data, or a size past the limit.
 
 import { isStatic, numel, shapeEq, formatShape, type Shape } from "../program/dim.js";
+import { ELEMENTWISE_OPS, type ElementwiseOp } from "../program/elementwise.js";
 import type { Op, OpAttrs } from "../program/ops.js";
 import type { GraphProgram } from "../program/program.js";
 import { inferType, ShapeError, type TensorType } from "../program/shapes/index.js";
@@ -50,9 +51,8 @@ const ATTRS: { readonly [O in Op]: { readonly [K in keyof OpAttrs[O]]-?: Check }
   param: { name: str, shape, init },
   const: { value: numberOrSize, shape, dtype },
   iota: { axis: int, shape },
-  neg: none, exp: none, log: none, sqrt: none, tanh: none, abs: none, sign: none, sin: none, cos: none, erf: none, softplus: none, log1p: none, expm1: none,
-  add: none, sub: none, mul: none, div: none, maximum: none, minimum: none, pow: none, greater: none, less: none, equal: none,
-  where: none, cast: { to: dtype }, stopGradient: none,
+  ...(Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, none])) as { readonly [O in ElementwiseOp]: typeof none }),
+  cast: { to: dtype },
   sum: { axes: ints }, max: { axes: ints }, argmax: { axis: int },
   reshape: { shape }, broadcast: { shape, dims: ints }, transpose: { perm: ints },
   matmul: { transA: bool, transB: bool },
