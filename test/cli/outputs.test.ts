@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCheckpoint } from "../../runtime/checkpoint/index.js";
-import { dlc, type CliResult } from "../helpers/cli.js";
+import { dlc, irisArtifactAndWeights, type CliResult } from "../helpers/cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dlc-outputs-"));
 
@@ -23,14 +23,7 @@ function refusedEarly(t: import("ava").ExecutionContext, r: CliResult, status: n
 
 // One artifact and one checkpoint for the whole file.
 const shared = tmp();
-const artifact = join(shared, "iris.dlc");
-const weights = join(shared, "iris.safetensors");
-test.before(() => {
-  const compiled = dlc(["compile", "models/iris.ts", "-o", artifact, "--quiet"]);
-  if (compiled.status !== 0) throw new Error(compiled.stderr);
-  const trained = dlc(["train", "--backend", "cpu", artifact, "--data", "data/iris.csv", "--epochs", "1", "--quiet", "--save", weights]);
-  if (trained.status !== 0) throw new Error(trained.stderr);
-});
+const { artifact, weights } = irisArtifactAndWeights(shared);
 
 test("compile -o onto the model's own source is refused and the source is kept", (t) => {
   const dir = tmp();

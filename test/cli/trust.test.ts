@@ -9,20 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadCheckpoint, saveCheckpoint } from "../../runtime/checkpoint/index.js";
-import { dlc } from "../helpers/cli.js";
+import { dlc, irisArtifactAndWeights } from "../helpers/cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dlc-trust-"));
 const ESC = "\u001b";
 
 const shared = tmp();
-const artifact = join(shared, "iris.dlc");
-const weights = join(shared, "iris.safetensors");
-test.before(() => {
-  const compiled = dlc(["compile", "models/iris.ts", "-o", artifact, "--quiet"]);
-  if (compiled.status !== 0) throw new Error(compiled.stderr);
-  const trained = dlc(["train", "--backend", "cpu", artifact, "--data", "data/iris.csv", "--epochs", "1", "--quiet", "--save", weights]);
-  if (trained.status !== 0) throw new Error(trained.stderr);
-});
+const { artifact, weights } = irisArtifactAndWeights(shared);
 
 /** A copy of the shared checkpoint with `value` at `w[index]`. */
 function poisoned(value: number, index: number): string {

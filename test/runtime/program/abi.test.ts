@@ -4,12 +4,12 @@
 // source file that spells the tensor names the records stand for.
 
 import test from "ava";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildModel } from "../../../compiler/build.js";
 import { abiFromNames, checkTrainAbi, type TrainAbi } from "../../../runtime/program/abi.js";
 import type { ModelProgram, TrainProgram } from "../../../runtime/program/model.js";
-import { ROOT } from "../../helpers/paths.js";
+import { ROOT, sourceFiles } from "../../helpers/paths.js";
 
 const iris = buildModel(join(ROOT, "models/iris.ts"), { training: true });
 const mlp = buildModel(join(ROOT, "models/mlp.ts"), { training: true });
@@ -133,17 +133,8 @@ test("an ABI with inconsistent roles is refused", (t) => {
   refused(t, withAbi(iris, (abi) => ({ ...abi, outputs: abi.outputs.slice(0, -1) })), /^train\.abi\.outputs: 4 bindings for the step's 5 outputs$/);
 });
 
-/** Every .ts and .js file under `dir`. */
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|js)$/.test(name) ? [path] : [];
-  });
-}
-
 test("no source file but runtime/program/abi.ts spells the training ABI's names", (t) => {
-  const files = ["compiler", "runtime", "cli", "lang", "bin"].flatMap((d) => sources(join(ROOT, d))).map((f) => relative(ROOT, f));
+  const files = sourceFiles("compiler", "runtime", "cli", "lang", "bin");
   t.true(files.length > 50, `${files.length} files`);
   t.true(files.includes("runtime/program/abi.ts"));
   const offending = files

@@ -1,22 +1,13 @@
 // The training defaults (batch, epochs, seed, Adam's and SGD's hyperparameters,
-// the configuration of a model without \`train\`) are written in one file.
+// the configuration of a model without `train`) are written in one file.
 
 import test from "ava";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { ROOT } from "../../helpers/paths.js";
-
-/** Every .ts and .js file under \`dir\`. */
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|js)$/.test(name) ? [path] : [];
-  });
-}
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, sourceFiles } from "../../helpers/paths.js";
 
 test("the training defaults are written in runtime/program/train-config.ts only", (t) => {
-  const files = ["compiler", "runtime", "cli"].flatMap((d) => sources(join(ROOT, d))).map((f) => relative(ROOT, f));
+  const files = sourceFiles("compiler", "runtime", "cli");
   const offending = files
     .filter((f) => f !== "runtime/program/train-config.ts")
     .flatMap((f) => {
