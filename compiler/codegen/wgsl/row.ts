@@ -6,12 +6,13 @@
 // row, so a later one can use an earlier one's result (softmax, layer norm,
 // cross-entropy with its gradient).
 
+import { REDUCTIONS } from "../../../runtime/program/reductions.js";
 import { dimEq, numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import type { Node } from "../../ir/node.js";
 import { readsRowIndex, reducedShape, type ReduceNode, type RowStructure } from "../../fusion/kernels.js";
 import { inputAt } from "../../ir/checked.js";
-import { literal, wgslType } from "./expr.js";
+import { wgslType } from "./expr.js";
 import { coord, dimExpr, stridesOf } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
 
@@ -72,16 +73,13 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
     const t = wgslType(input);
     const acc = `acc${j}`;
     const isArg = red.op === "argmax";
-    const lowest = t === "f32" ? "-3.4028234663852886e38" : "-2147483648i";
-    e.line(`var ${acc}: ${t} = ${red.op === "sum" ? literal(0, input.dtype) : lowest};`);
+    const rule = REDUCTIONS[red.op];
+    e.line(`var ${acc}: ${t} = ${rule.wgslStart(input.dtype)};`);
     if (isArg) e.line(`var ${acc}i: u32 = 0u;`);
     e.block(loopHeader, () => {
       e.line(`let f = ${fullIndex(row, "o", "r")};`);
       const v = e.value(input, "f");
-      if (red.op === "sum") e.line(`${acc} = ${acc} + ${v};`);
-      else if (red.op === "max") e.line(`${acc} = max(${acc}, ${v});`);
-      // argmax: the first maximal position; positions increase along each thread's walk.
-      else e.line(`if (${v} > ${acc}) { ${acc} = ${v}; ${acc}i = r; }`);
+      e.line(rule.wgslFold(acc, v, `${acc}i`, "r"));
     });
     if (perWorkgroup) {
       const sv = `sv${j}`;
@@ -92,9 +90,7 @@ export function rowKernel(env: KernelEnv, name: string, row: RowStructure, reduc
       e.line(`workgroupBarrier();`);
       e.block(`for (var s = ${WG_ROW / 2}u; s > 0u; s = s >> 1u)`, () => {
         e.block(`if (lid < s)`, () => {
-          if (red.op === "sum") e.line(`${sv}[lid] = ${sv}[lid] + ${sv}[lid + s];`);
-          else if (red.op === "max") e.line(`${sv}[lid] = max(${sv}[lid], ${sv}[lid + s]);`);
-          else e.line(`if (${sv}[lid + s] > ${sv}[lid] || (${sv}[lid + s] == ${sv}[lid] && ${sv}i[lid + s] < ${sv}i[lid])) { ${sv}[lid] = ${sv}[lid + s]; ${sv}i[lid] = ${sv}i[lid + s]; }`);
+          e.line(rule.wgslCombine(`${sv}[lid]`, `${sv}[lid + s]`, `${sv}i[lid]`, `${sv}i[lid + s]`));
         });
         e.line(`workgroupBarrier();`);
       });
