@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 import { checkOutputs, named } from "./outputs.js";
+import { printable } from "./terminal.js";
 
 export interface CompileCommandOptions {
   out?: string;
@@ -84,15 +85,24 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
   throw new UsageError(`unknown --emit kind '${opts.emit as string}'`);
 }
 
-/** Renders a compile error with its source line, reading the file the error points into. */
+/**
+ * Renders a compile error with its source line, reading the file the error
+ * points into. The message, notes and hint can carry a model's own strings (a
+ * thrown error, a parameter name) and the location a path: their control
+ * characters are escaped by printable(); the source line and caret keep their layout.
+ */
 export function renderCompileError(e: CompileError): string {
-  return formatDiagnostic(e.diagnostic, (file, line) => {
+  const d = e.diagnostic;
+  const text = formatDiagnostic({ ...d, message: printable(d.message), hint: printable(d.hint), notes: d.notes.map(printable) }, (file, line) => {
     try {
       return readFileSync(file, "utf8").split(/\r?\n/)[line - 1];
     } catch {
       return undefined;
     }
   });
+  // The first line is `file:line:col - error CODE: message`; printable() leaves escaped text unchanged.
+  const [first, ...rest] = text.split("\n");
+  return [printable(first!), ...rest].join("\n");
 }
 
 export function printStats(entry: string, stats: readonly PassStat[]): string {

@@ -77,7 +77,7 @@ export function buildCli(): Command {
     .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
     .option("--resume <file>", "continue from a checkpoint")
     .addOption(new Option("--backend <kind>", "where to run: auto picks WebGPU when an adapter exists").choices(BACKENDS).default("auto"))
-    .option("--loss-every <n>", "read the loss back every n steps (default 1 on the CPU, 25 on WebGPU)", positiveInt("--loss-every"))
+    .option("--loss-every <n>", "read a step's loss back every n steps for the progress bar (default 1 on the CPU, 25 on WebGPU; the epoch's loss always covers every step)", positiveInt("--loss-every"))
     .option("--no-fusion", "one kernel per primitive (for comparisons)")
     .option("--json", "print one JSON summary as the last line")
     .option("--quiet", "print nothing but errors (and --json)")

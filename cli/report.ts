@@ -9,6 +9,8 @@ export interface Reporter {
   step(e: StepEvent): void;
   epoch(e: EpochEvent, totalEpochs: number): void;
   line(text: string): void;
+  /** One line on stderr (kept apart from a progress bar), even with --json; not with --quiet. */
+  warn(text: string): void;
   done(): void;
 }
 
@@ -27,7 +29,7 @@ export function epochText(e: EpochEvent, totalEpochs: number): string {
   return `epoch ${e.epoch + 1}/${totalEpochs}  train_loss ${fmt(e.trainLoss)}${test}  ${rate.toFixed(1)} steps/s  ${e.seconds.toFixed(1)}s`;
 }
 
-export function makeReporter(options: { quiet: boolean; json: boolean }): Reporter {
+export function makeReporter(options: { quiet: boolean; json: boolean; warnings?: boolean }): Reporter {
   const out = (s: string) => process.stdout.write(s + "\n");
   const tty = process.stderr.isTTY === true && !options.quiet;
   let bar: SingleBar | undefined;
@@ -56,6 +58,13 @@ export function makeReporter(options: { quiet: boolean; json: boolean }): Report
     },
     line(text) {
       if (!options.quiet) out(text);
+    },
+    warn(text) {
+      if (options.warnings === false) return;
+      bar?.stop();
+      bar = undefined;
+      barEpoch = -1;
+      process.stderr.write(text + "\n");
     },
     done() {
       bar?.stop();

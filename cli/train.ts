@@ -5,7 +5,7 @@ import { splitRows } from "../runtime/data/batches.js";
 import { entryOf } from "../runtime/program/model.js";
 import type { Normalization, TrainConfig } from "../runtime/program/train-config.js";
 import { readCheckpoint, saveSession } from "../runtime/train/checkpoint.js";
-import { trainEpochs, type Split } from "../runtime/train/loop.js";
+import { DIVERGING_FACTOR, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
 import { openBackend, type BackendChoice } from "./backend.js";
@@ -54,7 +54,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
   };
   const loss = entryOf(model, "loss")!;
   const label = o.label ?? config.label;
-  const reporter = makeReporter({ quiet: o.quiet === true || o.json === true, json: o.json === true });
+  const reporter = makeReporter({ quiet: o.quiet === true || o.json === true, json: o.json === true, warnings: o.quiet !== true });
 
   const loadStarted = performance.now();
   const data = await loadFor(loss, o.data, label === undefined ? {} : { label });
@@ -92,11 +92,16 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     );
     const totalEpochs = session.epoch + config.epochs;
     const started = performance.now();
+    let diverging: DivergingEvent | undefined;
     const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: o.dropLast === true, lr: o.lr ?? base.optimizer.lr, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
       onStep: (e) => reporter.step(e),
       onEpoch: async (e) => {
         reporter.epoch(e, totalEpochs);
         if (o.save !== undefined) await saveSession(session, o.save);
+      },
+      onDiverging: (e) => {
+        diverging = e;
+        reporter.warn(divergingText(e));
       },
     });
     reporter.done();
@@ -131,11 +136,17 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
         if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae, test_mse_of_mean: baseline });
       }
       if (o.save !== undefined) summary.checkpoint = o.save;
+      if (diverging) summary.diverging = { step: diverging.step, loss: diverging.loss, first_loss: diverging.firstLoss };
       process.stdout.write(JSON.stringify(summary) + "\n");
     }
   } finally {
     backend.dispose();
   }
+}
+
+export function divergingText(e: DivergingEvent): string {
+  const g = (v: number) => v.toPrecision(4);
+  return `dlc: warning: the loss is diverging: ${g(e.loss)} at step ${e.step}, more than ${DIVERGING_FACTOR} times the first step's ${g(e.firstLoss)}; lower the learning rate (--lr) or normalize the features (--normalize standard)`;
 }
 
 function meanPredictorMse(train: Split, test: Split, target: string): number {

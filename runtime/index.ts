@@ -20,7 +20,7 @@ export { openDevice, type GpuContext } from "./webgpu/device.js";
 export { entryOf, type ModelProgram, type EntryProgram } from "./program/model.js";
 export type { TrainConfig } from "./program/train-config.js";
 export { startSession, type Session } from "./train/session.js";
-export { trainEpochs, DivergedError, type EpochEvent, type LoopOptions, type Split } from "./train/loop.js";
+export { trainEpochs, DivergedError, diverges, DIVERGING_FACTOR, type DivergingEvent, type EpochEvent, type LoopOptions, type Split } from "./train/loop.js";
 export { evaluate, batchInputs, labelInput, type Metrics } from "./train/metrics.js";
 export { saveSession, readCheckpoint } from "./train/checkpoint.js";
 export { loadFor, inputSpecs, fitNorm, normalize, allRows } from "./train/data.js";

@@ -13,6 +13,8 @@ export class CpuBackend implements Backend {
   private readonly values = new Map<string, Float32Array>();
   private readonly executables = new Map<string, CpuExecutable>();
   private readonly scalars: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
+  /** The loss of each step since the last takeLosses(). */
+  private losses: number[] = [];
 
   constructor(private readonly model: ModelProgram) {
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
@@ -61,7 +63,15 @@ export class CpuBackend implements Backend {
       const target = updatedBy(b);
       if (target !== undefined) this.values.get(target)!.set(out.get(b.name)!.data);
     }
-    return wantLoss ? out.get(lossOutput(train.abi))!.data[0]! : undefined;
+    const loss = out.get(lossOutput(train.abi))!.data[0]!;
+    this.losses.push(loss);
+    return wantLoss ? loss : undefined;
+  }
+
+  async takeLosses(): Promise<Float32Array> {
+    const taken = Float32Array.from(this.losses);
+    this.losses = [];
+    return taken;
   }
 
   async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {

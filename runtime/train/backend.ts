@@ -20,6 +20,13 @@ export interface Backend {
    * device need not read it back every step).
    */
   step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined>;
+  /**
+   * The loss of every step run since the last call, in order, and forgets
+   * them. Each step keeps its loss where it ran (WebGPU: copied into a device
+   * buffer, no readback), so an epoch's mean and the first non-finite step are
+   * exact however rarely `step` reads the loss back.
+   */
+  takeLosses(): Promise<Float32Array>;
   /** Runs an entry point with the current parameters. The result is valid until the next call. */
   run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>>;
   dispose(): void;

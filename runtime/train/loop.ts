@@ -1,6 +1,14 @@
 // The training loop: epochs of seeded shuffles, batches, optimizer steps,
 // and an evaluation after each epoch. It reports through events and prints
 // nothing; the CLI draws the progress bar.
+//
+// The loss of every step stays on the backend until the epoch ends, when the
+// loop takes them all (one readback on WebGPU): the epoch's train_loss is the
+// mean over all its steps, a NaN or infinity stops training naming the step
+// where it first appeared, and a loss that grows by orders of magnitude is
+// reported once (`onDiverging`). A loss read back mid-epoch (every
+// `lossEvery` steps) feeds the progress bar and stops a run that is already
+// non-finite without waiting for the epoch's end.
 
 import { batches, epochOrder } from "../data/batches.js";
 import type { Dataset } from "../data/types.js";
@@ -21,7 +29,7 @@ export interface LoopOptions {
   readonly dropLast: boolean;
   /** The base learning rate (the optimizer's, or the --lr override). */
   readonly lr: number;
-  /** Read the loss back every this many steps (1 on the CPU). */
+  /** Read a step's loss back every this many steps, for progress (1 on the CPU); the epoch's mean always covers every step. */
   readonly lossEvery?: number;
 }
 
@@ -43,12 +51,36 @@ export interface EpochEvent {
   readonly test?: Metrics;
 }
 
+/** A step's loss is far above the run's first: see `diverges`. */
+export interface DivergingEvent {
+  /** The step (counted like Session.step, from 1) whose loss crossed the threshold. */
+  readonly step: number;
+  readonly loss: number;
+  /** The loss of the first step of this run: the reference. */
+  readonly firstLoss: number;
+}
+
 export interface LoopEvents {
   onStep?(e: StepEvent): void;
   onEpoch?(e: EpochEvent): void | Promise<void>;
+  /** At most once per run: the first step whose loss `diverges`. */
+  onDiverging?(e: DivergingEvent): void;
 }
 
-/** The loss became NaN or infinite: training stops there. */
+/** How many times the first step's loss a step's loss may reach before the run is called diverging. */
+export const DIVERGING_FACTOR = 1e4;
+
+/**
+ * The rule for the divergence warning: the loss's magnitude exceeds
+ * DIVERGING_FACTOR times the first step's, or DIVERGING_FACTOR when the first
+ * is below 1 (so that a run resumed near a loss of 0 is not called diverging
+ * over noise).
+ */
+export function diverges(loss: number, firstLoss: number): boolean {
+  return Math.abs(loss) > DIVERGING_FACTOR * Math.max(Math.abs(firstLoss), 1);
+}
+
+/** The loss became NaN or infinite: training stops there. `step` is the first step whose loss was not finite, on every backend. */
 export class DivergedError extends Error {
   constructor(
     readonly step: number,
@@ -72,34 +104,59 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
   const schedule = session.config.optimizer.schedule;
   const every = Math.max(1, options.lossEvery ?? 1);
   const reports: EpochEvent[] = [];
+  // Losses of steps run before this loop (a caller's own steps) are not this run's.
+  await session.backend.takeLosses();
+  let firstLoss: number | undefined;
+  let warned = false;
   for (let e = 0; e < options.epochs; e++) {
     const epoch = session.epoch;
+    const stepsBefore = session.step;
     const started = performance.now();
-    let lossSum = 0;
-    let lossExamples = 0;
+    const sizes: number[] = [];
     let examples = 0;
     let last: number | undefined;
     let k = 0;
+    /** Takes the epoch's per-step losses so far: stops at the first non-finite one, warns at the first diverging one, and returns their sum weighted by batch size. */
+    const settle = async (): Promise<number> => {
+      const losses = await session.backend.takeLosses();
+      if (losses.length !== sizes.length) throw new Error(`internal: the backend kept ${losses.length} losses for ${sizes.length} steps`);
+      let sum = 0;
+      for (let i = 0; i < losses.length; i++) {
+        const loss = losses[i]!;
+        const at = stepsBefore + i + 1;
+        if (!Number.isFinite(loss)) throw new DivergedError(at, loss);
+        firstLoss ??= loss;
+        if (!warned && diverges(loss, firstLoss)) {
+          warned = true;
+          events.onDiverging?.({ step: at, loss, firstLoss });
+        }
+        sum += loss * sizes[i]!;
+      }
+      return sum;
+    };
     for (const batch of batches(train.ds, epochOrder(train.rows, session.config.seed, epoch), options.batch, options.dropLast)) {
       const lr = learningRate(schedule, options.lr, session.step, total);
-      const want = k % every === every - 1 || k === perEpoch - 1;
-      const loss = await session.backend.step(batchInputs(train.ds, batch, inputNames), lr, session.step + 1, want);
+      const loss = await session.backend.step(batchInputs(train.ds, batch, inputNames), lr, session.step + 1, k % every === every - 1);
       session.step++;
       k++;
+      sizes.push(batch.size);
       examples += batch.size;
       if (loss !== undefined) {
-        if (!Number.isFinite(loss)) throw new DivergedError(session.step, loss);
-        lossSum += loss * batch.size;
-        lossExamples += batch.size;
+        // Already non-finite: settle() names the step where it began.
+        if (!Number.isFinite(loss)) {
+          await settle();
+          throw new DivergedError(session.step, loss);
+        }
         last = loss;
       }
       events.onStep?.({ epoch, stepInEpoch: k, stepsInEpoch: perEpoch, loss: last });
     }
+    const lossSum = await settle();
     session.epoch++;
     const seconds = (performance.now() - started) / 1000;
     const report: EpochEvent = {
       epoch,
-      trainLoss: lossSum / Math.max(lossExamples, 1),
+      trainLoss: lossSum / Math.max(examples, 1),
       steps: k,
       examples,
       seconds,

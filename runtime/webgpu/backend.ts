@@ -3,7 +3,9 @@
 // other (the update kernels never write what another kernel of the same step
 // still reads), and the next step swaps them, so both sets of bind groups are
 // made once. A step is one command buffer and one submit; the loss is read
-// back only when asked for.
+// back only when asked for. Every step also copies its loss into a device-side
+// log (chunks of LOSS_CHUNK floats) that takeLosses() reads in one go, once per
+// epoch: the epoch's mean covers every step, and a NaN is placed at its step.
 
 import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
@@ -12,6 +14,9 @@ import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.
 import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
 import { GpuError, GpuExecutable } from "./executable.js";
+
+/** Steps per buffer of the device-side loss log. */
+const LOSS_CHUNK = 1024;
 
 interface Slot {
   readonly name: string;
@@ -27,6 +32,9 @@ export class WebGpuBackend implements Backend {
   private parity = 0;
   private readonly hyper: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
   private lossStaging: GPUBuffer | undefined;
+  /** The device-side loss log: step i's loss is float i % LOSS_CHUNK of chunk i / LOSS_CHUNK. */
+  private readonly lossChunks: GPUBuffer[] = [];
+  private lossCount = 0;
   /** Set when the device is lost or reports an error outside an error scope: the next call throws it. */
   private failure: string | undefined;
   private disposed = false;
@@ -148,6 +156,10 @@ export class WebGpuBackend implements Backend {
     const encoder = device.createCommandEncoder();
     exe.encode(encoder, plan, ext);
     const lossNode = exe.bufferNode(exe.nodeOf(lossOutput(train.abi), "output"));
+    const chunk = Math.floor(this.lossCount / LOSS_CHUNK);
+    if (chunk === this.lossChunks.length) this.lossChunks.push(device.createBuffer({ size: LOSS_CHUNK * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
+    encoder.copyBufferToBuffer(exe.bufferOf(plan, lossNode, ext), 0, this.lossChunks[chunk]!, (this.lossCount % LOSS_CHUNK) * 4, 4);
+    this.lossCount++;
     if (wantLoss) {
       this.lossStaging ??= device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.copyBufferToBuffer(exe.bufferOf(plan, lossNode, ext), 0, this.lossStaging, 0, 4);
@@ -160,6 +172,24 @@ export class WebGpuBackend implements Backend {
     const loss = new Float32Array(this.lossStaging!.getMappedRange())[0]!;
     this.lossStaging!.unmap();
     return loss;
+  }
+
+  async takeLosses(): Promise<Float32Array> {
+    this.check();
+    const n = this.lossCount;
+    this.lossCount = 0;
+    if (n === 0) return new Float32Array(0);
+    const { device } = this.ctx;
+    const staging = device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    for (let c = 0; c * LOSS_CHUNK < n; c++) encoder.copyBufferToBuffer(this.lossChunks[c]!, 0, staging, c * LOSS_CHUNK * 4, Math.min(LOSS_CHUNK, n - c * LOSS_CHUNK) * 4);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    this.check();
+    const losses = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return losses;
   }
 
   async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {

@@ -1,6 +1,9 @@
 // `dlc compile` through the real command line.
 
 import test from "ava";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { dlc } from "../helpers/cli.js";
 
 for (const model of ["iris", "diabetes", "mlp", "cnn"]) {
@@ -32,6 +35,25 @@ test("a model with an error prints one diagnostic and exits with 2, without a st
   t.is(r.stdout, "");
   t.regex(r.stderr, /^test\/corpus\/bad\/matmul-mismatch\.ts:5:30 - error DLC2001: matmul: inner dimensions differ: \[batch, 784\] @ \[128, 10\]\n/);
   t.notRegex(r.stderr, /\bat .*\.js:\d+/);
+});
+
+test("a message the model throws reaches the terminal with its control characters escaped, the source line as written", (t) => {
+  const model = join(mkdtempSync(join(tmpdir(), "dlc-compile-")), "throws.ts");
+  writeFileSync(
+    model,
+    `import { type Tensor, param, matmul, mean } from "dlc";
+export function loss(x: Tensor<["batch", 4]>): Tensor<[]> {
+  throw new Error("bad \\u001b[2Jthing\\nsecond line\\u202e");
+}
+`,
+  );
+  const r = dlc(["compile", model]);
+  t.is(r.status, 2);
+  t.notRegex(r.stderr, /[\u001b\u202e]/);
+  const lines = r.stderr.split("\n");
+  t.regex(lines[0]!, / - error DLC3005: bad \\x1b\[2Jthing\\x0asecond line\\u202e$/);
+  t.is(lines[1], `3 |   throw new Error("bad \\u001b[2Jthing\\nsecond line\\u202e");`);
+  t.is(lines[3], "hint: the model threw this while it was being compiled");
 });
 
 test("a missing model file is a usage error", (t) => {

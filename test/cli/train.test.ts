@@ -123,6 +123,22 @@ export const train = { optimizer: sgd({ lr: 1 }), batch: 16, epochs: 5 };
   t.regex(r.stderr, /hint: lower the learning rate/);
 });
 
+test("a loss that grows by orders of magnitude warns once, on stderr and in --json; a healthy run does not", (t) => {
+  const args = ["train", "--backend", "cpu", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "2", "--seed", "1"];
+  const r = dlc([...args, "--lr", "1e6", "--json"]);
+  t.is(r.status, 0, r.stderr);
+  const warning = /^dlc: warning: the loss is diverging: [\d.e+]+ at step 2, more than 10000 times the first step's 1\.099; lower the learning rate/;
+  t.is(r.stderr.split("\n").filter((l) => l !== "").length, 1, r.stderr);
+  t.regex(r.stderr, warning);
+  const s = lastJson(r.stdout) as Record<string, unknown>;
+  t.like(s.diverging, { step: 2 });
+  t.true((s.diverging as { loss: number }).loss > 1e4 * (s.diverging as { first_loss: number }).first_loss);
+  t.is(dlc([...args, "--lr", "1e6", "--quiet"]).stderr, "", "--quiet prints nothing but errors");
+  const healthy = dlc([...args, "--json"]);
+  t.is(healthy.stderr, "");
+  t.false("diverging" in lastJson(healthy.stdout));
+});
+
 test("bad CSV cells are reported with file:line:column, exit code 2", (t) => {
   const dir = tmp();
   const file = join(dir, "iris.csv");

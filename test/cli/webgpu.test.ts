@@ -2,7 +2,7 @@
 // command line (the software Vulkan adapter in CI; without an adapter these fail).
 
 import test from "ava";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dlc } from "../helpers/cli.js";
@@ -64,4 +64,28 @@ test("dlc compile --emit wgsl prints the training step's kernels, --emit fused e
   const fused = dlc(["compile", "models/iris.ts", "--emit", "fused"]);
   t.regex(fused.stdout, /graph output 'param\/w'/);
   t.regex(fused.stdout, /^ {2}k\d+ contraction around %\d+ matmul/m);
+});
+
+test("a loss that becomes infinite is named at the step where it did, on WebGPU as on the CPU (not the step that read it back)", (t) => {
+  const model = join(mkdtempSync(join(tmpdir(), "dlc-webgpu-")), "explode.ts");
+  writeFileSync(
+    model,
+    `import { type Tensor, param, matmul, mean, sgd } from "dlc";
+export function loss(x: Tensor<["batch", 4]>, species: Tensor<["batch"], "i32">): Tensor<[]> {
+  const y = matmul(x, param("w", [4, 1], "ones"));
+  return mean(y * y);
+}
+export const train = { optimizer: sgd({ lr: 0.1 }), batch: 16, epochs: 5 };
+`,
+  );
+  const stopped = (backend: string) => {
+    const r = dlc(["train", model, "--data", "data/iris.csv", "--backend", backend]);
+    t.is(r.status, 1, r.stderr);
+    return /training stopped: the loss became Infinity at step (\d+)\n/.exec(r.stderr)?.[1];
+  };
+  const onCpu = stopped("cpu");
+  t.truthy(onCpu);
+  // WebGPU reads the loss back at steps 10, 20, 25, 30...: the step named comes from its device-side log.
+  t.not(Number(onCpu) % 5, 0, `step ${onCpu}`);
+  t.is(stopped("webgpu"), onCpu);
 });
