@@ -23,6 +23,8 @@ export interface LoopOptions {
   readonly lr: number;
   /** Read the loss back every this many steps (1 on the CPU). */
   readonly lossEvery?: number;
+  /** Optimizer steps the schedule spans, from step 0 (default: the session's epochs plus these). */
+  readonly horizon?: number;
 }
 
 export interface StepEvent {
@@ -68,7 +70,7 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
   const inputNames = entryOf(session.model, "loss")!.inputs.map((i) => i.name);
   const perEpoch = stepsPerEpoch(train.rows.length, options.batch, options.dropLast);
   // Schedules see the whole run, resumed parts included.
-  const total = (session.epoch + options.epochs) * perEpoch;
+  const total = options.horizon ?? (session.epoch + options.epochs) * perEpoch;
   const schedule = session.config.optimizer.schedule;
   const every = Math.max(1, options.lossEvery ?? 1);
   const reports: EpochEvent[] = [];
