@@ -27,7 +27,13 @@ export interface WeightsOptions {
   quiet?: boolean;
 }
 
-async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram) => Promise<T>): Promise<T> {
+/** How the checkpoint's data binds: its label column (unless --label names one) and its feature columns by name. */
+interface Binding {
+  readonly label: string | undefined;
+  readonly features: readonly string[] | undefined;
+}
+
+async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Session, model: ModelProgram, binding: Binding) => Promise<T>): Promise<T> {
   const model = await loadModel(file, { fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const ckpt = readCheckpoint(model, o.weights, false);
   checkFinite([...ckpt.values, ...(ckpt.norm ? ([[NORM_SHIFT, ckpt.norm.shift], [NORM_SCALE, ckpt.norm.scale]] as const) : [])], o.weights);
@@ -35,17 +41,18 @@ async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Sess
   try {
     await backend.load(ckpt.values);
     const session: Session = { model, backend, config: { optimizer: { kind: "sgd", lr: 0, schedule: { kind: "constant" } }, batch: o.batch, epochs: 0, seed: 0 }, epoch: ckpt.epoch, step: ckpt.step, norm: ckpt.norm };
-    return await f(session, model);
+    const stored = ckpt.settings;
+    return await f(session, model, { label: o.label ?? stored.label ?? undefined, features: stored.featureColumns ?? undefined });
   } finally {
     backend.dispose();
   }
 }
 
 export async function runEval(file: string, o: WeightsOptions): Promise<void> {
-  await withWeights(file, o, async (session, model) => {
+  await withWeights(file, o, async (session, model, { label, features }) => {
     const loss = entryOf(model, "loss");
     if (!loss) throw new UsageError("the model has no `loss` entry point to evaluate");
-    const ds = normalize(await loadFor(loss, o.data, o.label === undefined ? {} : { label: o.label }), session.norm);
+    const ds = normalize(await loadFor(loss, o.data, { ...(label === undefined ? {} : { label }), ...(features === undefined ? {} : { features }) }), session.norm);
     const m = await evaluate(session, ds, allRows(ds), o.batch);
     if (o.json) process.stdout.write(JSON.stringify({ backend: session.backend.kind, examples: m.examples, ...prefixed(m) }) + "\n");
     else process.stdout.write(`${m.examples} examples  ${metricsText(m, "")}\n`);
@@ -58,12 +65,13 @@ function prefixed(m: object): Record<string, number> {
 
 export async function runPredict(file: string, o: WeightsOptions & { out: string }): Promise<void> {
   checkOutputs([named("--out", o.out)], [named("the model", file), named("--data", o.data), named("--weights", o.weights)]);
-  await withWeights(file, o, async (session, model) => {
+  await withWeights(file, o, async (session, model, { label, features }) => {
     const predict = entryOf(model, "predict");
     if (!predict) throw new UsageError("the model has no `predict` entry point");
-    const label = labelInput(model);
-    // Normalized by predictRows, with the checkpoint's statistics.
-    const ds = await loadFor(predict, o.data, { ignore: label ? [label.name, ...(o.label ? [o.label] : [])] : o.label ? [o.label] : [] });
+    const target = labelInput(model);
+    // The label column is not an input of `predict`: dropped when present. Normalized by predictRows, with the checkpoint's statistics.
+    const ignore = [...(target ? [target.name] : []), ...(label !== undefined ? [label] : [])];
+    const ds = await loadFor(predict, o.data, { ignore, ...(features === undefined ? {} : { features }) });
     const { values, width, output } = await predictRows(session, ds, o.batch);
     const lines: string[] = [];
     const dtype = predict.outputs[0]!.dtype;

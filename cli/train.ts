@@ -4,8 +4,9 @@
 import { splitRows } from "../runtime/data/batches.js";
 import { entryOf } from "../runtime/program/model.js";
 import type { Normalization, TrainConfig } from "../runtime/program/train-config.js";
+import { dataSettings, plan } from "./resume.js";
 import { readCheckpoint, saveSession } from "../runtime/train/checkpoint.js";
-import { DIVERGING_FACTOR, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
+import { DIVERGING_FACTOR, stepsPerEpoch, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
 import { openBackend, type BackendChoice } from "./backend.js";
@@ -45,43 +46,64 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
   const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: o.backend !== "cpu" });
   const train = model.train!;
   const base = train.config;
-  const config: TrainConfig = {
-    ...base,
-    batch: o.batch ?? base.batch,
-    epochs: o.epochs ?? base.epochs,
-    seed: o.seed ?? base.seed,
-    ...(o.normalize ?? base.normalize ? { normalize: o.normalize ?? base.normalize } : {}),
-  };
+  // A resumed run is set up as it was started (cli/resume.ts): read the checkpoint before the data.
+  const ckpt = o.resume !== undefined ? readCheckpoint(model, o.resume, true) : undefined;
+  const settings = dataSettings(o, base, ckpt?.settings);
   const loss = entryOf(model, "loss")!;
-  const label = o.label ?? config.label;
+  const label = settings.label;
   const reporter = makeReporter({ quiet: o.quiet === true || o.json === true, json: o.json === true, warnings: o.quiet !== true });
 
   const loadStarted = performance.now();
-  const data = await loadFor(loss, o.data, label === undefined ? {} : { label });
+  const columns = (features: readonly string[] | undefined) => ({ ...(label === undefined ? {} : { label }), ...(features === undefined ? {} : { features }) });
+  const data = await loadFor(loss, o.data, columns(settings.featureColumns));
   let trainRows: Uint32Array = allRows(data);
   let test: Split | undefined;
-  if (o.split !== undefined) {
-    const s = splitRows(data.rows, o.split, config.seed);
+  if (settings.split !== undefined) {
+    const drawn = ckpt?.settings.split?.rows;
+    if (drawn !== undefined && drawn !== data.rows) {
+      throw new UsageError(`${o.data} has ${data.rows} rows, but the checkpoint's split ${settings.split} was drawn from ${drawn}: a different file would train on the rows it held out`);
+    }
+    const s = splitRows(data.rows, settings.split, settings.seed);
     trainRows = s.train;
     test = { ds: data, rows: s.test };
   } else if (o.test !== undefined) {
-    const ds = await loadFor(loss, o.test, label === undefined ? {} : { label });
+    // Bound by the training file's column names, not by position.
+    const ds = await loadFor(loss, o.test, columns(data.featureColumns));
     test = { ds, rows: allRows(ds) };
   }
   const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const perEpoch = stepsPerEpoch(trainRows.length, settings.batch, settings.dropLast);
+  const planned = plan(o, base, perEpoch, ckpt && o.resume !== undefined ? { ...ckpt, file: o.resume } : undefined);
+  const config: TrainConfig = {
+    ...base,
+    batch: settings.batch,
+    epochs: planned.epochs,
+    seed: settings.seed,
+    ...(settings.normalize !== "none" ? { normalize: settings.normalize } : {}),
+  };
 
   const backend = await openBackend(model, o.backend);
   try {
     const session = await startSession(model, backend, config);
-    if (o.resume !== undefined) {
-      const ckpt = readCheckpoint(model, o.resume, true);
+    if (ckpt !== undefined) {
       await backend.load(ckpt.values);
       session.epoch = ckpt.epoch;
       session.step = ckpt.step;
       session.norm = ckpt.norm;
     } else {
-      session.norm = fitNorm(config.normalize ?? "none", data, trainRows);
+      session.norm = fitNorm(settings.normalize, data, trainRows);
     }
+    session.run = {
+      batch: settings.batch,
+      dropLast: settings.dropLast,
+      lr: settings.lr,
+      normalize: settings.normalize,
+      split: settings.split === undefined ? undefined : { fraction: settings.split, rows: data.rows },
+      label,
+      featureColumns: data.featureColumns,
+      epochs: planned.planned,
+      horizon: planned.horizon,
+    };
     const trainData = normalize(data, session.norm);
     const trainSplit: Split = { ds: trainData, rows: trainRows };
     const testSplit = test && { ds: test.ds === data ? trainData : normalize(test.ds, session.norm), rows: test.rows };
@@ -93,7 +115,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const totalEpochs = session.epoch + config.epochs;
     const started = performance.now();
     let diverging: DivergingEvent | undefined;
-    const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: o.dropLast === true, lr: o.lr ?? base.optimizer.lr, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
+    const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: settings.dropLast, lr: settings.lr, horizon: planned.horizon, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
       onStep: (e) => reporter.step(e),
       onEpoch: async (e) => {
         reporter.epoch(e, totalEpochs);

@@ -1,11 +1,66 @@
 // Checkpoints: a model's named tensors in one safetensors file, written
 // atomically, and the check that a loaded checkpoint fits the model that is
 // about to use it, naming the first parameter that does not.
+//
+// A checkpoint may carry the SHA-256 of each tensor's bytes in its metadata
+// (`tensor_sha256`, a JSON object of name -> hex digest; `withDigests` adds
+// it). Loading verifies them when they are there, so a flipped byte in a
+// tensor is one line naming the file and the tensor, not weights that are
+// silently wrong. Files without them (older checkpoints, other writers) load
+// unverified.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "./atomic.js";
 import { CheckpointError } from "./error.js";
 import { decodeSafetensors, encodeSafetensors, formatShape, type TensorEntry } from "./safetensors.js";
+
+/** The metadata key holding the per-tensor digests. */
+export const TENSOR_SHA256 = "tensor_sha256";
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The SHA-256 of a tensor's data as the file stores it (little-endian), in hex. */
+export function tensorDigest(entry: TensorEntry): string {
+  const bytes = new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
+  if (LITTLE_ENDIAN_HOST) return createHash("sha256").update(bytes).digest("hex");
+  const le = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += 4) for (let k = 0; k < 4; k++) le[i + k] = bytes[i + 3 - k]!;
+  return createHash("sha256").update(le).digest("hex");
+}
+
+/** `metadata` with the digest of every tensor added. */
+export function withDigests(tensors: ReadonlyMap<string, TensorEntry>, metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const digests = Object.fromEntries([...tensors].map(([name, entry]) => [name, tensorDigest(entry)]));
+  return { ...metadata, [TENSOR_SHA256]: JSON.stringify(digests) };
+}
+
+/** Throws a CheckpointError naming the first tensor whose bytes do not match its recorded digest. */
+export function verifyDigests(checkpoint: Checkpoint, source: string): void {
+  const text = checkpoint.metadata[TENSOR_SHA256];
+  if (text === undefined) return;
+  let digests: unknown;
+  try {
+    digests = JSON.parse(text);
+  } catch {
+    digests = undefined;
+  }
+  if (typeof digests !== "object" || digests === null || Array.isArray(digests) || !Object.values(digests).every((d) => typeof d === "string")) {
+    throw new CheckpointError(`${source}: metadata '${TENSOR_SHA256}' is not a JSON object of tensor digests; the file is corrupted`);
+  }
+  const recorded = new Map(Object.entries(digests as Record<string, string>));
+  for (const [name, entry] of checkpoint.tensors) {
+    const want = recorded.get(name);
+    if (want === undefined) throw new CheckpointError(`${source}: tensor ${JSON.stringify(name)} has no recorded checksum; the file was altered after it was written`);
+    const got = tensorDigest(entry);
+    if (got !== want) {
+      throw new CheckpointError(`${source}: tensor ${JSON.stringify(name)} does not match its checksum (sha256 ${got.slice(0, 12)}, recorded ${want.slice(0, 12)}); the file is corrupted`);
+    }
+  }
+  for (const name of recorded.keys()) {
+    if (!checkpoint.tensors.has(name)) throw new CheckpointError(`${source}: tensor ${JSON.stringify(name)} is recorded in the checksums but missing from the file; the file was altered after it was written`);
+  }
+}
 
 export interface Checkpoint {
   readonly tensors: Map<string, TensorEntry>;
@@ -27,7 +82,9 @@ export function loadCheckpoint(path: string): Checkpoint {
   } catch (e) {
     throw new CheckpointError(`${path}: cannot read checkpoint (${e instanceof Error ? e.message : String(e)})`);
   }
-  return decodeSafetensors(bytes, path);
+  const checkpoint = decodeSafetensors(bytes, path);
+  verifyDigests(checkpoint, path);
+  return checkpoint;
 }
 
 /** A tensor the model expects; `dtype`, when given, must match too. */

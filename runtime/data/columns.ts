@@ -9,6 +9,10 @@
 //   3. an input named like a column takes that column (it must be width 1);
 //   4. at most one input is left: it takes all the remaining columns, in file
 //      order, and their count must be its width. These are the features.
+//      When `features` names them (the columns a checkpoint was trained on),
+//      they bind by name instead, in that order, wherever they are in the
+//      file: a missing one is named, and a column left over is an error as
+//      below (a model trained on four columns does not silently read five).
 //
 // Every column must end up bound or ignored: a stray column is more likely a
 // mistake (a label column the model does not know about) than data to drop.
@@ -22,6 +26,8 @@ export interface ColumnOptions {
   readonly label?: string;
   /** Columns to drop when present. */
   readonly ignore?: readonly string[];
+  /** The feature columns by name, in the order the features input takes them (rule 4). */
+  readonly features?: readonly string[];
 }
 
 /** The per-row layout of an input: its declared shape without the batch dim. */
@@ -46,6 +52,8 @@ export interface ColumnBinding {
   readonly columnOffset: Int32Array;
   /** The input bound by rule 4, if any. */
   readonly features: string | undefined;
+  /** The names of the columns the features input took, in its order. */
+  readonly featureColumns: readonly string[] | undefined;
 }
 
 /** The row layout of `spec`: the first dim is the batch, the others must be static. */
@@ -155,7 +163,20 @@ export function bindColumns(
       `${at}: inputs ${quotedList(names)} match no column; expected all but one of them named after a column, or --label naming the label column (the header has ${listNames(header)})`,
     );
   }
-  if (unbound.length === 1) {
+  let featureColumns: string[] | undefined;
+  if (unbound.length === 1 && options.features !== undefined) {
+    const i = unbound[0]!;
+    const columns = byName(at, header, rest, options.features, specs[i]!.name, layouts[i]!.width);
+    for (const j of columns) used.add(j);
+    taken.set(i, { columns, how: "features" });
+    features = specs[i]!.name;
+    featureColumns = columns.map((j) => header[j]!);
+    const left = rest.filter((j) => !used.has(j)).map((j) => header[j]!);
+    if (left.length > 0) {
+      const which = left.length === 1 ? `column ${left[0]} is` : `columns ${listNames(left)} are`;
+      throw new DataError(`${at}: ${which} not among the ${plural(options.features.length, "feature column")} '${specs[i]!.name}' was trained on; expected only those columns (and the label)`);
+    }
+  } else if (unbound.length === 1) {
     const i = unbound[0]!;
     const width = layouts[i]!.width;
     if (rest.length !== width) {
@@ -165,6 +186,7 @@ export function bindColumns(
     }
     taken.set(i, { columns: rest, how: "features" });
     features = specs[i]!.name;
+    featureColumns = restNames;
   } else if (rest.length > 0) {
     const which = rest.length === 1 ? `column ${restNames[0]} matches` : `columns ${listNames(restNames)} match`;
     throw new DataError(`${at}: ${which} no input; expected every column bound to an input or ignored`);
@@ -179,7 +201,33 @@ export function bindColumns(
       columnOffset[j] = offset;
     }),
   );
-  return { inputs, columnInput, columnOffset, features };
+  return { inputs, columnInput, columnOffset, features, featureColumns };
+}
+
+/**
+ * The header indices (among `rest`) of the columns `names`, in that order; a
+ * name that appears k times in `names` takes its first k columns of that name.
+ */
+function byName(at: string, header: readonly string[], rest: readonly number[], names: readonly string[], input: string, width: number): number[] {
+  if (names.length !== width) {
+    throw new DataError(`${at}: '${input}' takes ${plural(width, "column")}, but ${plural(names.length, "feature column name")} were recorded; expected the checkpoint of this model`);
+  }
+  const free = new Map<string, number[]>();
+  for (const j of rest) {
+    const list = free.get(header[j]!) ?? [];
+    list.push(j);
+    free.set(header[j]!, list);
+  }
+  return names.map((name) => {
+    const j = free.get(name)?.shift();
+    if (j === undefined) {
+      const guess = closestName(name, [...free].filter(([, js]) => js.length > 0).map(([n]) => n));
+      throw new DataError(
+        `${at}: '${input}' expects column '${name}', which the header lacks (it has ${listNames(header)})${guess === undefined ? "" : `; did you mean '${guess}'?`}`,
+      );
+    }
+    return j;
+  });
 }
 
 function plural(n: number, noun: string): string {

@@ -124,7 +124,8 @@ class RowReader {
       const data = this.sinks[k]!.trimmed();
       inputs.set(input.spec.name, { dtype: input.spec.dtype, width: input.width, rowShape: input.rowShape, data });
     });
-    return { file: this.file, rows: this.rows, header, inputs, features: this.binding.features };
+    const { features, featureColumns } = this.binding;
+    return { file: this.file, rows: this.rows, header, inputs, features, ...(featureColumns !== undefined ? { featureColumns } : {}) };
   }
 
   /** Throws the DataError that says why `v` (parsed from `text`) cannot go into column `j`'s input. */

@@ -38,6 +38,8 @@ export interface Dataset {
    * touch. Inputs bound to a single column by name or by `label` are targets.
    */
   readonly features?: string;
+  /** The names of the columns `features` took, in its order (checkpoints record them, to bind later files by name). */
+  readonly featureColumns?: readonly string[];
 }
 
 /**

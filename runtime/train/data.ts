@@ -2,6 +2,7 @@
 // being) trained with.
 
 import { applyNormalization, fitNormalization, normalizedInput, type NormStats } from "../data/normalize.js";
+import type { ColumnOptions } from "../data/columns.js";
 import { loadDataset } from "../data/load.js";
 import type { Dataset, InputSpec } from "../data/types.js";
 import type { EntryProgram } from "../program/model.js";
@@ -11,8 +12,12 @@ export function inputSpecs(entry: EntryProgram): InputSpec[] {
   return entry.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}) }));
 }
 
-/** Loads a CSV file bound to the inputs of an entry point (`loss` for training, `predict` for predictions). */
-export function loadFor(entry: EntryProgram, file: string, options: { label?: string; ignore?: readonly string[] } = {}): Promise<Dataset> {
+/**
+ * Loads a CSV file bound to the inputs of an entry point (`loss` for training,
+ * `predict` for predictions); `features` binds the feature columns by name
+ * (those a checkpoint was trained on).
+ */
+export function loadFor(entry: EntryProgram, file: string, options: ColumnOptions = {}): Promise<Dataset> {
   return loadDataset(file, inputSpecs(entry), options);
 }
 

@@ -31,6 +31,8 @@ export interface LoopOptions {
   readonly lr: number;
   /** Read a step's loss back every this many steps, for progress (1 on the CPU); the epoch's mean always covers every step. */
   readonly lossEvery?: number;
+  /** Optimizer steps the schedule spans, from step 0 (default: the session's epochs plus these). */
+  readonly horizon?: number;
 }
 
 export interface StepEvent {
@@ -100,7 +102,7 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
   const inputNames = entryOf(session.model, "loss")!.inputs.map((i) => i.name);
   const perEpoch = stepsPerEpoch(train.rows.length, options.batch, options.dropLast);
   // Schedules see the whole run, resumed parts included.
-  const total = (session.epoch + options.epochs) * perEpoch;
+  const total = options.horizon ?? (session.epoch + options.epochs) * perEpoch;
   const schedule = session.config.optimizer.schedule;
   const every = Math.max(1, options.lossEvery ?? 1);
   const reports: EpochEvent[] = [];

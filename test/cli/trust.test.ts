@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { loadCheckpoint, saveCheckpoint } from "../../runtime/checkpoint/index.js";
+import { loadCheckpoint, saveCheckpoint, withDigests } from "../../runtime/checkpoint/index.js";
 import { dlc, irisArtifactAndWeights } from "../helpers/cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dlc-trust-"));
@@ -17,14 +17,15 @@ const ESC = "\u001b";
 const shared = tmp();
 const { artifact, weights } = irisArtifactAndWeights(shared);
 
-/** A copy of the shared checkpoint with `value` at `w[index]`. */
+/** A copy of the shared checkpoint with `value` at `w[index]`, its checksums recomputed (as a run that diverged would write them). */
 function poisoned(value: number, index: number): string {
   const ckpt = loadCheckpoint(weights);
   const w = ckpt.tensors.get("w")!;
   const data = Float32Array.from(w.data);
   data[index] = value;
   const path = join(tmp(), "bad.safetensors");
-  saveCheckpoint(path, new Map([...ckpt.tensors, ["w", { ...w, data }]]), ckpt.metadata);
+  const tensors = new Map([...ckpt.tensors, ["w", { ...w, data }]]);
+  saveCheckpoint(path, tensors, withDigests(tensors, ckpt.metadata));
   return path;
 }
 

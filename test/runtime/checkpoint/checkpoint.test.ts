@@ -2,7 +2,7 @@ import test from "ava";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkCompatible, checkFinite, loadCheckpoint, saveCheckpoint, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
+import { checkCompatible, checkFinite, loadCheckpoint, saveCheckpoint, tensorDigest, TENSOR_SHA256, withDigests, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
 import { CheckpointError } from "../../../runtime/checkpoint/error.js";
 import type { TensorEntry } from "../../../runtime/checkpoint/safetensors.js";
 
@@ -112,4 +112,38 @@ test("finite weights pass; the first NaN or infinity is named with its tensor an
   const nan = t.throws(() => checkFinite([["a", new Float32Array([0, 1])], ["b", new Float32Array([0, 1, NaN, Infinity])]], "w.st"), { instanceOf: CheckpointError });
   t.is(nan.message, 'w.st: tensor "b" holds NaN at index 2 (of 4); expected finite weights (did the run that wrote it diverge?)');
   t.regex(t.throws(() => checkFinite([["c", new Float32Array([-Infinity])]], "w.st"))!.message, /tensor "c" holds -Infinity at index 0/);
+});
+
+// ---- checksums
+
+test("a checkpoint saved with digests loads; a flipped byte in a tensor is named with the file", (t) => {
+  const dir = freshDir();
+  const path = join(dir, "model.safetensors");
+  const tensors = loadedFor({ "dense1.w": [3, 2], "dense1.b": [2] });
+  saveCheckpoint(path, tensors, withDigests(tensors, { step: "1" }));
+  t.notThrows(() => loadCheckpoint(path));
+  t.is(JSON.parse(loadCheckpoint(path).metadata[TENSOR_SHA256]!)["dense1.b"], tensorDigest(tensors.get("dense1.b")!));
+  const bytes = fs.readFileSync(path);
+  bytes[bytes.length - 1]! ^= 0x80; // the last byte of "dense1.w", the last tensor by name
+  fs.writeFileSync(path, bytes);
+  const error = t.throws(() => loadCheckpoint(path), { instanceOf: CheckpointError });
+  t.regex(error!.message, new RegExp(`^${path}: tensor "dense1\\.w" does not match its checksum \\(sha256 [0-9a-f]{12}, recorded [0-9a-f]{12}\\); the file is corrupted$`));
+});
+
+test("a tensor added or removed after signing, or unreadable digests, are refused; no digests load unverified", (t) => {
+  const dir = freshDir();
+  const tensors = loadedFor({ a: [2], b: [3] });
+  const signed = withDigests(tensors, {});
+  const added = join(dir, "added.st");
+  saveCheckpoint(added, new Map([...tensors, ["c", f32([1])]]), signed);
+  t.throws(() => loadCheckpoint(added), { message: /added\.st: tensor "c" has no recorded checksum/ });
+  const removed = join(dir, "removed.st");
+  saveCheckpoint(removed, new Map([["a", tensors.get("a")!]]), signed);
+  t.throws(() => loadCheckpoint(removed), { message: /removed\.st: tensor "b" is recorded in the checksums but missing/ });
+  const garbled = join(dir, "garbled.st");
+  saveCheckpoint(garbled, tensors, { [TENSOR_SHA256]: "{" });
+  t.throws(() => loadCheckpoint(garbled), { message: /garbled\.st: metadata 'tensor_sha256' is not a JSON object/ });
+  const plain = join(dir, "plain.st");
+  saveCheckpoint(plain, tensors, {});
+  t.notThrows(() => loadCheckpoint(plain));
 });

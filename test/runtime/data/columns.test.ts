@@ -128,3 +128,32 @@ test("a column bound by name must be unique in the header", (t) => {
     message: "f.csv:2: column 'y' appears 2 times in the header (columns 1, 3); expected one column to bind input 'y'",
   });
 });
+
+// ---- feature columns by name (the columns a checkpoint was trained on)
+
+test("recorded feature names bind the features by name, in the recorded order, wherever the columns are", (t) => {
+  const header = ["species", "petal_width", "sepal_length", "petal_length", "sepal_width"];
+  const binding = bindColumns("r.csv", 1, header, [f32("x", 4), i32("species", 3)], { features: IRIS.slice(0, 4) });
+  t.deepEqual(columnsOf(binding, header), { x: IRIS.slice(0, 4), species: ["species"] });
+  t.deepEqual(binding.featureColumns, IRIS.slice(0, 4));
+  t.deepEqual(bindColumns("iris.csv", 1, IRIS, [f32("x", 4), i32("species", 3)]).featureColumns, IRIS.slice(0, 4), "recorded by position when no names are given");
+});
+
+test("a recorded feature column that is missing is named; a column left over is an error", (t) => {
+  const specs = [f32("x", 4), i32("species", 3)];
+  t.throws(() => bindColumns("m.csv", 1, ["sepal_length", "sepal_width", "petal_length", "species"], specs, { features: IRIS.slice(0, 4) }), {
+    instanceOf: DataError,
+    message: "m.csv:1: 'x' expects column 'petal_width', which the header lacks (it has sepal_length, sepal_width, petal_length, species)",
+  });
+  t.throws(() => bindColumns("e.csv", 1, [...IRIS, "id"], specs, { features: IRIS.slice(0, 4) }), {
+    instanceOf: DataError,
+    message: "e.csv:1: column id is not among the 4 feature columns 'x' was trained on; expected only those columns (and the label)",
+  });
+  t.throws(() => bindColumns("w.csv", 1, IRIS, specs, { features: IRIS.slice(0, 3) }), { message: /'x' takes 4 columns, but 3 feature column names were recorded/ });
+});
+
+test("repeated recorded names take the columns of that name in file order", (t) => {
+  const header = ["b", "a", "a", "y"];
+  const binding = bindColumns("d.csv", 1, header, [f32("x", 3), f32("y")], { features: ["a", "b", "a"] });
+  t.deepEqual(binding.inputs[0]!.columns, [1, 0, 2]);
+});
