@@ -55,9 +55,9 @@ test.serial("scatterAdd with thousands of repeats of a few rows sums them all (n
 test.serial("gather and scatterAdd run with their epilogues in one kernel each, over a symbolic batch", async (t) => {
   const rng = new Random(4, 4);
   const emb = input("emb", [30, 6]);
-  const tokens = input("tokens", ["batch", 5], "i32");
+  const tokens = make("input", [], { name: "tokens", shape: ["batch", 5], dtype: "i32" });
   const y = ops.relu(ops.binaryOp("mul", ops.gather(emb, tokens), 2));
-  const dy = input("dy", ["batch", 5, 6]);
+  const dy = make("input", [], { name: "dy", shape: ["batch", 5, 6], dtype: "f32" });
   const dx = ops.binaryOp("mul", make("scatterAdd", [dy, tokens], { axis: 0, size: 30 }), 0.5);
   const g = graph([emb, tokens, dy], { y, dx });
   t.deepEqual(partition(g).kernels.map((k) => k.kind), ["indexed", "indexed"]);
