@@ -28,7 +28,9 @@ const WG = 64;
 
 /** [outer, n, inner] of a shape around `axis`, as u32 expressions. */
 function blocks(shape: readonly Dim[], axis: number): [string, string, string] {
-  return [dimExpr(numel(shape.slice(0, axis))), dimExpr(shape[axis]!), dimExpr(numel(shape.slice(axis + 1)))];
+  const n = shape[axis];
+  if (n === undefined) throw new Error(`internal: axis ${axis} of a rank-${shape.length} operand`);
+  return [dimExpr(numel(shape.slice(0, axis))), dimExpr(n), dimExpr(numel(shape.slice(axis + 1)))];
 }
 
 export function indexedKernel(env: KernelEnv, name: string, anchor: IndexedNode, outputs: readonly Node[]): GpuKernel {
