@@ -131,7 +131,27 @@ export declare function maxPool2d(x: TensorLike, options: PoolOptions): Tensor;
 /** Average pooling over NHWC windows; padded cells are not counted. */
 export declare function avgPool2d(x: TensorLike, options: PoolOptions): Tensor;
 
+// ---------------------------------------------------------------- gathers and scans
+
+/**
+ * Slices of `table` along `axis` (default 0) picked by integer `indices`: the
+ * result's shape is table.shape[:axis] + indices.shape + table.shape[axis+1:]
+ * (an embedding lookup is `gather(param("emb", [vocab, dim]), tokens)`).
+ * Out-of-range indices are clamped to [0, n - 1] (n = table.shape[axis]), on
+ * every backend. The gradient with respect to the table adds up the
+ * gradients of repeated indices; the indices have none.
+ */
+export declare function gather(table: TensorLike, indices: IntTensor | number, axis?: number): Tensor;
+/**
+ * Running sums along `axis`: y[i] = x[0] + ... + x[i]; `exclusive` leaves out
+ * x[i] itself (y[0] = 0), `reverse` sums from the end.
+ */
+export declare function cumsum(x: TensorLike, axis: number, options?: { exclusive?: boolean; reverse?: boolean }): Tensor;
+
 // ---------------------------------------------------------------- composites
+
+/** x limited to [lo, hi]: minimum(maximum(x, lo), hi). The gradient passes where lo < x < hi. */
+export declare function clip(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor;
 
 export declare function softmax(x: TensorLike, axis?: number): Tensor;
 export declare function logSoftmax(x: TensorLike, axis?: number): Tensor;

@@ -203,6 +203,17 @@ export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
     layerNorm: ([x, eps]) => T(ops.layerNorm(tensorArg(x, "layerNorm's argument"), eps === undefined ? 1e-5 : numberArg(eps, "layerNorm's eps"))),
     softmaxCrossEntropy: ([logits, labels]) => T(ops.softmaxCrossEntropy(tensorArg(logits, "the logits"), tensorArg(labels, "the labels"))),
     mse: ([p, t]) => T(ops.mse(operandArg(p, "mse's prediction"), operandArg(t, "mse's target"))),
+    gather: ([table, indices, axis]) => {
+      const idx = typeof indices === "number" && Number.isInteger(indices) ? full(indices, [], "i32") : tensorArg(indices, "gather's indices");
+      return T(ops.gather(tensorArg(table, "gather's table"), idx, axis === undefined ? 0 : intArg(axis, "gather's axis")));
+    },
+    clip: ([x, lo, hi]) => T(ops.clip(operandArg(x, "clip's argument"), operandArg(lo, "clip's lower bound"), operandArg(hi, "clip's upper bound"))),
+    cumsum: ([x, axis, options]) => {
+      if (axis === undefined) throw bad("cumsum needs an axis", "cumsum(x, -1) sums along the last axis");
+      const o = optionsArg(options, "cumsum's options", ["exclusive", "reverse"]);
+      const exclusive = boolArg(o.get("exclusive"), "cumsum's exclusive", false);
+      return T(ops.cumsum(tensorArg(x, "cumsum's argument"), intArg(axis, "cumsum's axis"), exclusive, boolArg(o.get("reverse"), "cumsum's reverse", false)));
+    },
     sgd: optimizer("sgd").impl,
     adam: optimizer("adam").impl,
     adamw: optimizer("adamw").impl,

@@ -10,6 +10,7 @@ import {
   isAnchor,
   isContraction,
   isFlat,
+  isIndexed,
   isReduce,
   isSource,
   isWindow,
@@ -18,6 +19,7 @@ import {
   resolveView,
   rowOf,
   type ContractionNode,
+  type IndexedNode,
   type KernelGroup,
   type ReduceNode,
   type RowStructure,
@@ -31,9 +33,11 @@ type Draft = { outputs: [Node, ...Node[]] } & (
   | { readonly kind: "row"; readonly row: RowStructure; readonly reductions: Set<ReduceNode> }
   | { readonly kind: "contraction"; readonly anchor: ContractionNode }
   | { readonly kind: "window"; readonly anchor: WindowNode }
+  | { readonly kind: "indexed"; readonly anchor: IndexedNode }
 );
 
-function draft(x: Node, core: ContractionNode | WindowNode | undefined, reductions: readonly ReduceNode[]): Draft {
+function draft(x: Node, core: ContractionNode | WindowNode | IndexedNode | undefined, reductions: readonly ReduceNode[]): Draft {
+  if (core && isIndexed(core)) return { kind: "indexed", anchor: core, outputs: [x] };
   if (core) return isContraction(core) ? { kind: "contraction", anchor: core, outputs: [x] } : { kind: "window", anchor: core, outputs: [x] };
   if (isNonEmpty(reductions)) return { kind: "row", row: rowOf(reductions[0]), reductions: new Set(), outputs: [x] };
   return { kind: "pointwise", outputs: [x] };
@@ -49,7 +53,7 @@ export function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, 
   for (const x of targets) {
     const inline = closure(x, materialized);
     const anchors = inline.filter(isAnchor);
-    const core = anchors.find((a): a is ContractionNode | WindowNode => isContraction(a) || isWindow(a));
+    const core = anchors.find((a): a is ContractionNode | WindowNode | IndexedNode => isContraction(a) || isWindow(a) || isIndexed(a));
     const reductions = anchors.filter(isReduce);
     let d: Draft | undefined = anchors.map((a) => draftOf.get(a)).find((k) => k !== undefined);
     // A pointwise buffer joins an earlier pointwise or epilogue kernel of its size that writes what it reads.

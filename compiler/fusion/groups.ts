@@ -15,17 +15,21 @@ export type NodeIn<O extends Op> = { [K in O]: NodeOf<K> }[O];
 export const CONTRACTION_OPS = ["matmul", "conv2d", "conv2dInputGrad", "conv2dFilterGrad"] as const;
 export const WINDOW_OPS = ["maxPool2d", "maxPool2dGrad", "avgPool2d", "avgPool2dGrad"] as const;
 export const REDUCTION_OPS = ["sum", "max", "argmax"] as const;
+/** OP_FAMILY's gathers and scans: each is its own kernel, one thread per output element (see IndexedGroup). */
+export const INDEXED_OPS = ["gather", "scatterAdd", "cumsum"] as const;
 
 export type ContractionNode = NodeIn<(typeof CONTRACTION_OPS)[number]>;
 export type WindowNode = NodeIn<(typeof WINDOW_OPS)[number]>;
 export type ReduceNode = NodeIn<(typeof REDUCTION_OPS)[number]>;
-/** What a kernel is built around: a contraction, a window, or a row's reduction. */
-export type AnchorNode = ContractionNode | WindowNode | ReduceNode;
+export type IndexedNode = NodeIn<(typeof INDEXED_OPS)[number]>;
+/** What a kernel is built around: a contraction, a window, a gather or scan, or a row's reduction. */
+export type AnchorNode = ContractionNode | WindowNode | IndexedNode | ReduceNode;
 
 export const isContraction = (n: Node): n is ContractionNode => OP_FAMILY[n.op] === "contraction";
 export const isWindow = (n: Node): n is WindowNode => OP_FAMILY[n.op] === "window";
 export const isReduce = (n: Node): n is ReduceNode => OP_FAMILY[n.op] === "reduce";
-export const isAnchor = (n: Node): n is AnchorNode => isContraction(n) || isWindow(n) || isReduce(n);
+export const isIndexed = (n: Node): n is IndexedNode => OP_FAMILY[n.op] === "gather" || OP_FAMILY[n.op] === "scan";
+export const isAnchor = (n: Node): n is AnchorNode => isContraction(n) || isWindow(n) || isIndexed(n) || isReduce(n);
 export const isSource = (n: Node) => n.op === "input" || n.op === "param";
 /** Views whose index map is the identity on flat indices. */
 export const isFlat = (n: Node) => n.op === "reshape" || n.op === "stopGradient";
@@ -66,12 +70,24 @@ export interface WindowGroup {
   readonly outputs: NonEmpty<Node>;
 }
 
-export type KernelGroup = PointwiseGroup | RowGroup | ContractionGroup | WindowGroup;
+/**
+ * A gather, scatterAdd or cumsum, with its epilogue: one thread per element
+ * of its result, reading its operands from buffers at indices it computes
+ * (the index data, or a loop along the scanned axis), so its operands always
+ * have buffers and it never runs inside another kernel.
+ */
+export interface IndexedGroup {
+  readonly kind: "indexed";
+  readonly anchor: IndexedNode;
+  readonly outputs: NonEmpty<Node>;
+}
+
+export type KernelGroup = PointwiseGroup | RowGroup | ContractionGroup | WindowGroup | IndexedGroup;
 export type KernelKind = KernelGroup["kind"];
 
-/** The contraction or window op a kernel is built around, if it has one. */
-export function anchorOf(k: KernelGroup): ContractionNode | WindowNode | undefined {
-  return k.kind === "contraction" || k.kind === "window" ? k.anchor : undefined;
+/** The contraction, window, gather or scan a kernel is built around, if it has one. */
+export function anchorOf(k: KernelGroup): ContractionNode | WindowNode | IndexedNode | undefined {
+  return k.kind === "contraction" || k.kind === "window" || k.kind === "indexed" ? k.anchor : undefined;
 }
 
 export function rowOf(r: ReduceNode): RowStructure {

@@ -43,6 +43,12 @@ export function opString(n: Node): string {
     case "avgPool2d":
     case "avgPool2dGrad":
       return `${n.op} size=${n.attrs.size.join("x")} stride=${n.attrs.stride.join("x")} pad=[${n.attrs.pad.join(", ")}]`;
+    case "gather":
+      return `gather axis=${n.attrs.axis}`;
+    case "scatterAdd":
+      return `scatterAdd axis=${n.attrs.axis} size=${n.attrs.size}`;
+    case "cumsum":
+      return ["cumsum", `axis=${n.attrs.axis}`, n.attrs.exclusive ? "exclusive" : "", n.attrs.reverse ? "reverse" : ""].filter(Boolean).join(" ");
     default:
       return n.op;
   }

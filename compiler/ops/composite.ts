@@ -117,6 +117,30 @@ export function oneHot(labels: Node, depth: number): Node {
   return cast(binary("equal", spread, iota(shape, r)), "f32");
 }
 
+// ---------------------------------------------------------------- gathers and scans
+
+/** A negative axis counted from the end; one out of range is left for the type rule to name as given. */
+const fromEnd = (axis: number, rank: number) => (axis < 0 && axis >= -rank ? axis + rank : axis);
+
+/** Slices of `table` along `axis` picked by i32 `indices` (clamped to [0, n - 1]): embeddings. */
+export function gather(table: Node, indices: Node, axis = 0): Node {
+  return make("gather", [table, indices], { axis: fromEnd(axis, table.shape.length) });
+}
+
+/** Running sums along `axis`. */
+export function cumsum(x: Node, axis: number, exclusive = false, reverse = false): Node {
+  return make("cumsum", [x], { axis: fromEnd(axis, x.shape.length), exclusive, reverse });
+}
+
+/**
+ * x limited to [lo, hi], as minimum(maximum(x, lo), hi): a composite whose
+ * gradient passes where lo < x < hi (maximum and minimum give a tie to their
+ * second operand, the bound).
+ */
+export function clip(x: Operand, lo: Operand, hi: Operand): Node {
+  return binaryOp("minimum", binaryOp("maximum", x, lo), hi);
+}
+
 // ---------------------------------------------------------------- linear algebra
 
 /** NumPy matmul: 1-D operands are vectors, leading axes broadcast. */

@@ -31,6 +31,11 @@ export function flops(graph: GraphProgram, env: DimEnv): number {
       case "avgPool2dGrad":
         total += size(i) * n.attrs.size[0] * n.attrs.size[1];
         break;
+      case "gather":
+        break;
+      case "scatterAdd":
+        total += size(n.inputs[0]!);
+        break;
       case "sum":
       case "max":
       case "argmax":

@@ -80,11 +80,19 @@ export interface OpAttrs extends ElementwiseAttrs {
   avgPool2d: WindowAttrs;
   /** dy -> dx for avgPool2d. */
   avgPool2dGrad: WindowAttrs & { readonly inputSize: Pair };
+  // gathers (indices are i32, clamped to [0, n - 1])
+  /** (table, indices) -> table.shape[:axis] + indices.shape + table.shape[axis+1:]. */
+  gather: { readonly axis: number };
+  /** (updates, indices) -> zeros of the table's shape (`size` along `axis`) with each update added at its index: gather's adjoint. */
+  scatterAdd: { readonly axis: number; readonly size: Dim };
+  // scans
+  /** Running sums along `axis`; exclusive leaves out the element itself, reverse runs from the end. */
+  cumsum: { readonly axis: number; readonly exclusive: boolean; readonly reverse: boolean };
 }
 
 export type Op = keyof OpAttrs;
 
-export type OpFamily = "source" | "elementwise" | "reduce" | "movement" | "contraction" | "window";
+export type OpFamily = "source" | "elementwise" | "reduce" | "movement" | "contraction" | "window" | "gather" | "scan";
 
 /** Every primitive's family: the single list of primitives, checked complete by its type. */
 export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
@@ -94,6 +102,8 @@ export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
   reshape: "movement", broadcast: "movement", transpose: "movement",
   matmul: "contraction", conv2d: "contraction", conv2dInputGrad: "contraction", conv2dFilterGrad: "contraction",
   maxPool2d: "window", maxPool2dGrad: "window", avgPool2d: "window", avgPool2dGrad: "window",
+  gather: "gather", scatterAdd: "gather",
+  cumsum: "scan",
 };
 
 export const OPS = Object.keys(OP_FAMILY) as Op[];

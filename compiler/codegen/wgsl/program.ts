@@ -9,6 +9,7 @@ import { graphNodes } from "../../ir/graph.js";
 import { toProgram } from "../../ir/lower.js";
 import type { Graph, Node } from "../../ir/node.js";
 import { convKernel } from "./conv.js";
+import { indexedKernel } from "./indexed.js";
 import type { KernelEnv } from "./kernel.js";
 import { matmulKernel } from "./matmul.js";
 import { pointwiseKernel } from "./pointwise.js";
@@ -31,6 +32,8 @@ function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
       return g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
     case "window":
       return poolKernel(env, name, g.anchor, g.outputs);
+    case "indexed":
+      return indexedKernel(env, name, g.anchor, g.outputs);
   }
 }
 

@@ -9,6 +9,8 @@ import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from "./pool.js";
 import { REDUCE_KERNELS } from "./reduce.js";
 import { SOURCE_KERNELS } from "./source.js";
 import type { KernelTable } from "./types.js";
+import { GATHER_KERNELS } from "./gather.js";
+import { SCAN_KERNELS } from "./scan.js";
 
 export const KERNELS: KernelTable<Op> = {
   ...SOURCE_KERNELS,
@@ -23,4 +25,6 @@ export const KERNELS: KernelTable<Op> = {
   maxPool2dGrad,
   avgPool2d,
   avgPool2dGrad,
+  ...GATHER_KERNELS,
+  ...SCAN_KERNELS,
 };

@@ -8,7 +8,7 @@ import { grad } from "../../../compiler/autodiff/grad.js";
 import { Compilation } from "../../../compiler/compilation.js";
 import { lowerCpu } from "../../../compiler/codegen/cpu.js";
 import { lowerGpu } from "../../../compiler/codegen/wgsl/program.js";
-import { CONTRACTION_OPS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
+import { CONTRACTION_OPS, INDEXED_OPS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
 import { graphNodes } from "../../../compiler/ir/graph.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import { broadcastInDim, matmul as matmulPrim, reduce } from "../../../compiler/ops/build.js";
@@ -112,11 +112,12 @@ test("a cheap elementwise operand of a matmul (pixels / 255) is computed as the 
 test("kernel groups carry exactly the fields of their kind: the MLP's step is contractions around its matmuls and row kernels over their rows", (t) => {
   const step = mlp.step().graph;
   const p = mlp.plan(step);
-  const fields = { pointwise: ["kind", "outputs"], row: ["kind", "outputs", "reductions", "row"], contraction: ["anchor", "kind", "outputs"], window: ["anchor", "kind", "outputs"] };
+  const fields = { pointwise: ["kind", "outputs"], row: ["kind", "outputs", "reductions", "row"], contraction: ["anchor", "kind", "outputs"], window: ["anchor", "kind", "outputs"], indexed: ["anchor", "kind", "outputs"] };
   for (const k of p.kernels) {
     t.deepEqual(Object.keys(k).sort(), fields[k.kind], k.kind);
     t.true(k.outputs.length > 0 && k.outputs.every((o) => p.materialized.has(o)));
     if (k.kind === "contraction" || k.kind === "window") t.is(OP_FAMILY[k.anchor.op], k.kind, k.anchor.op);
+    if (k.kind === "indexed") t.true(OP_FAMILY[k.anchor.op] === "gather" || OP_FAMILY[k.anchor.op] === "scan", k.anchor.op);
     if (k.kind === "row") for (const r of k.reductions) t.true(OP_FAMILY[r.op] === "reduce" && sameRow(rowOf(r), k.row), r.op);
   }
   t.deepEqual([...new Set(p.kernels.map((k) => k.kind))].sort(), ["contraction", "row"]);
@@ -132,6 +133,7 @@ test("the kernel groups' op lists are OP_FAMILY's contractions, windows and redu
   t.deepEqual([...CONTRACTION_OPS].sort(), family("contraction"));
   t.deepEqual([...WINDOW_OPS].sort(), family("window"));
   t.deepEqual([...REDUCTION_OPS].sort(), family("reduce"));
+  t.deepEqual([...INDEXED_OPS].sort(), [...family("gather"), ...family("scan")].sort());
 });
 
 test("a reduction read off its row (a broadcast over other axes) gets a buffer, with the reason", (t) => {
