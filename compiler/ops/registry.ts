@@ -7,6 +7,7 @@ import { MOVEMENT } from "./movement.js";
 import { POOLING } from "./pool.js";
 import { REDUCTIONS } from "./reduce.js";
 import { SOURCES } from "./source.js";
+import { SLICING } from "./slicing.js";
 import type { OpTable } from "./types.js";
 
-export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE_DEFS, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING };
+export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE_DEFS, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING, ...SLICING };

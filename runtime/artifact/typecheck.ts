@@ -31,6 +31,7 @@ const shape: Check = (v) => expect(Array.isArray(v) && v.every(isDim), "a shape"
 const ints: Check = (v) => expect(Array.isArray(v) && v.every((x) => isInt(x)), "a list of integers >= 0");
 const pair: Check = (v) => expect(Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, 1)), "two integers >= 1");
 const pads: Check = (v) => expect(Array.isArray(v) && v.length === 4 && v.every((x) => isInt(x)), "four integers >= 0");
+const finite: Check = (v) => expect(typeof v === "number" && Number.isFinite(v), "a finite number");
 const numberOrSize: Check = (v) => expect(typeof v === "number" || isDim(v), "a number or a size");
 const init: Check = (v) => {
   const i = v as Record<string, unknown> | null;
@@ -60,6 +61,7 @@ const ATTRS: { readonly [O in Op]: { readonly [K in keyof OpAttrs[O]]-?: Check }
   conv2dInputGrad: { ...convolution, inputSize: pair },
   conv2dFilterGrad: { ...convolution, kernelSize: pair },
   maxPool2d: window, maxPool2dGrad: window, avgPool2d: window, avgPool2dGrad: { ...window, inputSize: pair },
+  slice: { begin: ints, size: shape }, pad: { before: ints, after: ints, value: finite },
 };
 
 function checkAttrs(op: Op, attrs: Record<string, unknown>, at: string): void {

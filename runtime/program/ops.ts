@@ -80,6 +80,11 @@ export interface OpAttrs extends ElementwiseAttrs {
   avgPool2d: WindowAttrs;
   /** dy -> dx for avgPool2d. */
   avgPool2dGrad: WindowAttrs & { readonly inputSize: Pair };
+  // slicing (each the other's gradient; rules in ./shapes/slicing.ts)
+  /** x[begin_i : begin_i + size_i] on every axis; a symbolic axis is taken whole (begin 0, size the axis). */
+  slice: { readonly begin: readonly number[]; readonly size: Shape };
+  /** `before[i]` and `after[i]` elements of `value` around axis i (0 on a symbolic axis). */
+  pad: { readonly before: readonly number[]; readonly after: readonly number[]; readonly value: number };
 }
 
 export type Op = keyof OpAttrs;
@@ -94,6 +99,7 @@ export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
   reshape: "movement", broadcast: "movement", transpose: "movement",
   matmul: "contraction", conv2d: "contraction", conv2dInputGrad: "contraction", conv2dFilterGrad: "contraction",
   maxPool2d: "window", maxPool2dGrad: "window", avgPool2d: "window", avgPool2dGrad: "window",
+  slice: "movement", pad: "movement",
 };
 
 export const OPS = Object.keys(OP_FAMILY) as Op[];

@@ -8,6 +8,7 @@ import { MOVEMENT_KERNELS } from "./movement.js";
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from "./pool.js";
 import { REDUCE_KERNELS } from "./reduce.js";
 import { SOURCE_KERNELS } from "./source.js";
+import { SLICING_KERNELS } from "./slicing.js";
 import type { KernelTable } from "./types.js";
 
 export const KERNELS: KernelTable<Op> = {
@@ -23,4 +24,5 @@ export const KERNELS: KernelTable<Op> = {
   maxPool2dGrad,
   avgPool2d,
   avgPool2dGrad,
+  ...SLICING_KERNELS,
 };

@@ -8,11 +8,12 @@ import { POOL_TYPES } from "./pool.js";
 import { REDUCE_TYPES } from "./reduce.js";
 import type { TensorType, TypeRules } from "./rule.js";
 import { SOURCE_TYPES } from "./source.js";
+import { SLICING_TYPES } from "./slicing.js";
 
 export { ShapeError, type TensorType, type TypeRule } from "./rule.js";
 export { windowCount } from "./window.js";
 
-export const TYPE_RULES: TypeRules<Op> = { ...SOURCE_TYPES, ...ELEMENTWISE_TYPES, ...REDUCE_TYPES, ...MOVEMENT_TYPES, ...CONTRACTION_TYPES, ...POOL_TYPES };
+export const TYPE_RULES: TypeRules<Op> = { ...SOURCE_TYPES, ...ELEMENTWISE_TYPES, ...REDUCE_TYPES, ...MOVEMENT_TYPES, ...CONTRACTION_TYPES, ...POOL_TYPES, ...SLICING_TYPES };
 
 /** The output type of `op` applied to inputs of these types, or a ShapeError (or an Error for a wrong input count). */
 export function inferType<O extends Op>(op: O, inputs: readonly TensorType[], attrs: OpAttrs[O]): TensorType {
