@@ -7,10 +7,13 @@ import { lowerGpu } from "../../../compiler/codegen/wgsl/program.js";
 import { partition } from "../../../compiler/fusion/kernels.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import * as ops from "../../../compiler/ops/composite.js";
-import { input } from "../../helpers/gradcheck.js";
+import { make } from "../../../compiler/ops/make.js";
 import { sourceCompilation } from "../../helpers/compile.js";
 
 const graph = (inputs: Node[], outputs: Record<string, Node>): Graph => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
+
+/** An input whose shape may hold a symbolic size. */
+const input = (name: string, shape: readonly (number | string)[], dtype: "f32" | "i32" = "f32"): Node => make("input", [], { name, shape, dtype });
 
 test("concat([a, b], 1) * 2 is one pointwise kernel with no buffer for the concatenation", (t) => {
   const a = input("a", ["batch", 3]);

@@ -7,19 +7,23 @@ import test from "ava";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import { pad as padPrim, slice as slicePrim } from "../../../compiler/ops/build.js";
 import * as ops from "../../../compiler/ops/composite.js";
+import { make } from "../../../compiler/ops/make.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
 import { closeGpu, matchesCpu } from "../../helpers/gpu.js";
-import { input, sample } from "../../helpers/gradcheck.js";
+import { sample } from "../../helpers/gradcheck.js";
 
 test.after.always(closeGpu);
 
 const graph = (inputs: Node[], outputs: Record<string, Node>): Graph => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
 
+/** An input whose shape may hold a symbolic size. */
+const input = (name: string, shape: readonly (number | string)[], dtype: "f32" | "i32" = "f32"): Node => make("input", [], { name, shape, dtype });
+
 function feed(seed: number, xs: Node[], batch = 3): Map<string, NDArray> {
   const rng = new Random(seed, 11);
-  return new Map(
-    xs.map((x) => {
+  return new Map<string, NDArray>(
+    xs.map((x): [string, NDArray] => {
       const shape = x.shape.map((d) => (typeof d === "number" ? d : batch));
       const name = x.op === "input" ? x.attrs.name : "";
       if (x.dtype === "i32") return [name, { shape, data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.int(9) - 4) }];
