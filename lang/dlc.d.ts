@@ -106,6 +106,16 @@ export declare function transpose(x: TensorLike, perm?: readonly number[]): Tens
 /** Broadcasts to `shape` (NumPy rules). */
 export declare function broadcastTo(x: TensorLike, shape: readonly Dim[]): Tensor;
 export declare function oneHot(indices: IntTensor, depth: number): Tensor;
+/** x[begin : begin + size] on each axis; a negative begin counts from the end, size -1 runs to the end. */
+export declare function slice(x: TensorLike, begin: readonly number[], size: readonly number[]): Tensor;
+/** Surrounds each axis with [before, after] elements of `value` (default 0). */
+export declare function pad(x: TensorLike, paddings: readonly (readonly [number, number])[], value?: number): Tensor;
+/** Joins tensors along an existing axis (default 0). */
+export declare function concat(xs: readonly TensorLike[], axis?: number): Tensor;
+/** Joins tensors of one shape along a new axis (default 0). */
+export declare function stack(xs: readonly TensorLike[], axis?: number): Tensor;
+/** Cuts x along `axis` (default 0) into parts of the given sizes, or into that many equal parts. */
+export declare function split(x: TensorLike, sizes: number | readonly number[], axis?: number): Tensor[];
 
 // ---------------------------------------------------------------- linear algebra
 

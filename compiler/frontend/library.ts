@@ -70,6 +70,11 @@ function intList(v: Value, what: string): number[] {
   return v.map((d, i) => intArg(d, `${what}[${i}]`));
 }
 
+function tensorList(v: Value, what: string): Node[] {
+  if (!Array.isArray(v)) throw bad(`${what} must be an array of tensors, got ${typeName(v)}`, "e.g. [a, b]");
+  return v.map((x, i) => tensorArg(x, `${what}[${i}]`));
+}
+
 function dimList(v: Value, what: string): Dim[] {
   compileTime(v, what);
   if (!Array.isArray(v)) throw bad(`${what} must be an array of dimensions, got ${show(v)}`, 'e.g. [-1, 28, 28, 1] or ["batch", 10]');
@@ -214,6 +219,17 @@ export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
       const exclusive = boolArg(o.get("exclusive"), "cumsum's exclusive", false);
       return T(ops.cumsum(tensorArg(x, "cumsum's argument"), intArg(axis, "cumsum's axis"), exclusive, boolArg(o.get("reverse"), "cumsum's reverse", false)));
     },
+    slice: ([x, begin, size]) => T(ops.slice(tensorArg(x, "slice's argument"), intList(begin, "slice's begin"), intList(size, "slice's size"))),
+    pad: ([x, paddings, value]) => {
+      compileTime(paddings, "pad's paddings");
+      if (!Array.isArray(paddings)) throw bad(`pad's paddings must be an array of [before, after] pairs, got ${show(paddings)}`, "e.g. [[0, 0], [1, 1]]");
+      const pairs = paddings.map((p, i) => intList(p, `pad's paddings[${i}]`));
+      return T(ops.pad(tensorArg(x, "pad's argument"), pairs, value === undefined ? 0 : numberArg(value, "pad's value")));
+    },
+    concat: ([xs, axis]) => T(ops.concat(tensorList(xs, "concat's tensors"), axis === undefined ? 0 : intArg(axis, "concat's axis"))),
+    stack: ([xs, axis]) => T(ops.stack(tensorList(xs, "stack's tensors"), axis === undefined ? 0 : intArg(axis, "stack's axis"))),
+    split: ([x, sizes, axis]) =>
+      ops.split(tensorArg(x, "split's argument"), typeof sizes === "number" ? intArg(sizes, "split's parts") : intList(sizes, "split's sizes"), axis === undefined ? 0 : intArg(axis, "split's axis")).map(T),
     sgd: optimizer("sgd").impl,
     adam: optimizer("adam").impl,
     adamw: optimizer("adamw").impl,

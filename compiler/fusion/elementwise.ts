@@ -6,7 +6,7 @@
 // several groups, or a node no loop can absorb (matmul, convolution,
 // reduction, pooling). A root absorbs an elementwise producer of the same size
 // whose consumers all lie in the group; constants, iota, and the index maps
-// (broadcast, transpose) of materialized values are recomputed in every group
+// (broadcast, transpose, slice, pad) of materialized values are recomputed in every group
 // that reads them. Because an absorbed node's consumers are all inside the
 // group, no group can depend on itself through an outside node.
 //
@@ -36,7 +36,12 @@ export function isLoopOp(n: Node): boolean {
 
 /** Recomputed in every group that reads it: no input, or an index map of a materialized value. */
 export function isLeafLoad(n: Node): boolean {
-  return n.op === "const" || n.op === "iota" || n.op === "broadcast" || n.op === "transpose";
+  return n.op === "const" || n.op === "iota" || isIndexMap(n);
+}
+
+/** Views that read their input at another index: computed from a buffer, never from a member. */
+export function isIndexMap(n: Node): boolean {
+  return n.op === "broadcast" || n.op === "transpose" || n.op === "slice" || n.op === "pad";
 }
 
 export function fuseElementwise(g: Graph): Fusion {
@@ -70,7 +75,7 @@ export function fuseElementwise(g: Graph): Fusion {
     for (let grew = true; grew; ) {
       grew = false;
       for (const m of [...members]) {
-        if (m.op === "broadcast" || m.op === "transpose") continue; // index maps read materialized values
+        if (isIndexMap(m)) continue; // index maps read materialized values
         for (const p of m.inputs) {
           if (members.has(p) || !absorbs(p)) continue;
           members.add(p);

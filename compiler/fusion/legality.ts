@@ -110,11 +110,12 @@ function feedsOutsideDomain(n: Node, core: Node, inline: readonly Node[]): boole
 
 /**
  * An operand worth recomputing at every load: at most two arithmetic ops on
- * buffers, through reshapes and broadcasts only (no reduction, no transpose).
+ * buffers, through reshapes and broadcasts only (no reduction, no transpose,
+ * slice or pad: a tile would gather its elements one by one).
  */
 export function isCheapPrologue(x: Node, materialized: ReadonlySet<Node>): boolean {
   const inline = closure(x, materialized);
-  if (inline.some((n) => isAnchor(n) || n.op === "transpose")) return false;
+  if (inline.some((n) => isAnchor(n) || n.op === "transpose" || n.op === "slice" || n.op === "pad")) return false;
   return inline.filter((n) => OP_FAMILY[n.op] === "elementwise" && n.op !== "const").length <= 2;
 }
 

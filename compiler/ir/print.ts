@@ -32,6 +32,10 @@ export function opString(n: Node): string {
       return `broadcast dims=[${n.attrs.dims.join(", ")}]`;
     case "transpose":
       return `transpose perm=[${n.attrs.perm.join(", ")}]`;
+    case "slice":
+      return `slice begin=[${n.attrs.begin.join(", ")}] size=[${n.attrs.size.join(", ")}]`;
+    case "pad":
+      return `pad before=[${n.attrs.before.join(", ")}] after=[${n.attrs.after.join(", ")}] value=${fmtNumber(n.attrs.value)}`;
     case "matmul":
       return ["matmul", n.attrs.transA ? "transA" : "", n.attrs.transB ? "transB" : ""].filter(Boolean).join(" ");
     case "conv2d":

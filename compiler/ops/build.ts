@@ -165,3 +165,17 @@ export function argmax(x: Node, axis: number): Node {
 export function matmul(a: Node, b: Node, transA = false, transB = false): Node {
   return make("matmul", [a, b], { transA, transB });
 }
+
+// ---------------------------------------------------------------- slicing
+
+/** x[begin : begin + size] per axis (the slice primitive); the whole of x is x itself. */
+export function slice(x: Node, begin: readonly number[], size: Shape): Node {
+  if (begin.every((b) => b === 0) && size.length === x.shape.length && size.every((s, i) => dimEq(s, x.shape[i]!))) return x;
+  return make("slice", [x], { begin, size });
+}
+
+/** `before` and `after` elements of `value` around each axis (the pad primitive). */
+export function pad(x: Node, before: readonly number[], after: readonly number[], value = 0): Node {
+  if (before.every((b) => b === 0) && after.every((a) => a === 0) && before.length === x.shape.length) return x;
+  return make("pad", [x], { before, after, value });
+}

@@ -5,7 +5,7 @@
 // cross-entropy, layer norm, GELU) as plain primitive graphs: fusion, not a
 // hand-written kernel, is what makes them fast.
 
-import { formatShape, type Dim, type Shape } from "../../runtime/program/dim.js";
+import { dimEq, formatShape, type Dim, type Shape } from "../../runtime/program/dim.js";
 import { ELEMENTWISE } from "../../runtime/program/elementwise.js";
 import type { BinaryOp, DType, Pads, Pair, UnaryOp } from "../../runtime/program/ops.js";
 import type { Node } from "../ir/node.js";
@@ -21,6 +21,8 @@ import {
   iota,
   matmul as matmulPrim,
   normalizeAxes,
+  pad as padPrim,
+  slice as slicePrim,
   normalizeAxis,
   reduce,
   reshape,
@@ -270,3 +272,124 @@ export function layerNorm(x: Node, eps = 1e-5): Node {
   return binaryOp("div", centered, unaryOp("sqrt", binaryOp("add", variance, eps)));
 }
 
+
+// ---------------------------------------------------------------- slicing and assembly
+
+const isWhole = (d: Dim) => typeof d !== "number";
+
+/** TF's slice: a negative begin counts from the end, size -1 runs to the end; a symbolic axis is taken whole (begin 0, size -1). */
+export function slice(x: Node, begin: readonly number[], size: readonly number[]): Node {
+  const rank = x.shape.length;
+  if (begin.length !== rank || size.length !== rank) {
+    throw new ShapeError(`slice of ${formatShape(x.shape)} needs a begin and a size for each of its ${rank} axes, got ${begin.length} and ${size.length}`, "give one entry per axis, e.g. begin [0, 2] and size [-1, 3]");
+  }
+  const b: number[] = [];
+  const s: Dim[] = [];
+  x.shape.forEach((d, i) => {
+    const bi = begin[i]!;
+    const si = size[i]!;
+    if (isWhole(d)) {
+      if (bi !== 0 || si !== -1) throw new ShapeError(`slice: axis ${i} of ${formatShape(x.shape)} has the symbolic size ${d}; it can only be taken whole`, "use begin 0 and size -1 on a symbolic axis");
+      b.push(0);
+      s.push(d);
+      return;
+    }
+    const start = bi < 0 ? bi + d : bi;
+    if (start < 0 || start > d) throw new ShapeError(`slice: begin ${bi} is out of range for axis ${i} of ${formatShape(x.shape)} (size ${d})`, `begin runs from ${-d} to ${d}`);
+    const len = si === -1 ? d - start : si;
+    if (len < 0 || start + len > d) {
+      throw new ShapeError(`slice: size ${si} from ${start} runs past the end of axis ${i} of ${formatShape(x.shape)} (size ${d})`, `at most ${d - start} elements remain; -1 takes them all`);
+    }
+    b.push(start);
+    s.push(len);
+  });
+  return slicePrim(x, b, s);
+}
+
+/** NumPy's pad with a constant: `paddings[i]` is [before, after] for axis i. */
+export function pad(x: Node, paddings: readonly (readonly number[])[], value = 0): Node {
+  const rank = x.shape.length;
+  if (paddings.length !== rank || paddings.some((p) => p.length !== 2)) {
+    throw new ShapeError(`pad of ${formatShape(x.shape)} needs [before, after] for each of its ${rank} axes`, "e.g. [[0, 0], [1, 2]] for a 2-D tensor");
+  }
+  return padPrim(x, paddings.map((p) => p[0]!), paddings.map((p) => p[1]!), value);
+}
+
+/** The tensors' common dtype (i32 only if all are) and rank. */
+function assembled(op: string, xs: readonly Node[]): { dtype: DType; rank: number } {
+  const first = xs[0];
+  if (first === undefined) throw new ShapeError(`${op} needs at least one tensor`, `pass a non-empty array: ${op}([a, b], axis)`);
+  const rank = first.shape.length;
+  const other = xs.find((x) => x.shape.length !== rank);
+  if (other) throw new ShapeError(`${op}: tensors of different ranks, ${formatShape(first.shape)} and ${formatShape(other.shape)}`, "all tensors need the same number of axes");
+  return { dtype: xs.every((x) => x.dtype === "i32") ? "i32" : "f32", rank };
+}
+
+/**
+ * Joins tensors along an existing axis. Written as a sum of pads, each input
+ * padded with zeros to the full shape: fusion computes the pads where the sum
+ * reads them, so a concatenation is one kernel without copies.
+ */
+export function concat(xs: readonly Node[], axis = 0): Node {
+  const { dtype, rank } = assembled("concat", xs);
+  if (rank === 0) throw new ShapeError("concat: scalars have no axis to join along", "use stack to join scalars");
+  const a = normalizeAxis(axis, rank);
+  const first = xs[0]!;
+  const sizes = xs.map((x) => {
+    const d = x.shape[a]!;
+    if (typeof d !== "number") throw new ShapeError(`concat: axis ${a} of ${formatShape(x.shape)} is symbolic (${d})`, "concatenate along a static axis");
+    x.shape.forEach((e, i) => {
+      if (i !== a && !dimEq(e, first.shape[i]!)) {
+        throw new ShapeError(`concat along axis ${a}: ${formatShape(first.shape)} and ${formatShape(x.shape)} differ on axis ${i}`, "all axes but the joined one must match");
+      }
+    });
+    return d;
+  });
+  if (xs.length === 1) return cast(first, dtype);
+  const total = sizes.reduce((p, q) => p + q, 0);
+  let offset = 0;
+  const parts = xs.map((x, k) => {
+    const before = first.shape.map((_, i) => (i === a ? offset : 0));
+    const after = first.shape.map((_, i) => (i === a ? total - offset - sizes[k]! : 0));
+    offset += sizes[k]!;
+    return padPrim(cast(x, dtype), before, after, 0);
+  });
+  return parts.slice(1).reduce((acc, p) => binary("add", acc, p), parts[0]!);
+}
+
+/** Joins tensors of one shape along a new axis (negative counts from the end of the result's axes). */
+export function stack(xs: readonly Node[], axis = 0): Node {
+  const { rank } = assembled("stack", xs);
+  const a = normalizeAxis(axis, rank + 1);
+  const first = xs[0]!;
+  const other = xs.find((x) => !x.shape.every((d, i) => dimEq(d, first.shape[i]!)));
+  if (other) throw new ShapeError(`stack: ${formatShape(first.shape)} and ${formatShape(other.shape)} differ`, "stacked tensors need the same shape");
+  return concat(xs.map((x) => reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)])), a);
+}
+
+/** Cuts a tensor along `axis` into parts of the given sizes, or into `parts` equal parts. */
+export function split(x: Node, sizes: number | readonly number[], axis = 0): Node[] {
+  const rank = x.shape.length;
+  if (rank === 0) throw new ShapeError("split: a scalar has no axis to split", "split a tensor with at least one axis");
+  const a = normalizeAxis(axis, rank);
+  const d = x.shape[a]!;
+  if (typeof d !== "number") throw new ShapeError(`split: axis ${a} of ${formatShape(x.shape)} is symbolic (${d})`, "split along a static axis");
+  let parts: number[];
+  if (typeof sizes === "number") {
+    if (!Number.isInteger(sizes) || sizes < 1 || d % sizes !== 0) {
+      throw new ShapeError(`split: axis ${a} of ${formatShape(x.shape)} (size ${d}) does not divide into ${sizes} equal parts`, "pass a divisor of the axis size, or a list of sizes");
+    }
+    parts = Array.from({ length: sizes }, () => d / sizes);
+  } else {
+    parts = [...sizes];
+    if (parts.some((p) => !Number.isInteger(p) || p < 0) || parts.reduce((p, q) => p + q, 0) !== d) {
+      throw new ShapeError(`split: sizes [${parts.join(", ")}] do not add up to axis ${a} of ${formatShape(x.shape)} (size ${d})`, `the sizes must be non-negative and sum to ${d}`);
+    }
+  }
+  let offset = 0;
+  return parts.map((p) => {
+    const begin = x.shape.map((_, i) => (i === a ? offset : 0));
+    offset += p;
+    return slicePrim(x, begin, x.shape.map((e, i) => (i === a ? p : e)));
+  });
+}

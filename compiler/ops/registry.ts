@@ -7,8 +7,9 @@ import { MOVEMENT } from "./movement.js";
 import { POOLING } from "./pool.js";
 import { REDUCTIONS } from "./reduce.js";
 import { SOURCES } from "./source.js";
+import { SLICING } from "./slicing.js";
 import type { OpTable } from "./types.js";
 import { GATHERS } from "./gather.js";
 import { SCANS } from "./scan.js";
 
-export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE_DEFS, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING, ...GATHERS, ...SCANS };
+export const OP_DEFS: OpTable<Op> = { ...SOURCES, ...ELEMENTWISE_DEFS, ...REDUCTIONS, ...MOVEMENT, ...CONTRACTIONS, ...POOLING, ...GATHERS, ...SCANS, ...SLICING };

@@ -2,7 +2,7 @@
 // elementwise op on constants is a constant, computed with the scalar function
 // the CPU loops are generated from (one definition of what each op means,
 // runtime/program/elementwise.ts); movement of a
-// constant is a constant of the new shape; a reduction of a constant over
+// constant is a constant of the new shape (a pad only when it fills with the same value); a reduction of a constant over
 // static axes is a constant. Symbolic values (`const batch`) are left alone.
 
 import { ELEMENTWISE, isElementwise, scalarFunction } from "../../runtime/program/elementwise.js";
@@ -26,8 +26,11 @@ function foldedValue(n: Node): number | undefined {
     case "reshape":
     case "broadcast":
     case "transpose":
+    case "slice":
     case "max":
       return a;
+    case "pad":
+      return a === n.attrs.value ? a : undefined;
     case "sum": {
       const x = n.inputs[0]!;
       let count = 1;

@@ -32,6 +32,7 @@ const ints: Check = (v) => expect(Array.isArray(v) && v.every((x) => isInt(x)), 
 const pair: Check = (v) => expect(Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, 1)), "two integers >= 1");
 const pads: Check = (v) => expect(Array.isArray(v) && v.length === 4 && v.every((x) => isInt(x)), "four integers >= 0");
 const dim: Check = (v) => expect(isDim(v) && v !== 0, "a positive size");
+const finite: Check = (v) => expect(typeof v === "number" && Number.isFinite(v), "a finite number");
 const numberOrSize: Check = (v) => expect(typeof v === "number" || isDim(v), "a number or a size");
 const init: Check = (v) => {
   const i = v as Record<string, unknown> | null;
@@ -63,6 +64,7 @@ const ATTRS: { readonly [O in Op]: { readonly [K in keyof OpAttrs[O]]-?: Check }
   maxPool2d: window, maxPool2dGrad: window, avgPool2d: window, avgPool2dGrad: { ...window, inputSize: pair },
   gather: { axis: int }, scatterAdd: { axis: int, size: dim },
   cumsum: { axis: int, exclusive: bool, reverse: bool },
+  slice: { begin: ints, size: shape }, pad: { before: ints, after: ints, value: finite },
 };
 
 function checkAttrs(op: Op, attrs: Record<string, unknown>, at: string): void {

@@ -64,17 +64,17 @@ function scratchFor(dtype: "f32" | "i32", precision: Precision): Data {
   return dtype === "i32" ? new Int32Array(BLOCK) : precision === "f64" ? new Float64Array(BLOCK) : new Float32Array(BLOCK);
 }
 
-/** Copies elements [start, start + len) of a strided view (shape, source strides) into dst[0..len). */
-function gatherRange(dst: Data, src: Data, shape: readonly number[], srcStrides: readonly number[], start: number, len: number): void {
+/** Copies elements [start, start + len) of a strided view (shape, source strides, first element at `offset`) into dst[0..len). */
+function gatherRange(dst: Data, src: Data, shape: readonly number[], srcStrides: readonly number[], start: number, len: number, offset = 0): void {
   const rank = shape.length;
   if (rank === 0) {
-    dst.fill(src[0]!, 0, len);
+    dst.fill(src[offset]!, 0, len);
     return;
   }
   // The multi-index of `start`, and its source offset.
   const idx = new Array<number>(rank);
   let rest = start;
-  let base = 0;
+  let base = offset;
   for (let a = rank - 1; a >= 0; a--) {
     idx[a] = rest % shape[a]!;
     rest = Math.floor(rest / shape[a]!);
@@ -96,6 +96,54 @@ function gatherRange(dst: Data, src: Data, shape: readonly number[], srcStrides:
       idx[a] = 0;
       idx[a - 1]!++;
       base += srcStrides[a - 1]!;
+    }
+  }
+}
+
+/**
+ * Elements [start, start + len) of a padded view into dst[0..len): the source
+ * (row-major over `inShape`) at index - before where that lies inside it,
+ * else `value`. Runs along the innermost axis, checking the outer axes once per run.
+ */
+function padRange(dst: Data, src: Data, shape: readonly number[], inShape: readonly number[], before: readonly number[], value: number, start: number, len: number): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    dst.fill(src[0]!, 0, len);
+    return;
+  }
+  const inStrides = strides(inShape);
+  const idx = new Array<number>(rank);
+  let rest = start;
+  for (let a = rank - 1; a >= 0; a--) {
+    idx[a] = rest % shape[a]!;
+    rest = Math.floor(rest / shape[a]!);
+  }
+  const last = rank - 1;
+  const lo = before[last]!;
+  const n = inShape[last]!;
+  let k = 0;
+  while (k < len) {
+    const c = idx[last]!;
+    const run = Math.min(shape[last]! - c, len - k);
+    let base = 0;
+    let inside = true;
+    for (let a = 0; a < last && inside; a++) {
+      const ci = idx[a]! - before[a]!;
+      inside = ci >= 0 && ci < inShape[a]!;
+      base += ci * inStrides[a]!;
+    }
+    if (!inside) dst.fill(value, k, k + run);
+    else {
+      for (let j = 0; j < run; j++) {
+        const ci = c + j - lo;
+        dst[k + j] = ci >= 0 && ci < n ? src[base + ci]! : value;
+      }
+    }
+    k += run;
+    idx[last]! += run;
+    for (let a = last; a > 0 && idx[a]! >= shape[a]!; a--) {
+      idx[a] = 0;
+      idx[a - 1]!++;
     }
   }
 }
@@ -154,6 +202,24 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
         const shape = shapes[m]!;
         const s = out.scratch!;
         loops.push((start, len, buffers) => gatherRange(s, buffers[x]!, shape, src, start, len));
+        operands.set(m, out);
+        continue;
+      }
+      case "slice":
+      case "pad": {
+        const x = n.inputs[0]!;
+        if (inGroup.has(x)) throw new Error(`fused group: ${n.op} of a member is not an index map of a materialized value`);
+        const inShape = shapes[x]!;
+        const shape = shapes[m]!;
+        const s = out.scratch!;
+        if (n.op === "slice") {
+          const inStrides = strides(inShape);
+          const offset = n.attrs.begin.reduce((o, b, i) => o + b * inStrides[i]!, 0);
+          loops.push((start, len, buffers) => gatherRange(s, buffers[x]!, shape, inStrides, start, len, offset));
+        } else {
+          const { before, value } = n.attrs;
+          loops.push((start, len, buffers) => padRange(s, buffers[x]!, shape, inShape, before, value, start, len));
+        }
         operands.set(m, out);
         continue;
       }

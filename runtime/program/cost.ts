@@ -48,6 +48,8 @@ export function flops(graph: GraphProgram, env: DimEnv): number {
       case "reshape":
       case "broadcast":
       case "transpose":
+      case "slice":
+      case "pad":
       case "stopGradient":
         break;
       default:

@@ -88,6 +88,11 @@ export interface OpAttrs extends ElementwiseAttrs {
   // scans
   /** Running sums along `axis`; exclusive leaves out the element itself, reverse runs from the end. */
   cumsum: { readonly axis: number; readonly exclusive: boolean; readonly reverse: boolean };
+  // slicing (each the other's gradient; rules in ./shapes/slicing.ts)
+  /** x[begin_i : begin_i + size_i] on every axis; a symbolic axis is taken whole (begin 0, size the axis). */
+  slice: { readonly begin: readonly number[]; readonly size: Shape };
+  /** `before[i]` and `after[i]` elements of `value` around axis i (0 on a symbolic axis). */
+  pad: { readonly before: readonly number[]; readonly after: readonly number[]; readonly value: number };
 }
 
 export type Op = keyof OpAttrs;
@@ -104,6 +109,7 @@ export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
   maxPool2d: "window", maxPool2dGrad: "window", avgPool2d: "window", avgPool2dGrad: "window",
   gather: "gather", scatterAdd: "gather",
   cumsum: "scan",
+  slice: "movement", pad: "movement",
 };
 
 export const OPS = Object.keys(OP_FAMILY) as Op[];

@@ -29,7 +29,7 @@ export interface GraphProgram {
  *   a buffer per member. `members` are in topological order and end with `node`,
  *   the only member that is materialized. Members read each other and, from
  *   outside the group, materialized nodes (contiguously, or through a member
- *   broadcast or transpose that maps indices).
+ *   broadcast, transpose, slice or pad that maps indices).
  */
 export type Step =
   | { readonly kind: "kernel"; readonly node: number }

@@ -1,6 +1,7 @@
 // Pointwise expressions in WGSL: a node's value at a flat index, written as
-// `let` statements over buffer loads, with index maps applied at broadcasts
-// and transposes. Every kernel template uses one Emitter for its fused
+// `let` statements over buffer loads, with index maps applied at broadcasts,
+// transposes, slices and pads (a pad selects between its fill and a read of
+// its input at the shifted index, clamped to 0 outside so that no read strays). Every kernel template uses one Emitter for its fused
 // elementwise work (prologues, epilogues, the bodies of pointwise and row
 // kernels). Each elementwise op's WGSL spelling is its entry in the op table
 // (runtime/program/elementwise.ts); the helper functions those spellings call
@@ -9,7 +10,7 @@
 import { ELEMENTWISE, isElementwise, WGSL_HELPERS } from "../../../runtime/program/elementwise.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
-import { broadcastIndex, coord, dimExpr, transposeIndex } from "./index-math.js";
+import { broadcastIndex, coord, dimExpr, padIndex, sliceIndex, transposeIndex } from "./index-math.js";
 
 export const wgslType = (n: { dtype: "f32" | "i32" }) => (n.dtype === "i32" ? "i32" : "f32");
 
@@ -104,6 +105,13 @@ export class Emitter {
     return name;
   }
 
+  /** A computed index held in a `let` of its own, so that the reads through it stay short. */
+  private index(expr: string): string {
+    const name = this.fresh("i");
+    this.line(`let ${name}: u32 = ${expr};`);
+    return name;
+  }
+
   private compute(n: Node, idx: string): string {
     const buffer = this.ctx.buffer(n);
     if (buffer !== undefined) return `${buffer}[${idx}]`;
@@ -133,6 +141,16 @@ export class Emitter {
       }
       case "transpose":
         return this.value(inputAt(n, 0), transposeIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.perm));
+      case "slice":
+        return this.value(inputAt(n, 0), this.index(sliceIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.begin)));
+      case "pad": {
+        const x = inputAt(n, 0);
+        const { inside, at } = padIndex(idx, n.shape, x.shape, n.attrs.before, n.attrs.after);
+        const ok = this.fresh("in");
+        this.line(`let ${ok}: bool = ${inside};`);
+        const v = this.value(x, this.index(`select(0u, ${at}, ${ok})`));
+        return `select(${literal(n.attrs.value, n.dtype)}, ${v}, ${ok})`;
+      }
     }
     throw new Error(`internal: ${n.op} is not computed by this kernel and has no buffer`);
   }

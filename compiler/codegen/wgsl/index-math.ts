@@ -1,5 +1,5 @@
 // Index arithmetic in WGSL: sizes (static or symbolic) as u32 expressions,
-// row-major strides, and the flat-index maps of broadcast and transpose.
+// row-major strides, and the flat-index maps of broadcast, transpose, slice and pad.
 
 import { mulDim, type Dim, type Shape } from "../../../runtime/program/dim.js";
 
@@ -54,4 +54,32 @@ export function broadcastIndex(idx: string, out: Shape, input: Shape, dims: read
 export function transposeIndex(idx: string, out: Shape, input: Shape, perm: readonly number[]): string {
   const inStrides = stridesOf(input);
   return remap(idx, out, perm.map((p) => inStrides[p]));
+}
+
+/** The flat index into a slice's input of flat index `idx` of its output: each coordinate shifted by its begin. */
+export function sliceIndex(idx: string, out: Shape, input: Shape, begin: readonly number[]): string {
+  const inStrides = stridesOf(input);
+  const offset = begin.flatMap((b, d) => (b === 0 ? [] : [inStrides[d] === 1 ? `${b}u` : `${b}u * ${dimExpr(inStrides[d])}`]));
+  const at = remap(idx, out, inStrides);
+  return offset.length === 0 ? at : `(${[at, ...offset].join(" + ")})`;
+}
+
+/**
+ * A pad's read of its input at flat index `idx` of its output: whether the
+ * index falls inside the input (one unsigned comparison per padded axis: a
+ * coordinate before the input wraps around to a large u32), and the input's
+ * flat index there (meaningful only inside).
+ */
+export function padIndex(idx: string, out: Shape, input: Shape, before: readonly number[], after: readonly number[]): { inside: string; at: string } {
+  const inStrides = stridesOf(input);
+  const checks: string[] = [];
+  const terms = out.map((_, d) => {
+    const c = coord(idx, out, d);
+    const b = before[d] ?? 0;
+    const shifted = b === 0 ? c : `(${c} - ${b}u)`;
+    if (b !== 0 || (after[d] ?? 0) !== 0) checks.push(`${shifted} < ${dimExpr(input[d])}`);
+    return inStrides[d] === 1 ? shifted : `${shifted} * ${dimExpr(inStrides[d])}`;
+  });
+  const at = terms.length === 0 ? "0u" : terms.length === 1 ? terms[0] : `(${terms.join(" + ")})`;
+  return { inside: checks.length === 0 ? "true" : checks.join(" && "), at };
 }

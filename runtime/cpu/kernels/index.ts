@@ -8,6 +8,7 @@ import { MOVEMENT_KERNELS } from "./movement.js";
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from "./pool.js";
 import { REDUCE_KERNELS } from "./reduce.js";
 import { SOURCE_KERNELS } from "./source.js";
+import { SLICING_KERNELS } from "./slicing.js";
 import type { KernelTable } from "./types.js";
 import { GATHER_KERNELS } from "./gather.js";
 import { SCAN_KERNELS } from "./scan.js";
@@ -27,4 +28,5 @@ export const KERNELS: KernelTable<Op> = {
   avgPool2dGrad,
   ...GATHER_KERNELS,
   ...SCAN_KERNELS,
+  ...SLICING_KERNELS,
 };
