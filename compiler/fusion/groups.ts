@@ -138,12 +138,47 @@ export function dependsOnAny(n: Node, targets: readonly Node[], within: Readonly
   return false;
 }
 
+/**
+ * The nodes among `nodes` from which a node satisfying `goal` can be reached
+ * back through inputs in `within` (a node reaches itself): dependsOnAny for
+ * every node at once, each node visited once, with an explicit stack.
+ */
+export function reaching(nodes: readonly Node[], goal: (n: Node) => boolean, within: ReadonlySet<Node>): Set<Node> {
+  const reaches = new Map<Node, boolean>();
+  for (const start of nodes) {
+    if (reaches.has(start)) continue;
+    const stack = [{ n: start, next: 0, found: goal(start) }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (!top.found && top.next < top.n.inputs.length) {
+        const i = top.n.inputs[top.next++]!;
+        if (!within.has(i)) continue;
+        const known = reaches.get(i);
+        if (known !== undefined) top.found = known;
+        else stack.push({ n: i, next: 0, found: goal(i) });
+      } else {
+        stack.pop();
+        reaches.set(top.n, top.found);
+        if (stack.length > 0 && top.found) stack[stack.length - 1]!.found = true;
+      }
+    }
+  }
+  return new Set(nodes.filter((n) => reaches.get(n)));
+}
+
+/** The nodes among `nodes` that depend on one of `targets` through nodes of `within` (each target depends on itself). */
+export function dependents(nodes: readonly Node[], targets: readonly Node[], within: ReadonlySet<Node>): Set<Node> {
+  const goal = new Set(targets);
+  return reaching(nodes, (n) => goal.has(n), within);
+}
+
 /** Whether x's expression reads buffer `b` only at x's own flat index (through elementwise ops and reshapes). */
 export function readsAtSameIndex(x: Node, b: Node, materialized: ReadonlySet<Node>): boolean {
   const inline = closure(x, materialized);
   const within = new Set(inline);
   within.add(b);
-  return inline.every((n) => !dependsOn(n, b, within) || n === b || OP_FAMILY[n.op] === "elementwise" || isFlat(n));
+  const reads = dependents(inline, [b], within);
+  return inline.every((n) => !reads.has(n) || n === b || OP_FAMILY[n.op] === "elementwise" || isFlat(n));
 }
 
 /** The buffer a view reads. */

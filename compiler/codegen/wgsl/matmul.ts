@@ -195,19 +195,30 @@ export function storeTile(
 function scalarsOf(env: KernelEnv, anchor: Node, outputs: readonly Node[]): Node[] {
   const found: Node[] = [];
   const depends = new Map<Node, boolean>();
-  const visit = (n: Node): boolean => {
-    const known = depends.get(n);
-    if (known !== undefined) return known;
-    depends.set(n, false);
+  // A depth-first walk with an explicit stack (an epilogue can be thousands of operations deep).
+  const enter = (n: Node) => {
     const buffer = env.bufferOf(n);
     const leaf = buffer !== undefined && buffer !== anchor && !outputs.includes(buffer);
-    let d = n === anchor;
-    if (!leaf && n !== anchor) for (const i of n.inputs) d = visit(i) || d;
-    depends.set(n, d);
-    if (!d && numel(n.shape) === 1 && !outputs.includes(n)) found.push(n);
-    return d;
+    return { n, next: 0, walk: !leaf && n !== anchor, d: n === anchor };
   };
-  for (const o of outputs) visit(o);
+  for (const o of outputs) {
+    if (depends.has(o)) continue;
+    const stack = [enter(o)];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.walk && top.next < top.n.inputs.length) {
+        const i = top.n.inputs[top.next++]!;
+        const known = depends.get(i);
+        if (known !== undefined) top.d = known || top.d;
+        else stack.push(enter(i));
+        continue;
+      }
+      stack.pop();
+      depends.set(top.n, top.d);
+      if (!top.d && numel(top.n.shape) === 1 && !outputs.includes(top.n)) found.push(top.n);
+      if (stack.length > 0) stack[stack.length - 1]!.d ||= top.d;
+    }
+  }
   return found;
 }
 
