@@ -16,6 +16,7 @@
 import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
 import { graphNodes } from "../ir/graph.js";
+import { byOrder } from "./groups.js";
 import type { Graph, Node } from "../ir/node.js";
 
 export interface ElementwiseGroup {
@@ -86,7 +87,7 @@ export function fuseElementwise(g: Graph): Fusion {
         grow.push(p);
       }
     }
-    groups.set(n, { root: n, members: [...members].sort((a, b) => order.get(a)! - order.get(b)!) });
+    groups.set(n, { root: n, members: [...members].sort(byOrder(order)) });
     memberSets.set(n, members);
   }
   return { groups };

@@ -130,15 +130,16 @@ function walkDependencies(kernels: readonly KernelGroup[], materialized: Readonl
   for (const root of kernels) {
     if (state.has(root)) continue;
     state.set(root, "visiting");
-    const stack = [{ k: root, next: [...lookup(deps, root, "the kernels' dependencies")], at: 0 }];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.at < top.next.length) {
-        const d = top.next[top.at++]!;
+    const frame = (k: KernelGroup) => ({ k, next: lookup(deps, k, "the kernels' dependencies")[Symbol.iterator]() });
+    const stack = [frame(root)];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.next.next();
+      if (!next.done) {
+        const d = next.value;
         if (state.get(d) === "visiting") return d;
         if (state.has(d)) continue;
         state.set(d, "visiting");
-        stack.push({ k: d, next: [...lookup(deps, d, "the kernels' dependencies")], at: 0 });
+        stack.push(frame(d));
       } else {
         stack.pop();
         state.set(top.k, "done");

@@ -147,19 +147,20 @@ export function reaching(nodes: readonly Node[], goal: (n: Node) => boolean, wit
   const reaches = new Map<Node, boolean>();
   for (const start of nodes) {
     if (reaches.has(start)) continue;
-    const stack = [{ n: start, next: 0, found: goal(start) }];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (!top.found && top.next < top.n.inputs.length) {
-        const i = top.n.inputs[top.next++]!;
-        if (!within.has(i)) continue;
-        const known = reaches.get(i);
+    const frame = (n: Node) => ({ n, inputs: n.inputs[Symbol.iterator](), found: goal(n) });
+    const stack = [frame(start)];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.found ? undefined : top.inputs.next();
+      if (next && !next.done) {
+        if (!within.has(next.value)) continue;
+        const known = reaches.get(next.value);
         if (known !== undefined) top.found = known;
-        else stack.push({ n: i, next: 0, found: goal(i) });
+        else stack.push(frame(next.value));
       } else {
         stack.pop();
         reaches.set(top.n, top.found);
-        if (stack.length > 0 && top.found) stack[stack.length - 1]!.found = true;
+        const parent = stack.at(-1);
+        if (parent && top.found) parent.found = true;
       }
     }
   }

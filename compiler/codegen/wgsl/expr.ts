@@ -105,8 +105,7 @@ export class Emitter {
     const results = new Map<string, string>();
     const known = (m: Node, at: string): string | undefined => this.lookup(`${m.id}@${at}`) ?? results.get(`${m.id}@${at}`);
     const stack: { n: Node; idx: string }[] = [{ n, idx }];
-    for (;;) {
-      const top = stack[stack.length - 1]!;
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
       const key = `${top.n.id}@${top.idx}`;
       let expr = known(top.n, top.idx);
       if (expr === undefined) {
@@ -133,6 +132,7 @@ export class Emitter {
       stack.pop();
       if (stack.length === 0) return expr;
     }
+    throw new Error("internal: the expression walk ended without a value");
   }
 
   /** n's value at `idx` as an expression over its operands' values, which `operand` gives (or throws Pending for). */

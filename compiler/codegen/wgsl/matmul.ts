@@ -199,24 +199,24 @@ function scalarsOf(env: KernelEnv, anchor: Node, outputs: readonly Node[]): Node
   const enter = (n: Node) => {
     const buffer = env.bufferOf(n);
     const leaf = buffer !== undefined && buffer !== anchor && !outputs.includes(buffer);
-    return { n, next: 0, walk: !leaf && n !== anchor, d: n === anchor };
+    return { n, inputs: n.inputs[Symbol.iterator](), walk: !leaf && n !== anchor, d: n === anchor };
   };
   for (const o of outputs) {
     if (depends.has(o)) continue;
     const stack = [enter(o)];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.walk && top.next < top.n.inputs.length) {
-        const i = top.n.inputs[top.next++]!;
-        const known = depends.get(i);
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.walk ? top.inputs.next() : undefined;
+      if (next && !next.done) {
+        const known = depends.get(next.value);
         if (known !== undefined) top.d = known || top.d;
-        else stack.push(enter(i));
+        else stack.push(enter(next.value));
         continue;
       }
       stack.pop();
       depends.set(top.n, top.d);
       if (!top.d && numel(top.n.shape) === 1 && !outputs.includes(top.n)) found.push(top.n);
-      if (stack.length > 0) stack[stack.length - 1]!.d ||= top.d;
+      const parent = stack.at(-1);
+      if (parent) parent.d ||= top.d;
     }
   }
   return found;
