@@ -26,7 +26,7 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
   const compilation = new Compilation(file);
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
-  if (emit !== undefined) printModel(compilation, emit, out);
+  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion });
 }
 
 /** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
@@ -47,9 +47,9 @@ function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string
   }
 }
 
-/** `--emit KIND`: a dump of one stage of the compilation. */
-export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void): void {
-  const opts = { emit };
+/** `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the unfused plan and kernels. */
+export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean } = {}): void {
+  const opts = { emit, fusion: options.fusion !== false };
   const program = c.source();
   if (opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused") c.training();
   for (const g of program.entries) verifyGraph(g);
@@ -68,12 +68,12 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
     }
     case "fused": {
       const step = c.step().graph;
-      out(explainFusion(step, c.plan(step)).join("\n") + "\n");
+      out(explainFusion(step, c.plan(step, opts.fusion)).join("\n") + "\n");
       return;
     }
     case "wgsl": {
       // The training step's kernels when the model trains, else every entry point's.
-      const model = c.model({ training: c.hasLoss(), webgpu: true });
+      const model = c.model({ training: c.hasLoss(), webgpu: true, fusion: opts.fusion });
       const programs = model.train ? [model.train.step] : model.entries;
       for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
       return;

@@ -16,6 +16,7 @@
 import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
 import { graphNodes } from "../ir/graph.js";
+import { byOrder } from "./groups.js";
 import type { Graph, Node } from "../ir/node.js";
 
 export interface ElementwiseGroup {
@@ -46,15 +47,23 @@ export function isIndexMap(n: Node): boolean {
 
 export function fuseElementwise(g: Graph): Fusion {
   const nodes = graphNodes(g);
+  const order = new Map(nodes.map((n, i) => [n, i]));
   const consumers = new Map<Node, Node[]>();
-  for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of n.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
   const outputs = new Set(g.outputs.map((o) => o.node));
   const rootOf = new Map<Node, Node>(); // computed member -> its group's root
   const groups = new Map<Node, ElementwiseGroup>();
+  const memberSets = new Map<Node, ReadonlySet<Node>>(); // root -> its group's members
   /** Whether consumer c lies in a group that computes n itself. */
   const readsInLoop = (c: Node, n: Node) => {
     const root = rootOf.get(c);
-    return root !== undefined && groups.get(root)?.members.includes(n) === true;
+    return root !== undefined && memberSets.get(root)?.has(n) === true;
   };
 
   // Reverse topological order: a node's consumers are all placed before the node is.
@@ -71,20 +80,20 @@ export function fuseElementwise(g: Graph): Fusion {
       if (isLeafLoad(p)) return true;
       return !outputs.has(p) && !rootOf.has(p) && (consumers.get(p) ?? []).every((c) => members.has(c));
     };
-    // Grow to a fixed point: a producer shared by two members is accepted once both are in.
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const m of [...members]) {
-        if (isIndexMap(m)) continue; // index maps read materialized values
-        for (const p of m.inputs) {
-          if (members.has(p) || !absorbs(p)) continue;
-          members.add(p);
-          if (!isLeafLoad(p)) rootOf.set(p, n);
-          grew = true;
-        }
+    // Grow to a fixed point: a producer shared by two members is accepted once both are in
+    // (when the second joins, its inputs are looked at again).
+    const grow = [n];
+    for (let m = grow.pop(); m !== undefined; m = grow.pop()) {
+      if (isIndexMap(m)) continue; // index maps read materialized values
+      for (const p of m.inputs) {
+        if (members.has(p) || !absorbs(p)) continue;
+        members.add(p);
+        if (!isLeafLoad(p)) rootOf.set(p, n);
+        grow.push(p);
       }
     }
-    groups.set(n, { root: n, members: nodes.filter((m) => members.has(m)) });
+    groups.set(n, { root: n, members: [...members].sort(byOrder(order)) });
+    memberSets.set(n, members);
   }
   return { groups };
 }

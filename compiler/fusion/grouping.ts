@@ -122,39 +122,46 @@ function dependencies(kernels: readonly KernelGroup[], materialized: ReadonlySet
   return deps;
 }
 
-/** A kernel on a dependency cycle, if there is one. */
-export function findCycle(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): KernelGroup | undefined {
+/**
+ * A depth-first walk of the kernels' dependencies from each kernel in turn,
+ * with an explicit stack (an unfused chain of primitives is a chain of
+ * thousands of kernels): `finish` sees each kernel after its dependencies;
+ * the walk stops at the first kernel found on a cycle and returns it.
+ */
+function walkDependencies(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>, finish: (k: KernelGroup) => void): KernelGroup | undefined {
   const deps = dependencies(kernels, materialized);
   const state = new Map<KernelGroup, "visiting" | "done">();
-  const visit = (k: KernelGroup): KernelGroup | undefined => {
-    if (state.get(k) === "done") return undefined;
-    if (state.get(k) === "visiting") return k;
-    state.set(k, "visiting");
-    for (const d of lookup(deps, k, "the kernels' dependencies")) {
-      const c = visit(d);
-      if (c) return c;
+  for (const root of kernels) {
+    if (state.has(root)) continue;
+    state.set(root, "visiting");
+    const frame = (k: KernelGroup) => ({ k, next: lookup(deps, k, "the kernels' dependencies")[Symbol.iterator]() });
+    const stack = [frame(root)];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.next.next();
+      if (!next.done) {
+        const d = next.value;
+        if (state.get(d) === "visiting") return d;
+        if (state.has(d)) continue;
+        state.set(d, "visiting");
+        stack.push(frame(d));
+      } else {
+        stack.pop();
+        state.set(top.k, "done");
+        finish(top.k);
+      }
     }
-    state.set(k, "done");
-    return undefined;
-  };
-  for (const k of kernels) {
-    const c = visit(k);
-    if (c) return c;
   }
   return undefined;
 }
 
+/** A kernel on a dependency cycle, if there is one. */
+export function findCycle(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): KernelGroup | undefined {
+  return walkDependencies(kernels, materialized, () => {});
+}
+
 /** Orders kernels so that each follows the producers of what it reads (there is no cycle: see partition). */
 export function schedule(kernels: readonly KernelGroup[], materialized: ReadonlySet<Node>): KernelGroup[] {
-  const deps = dependencies(kernels, materialized);
   const out: KernelGroup[] = [];
-  const done = new Set<KernelGroup>();
-  const visit = (k: KernelGroup) => {
-    if (done.has(k)) return;
-    done.add(k);
-    for (const d of lookup(deps, k, "the kernels' dependencies")) visit(d);
-    out.push(k);
-  };
-  for (const k of kernels) visit(k);
+  walkDependencies(kernels, materialized, (k) => out.push(k));
   return out;
 }

@@ -154,12 +154,48 @@ export function dependsOnAny(n: Node, targets: readonly Node[], within: Readonly
   return false;
 }
 
+/**
+ * The nodes among `nodes` from which a node satisfying `goal` can be reached
+ * back through inputs in `within` (a node reaches itself): dependsOnAny for
+ * every node at once, each node visited once, with an explicit stack.
+ */
+export function reaching(nodes: readonly Node[], goal: (n: Node) => boolean, within: ReadonlySet<Node>): Set<Node> {
+  const reaches = new Map<Node, boolean>();
+  for (const start of nodes) {
+    if (reaches.has(start)) continue;
+    const frame = (n: Node) => ({ n, inputs: n.inputs[Symbol.iterator](), found: goal(n) });
+    const stack = [frame(start)];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.found ? undefined : top.inputs.next();
+      if (next && !next.done) {
+        if (!within.has(next.value)) continue;
+        const known = reaches.get(next.value);
+        if (known !== undefined) top.found = known;
+        else stack.push(frame(next.value));
+      } else {
+        stack.pop();
+        reaches.set(top.n, top.found);
+        const parent = stack.at(-1);
+        if (parent && top.found) parent.found = true;
+      }
+    }
+  }
+  return new Set(nodes.filter((n) => reaches.get(n)));
+}
+
+/** The nodes among `nodes` that depend on one of `targets` through nodes of `within` (each target depends on itself). */
+export function dependents(nodes: readonly Node[], targets: readonly Node[], within: ReadonlySet<Node>): Set<Node> {
+  const goal = new Set(targets);
+  return reaching(nodes, (n) => goal.has(n), within);
+}
+
 /** Whether x's expression reads buffer `b` only at x's own flat index (through elementwise ops and reshapes). */
 export function readsAtSameIndex(x: Node, b: Node, materialized: ReadonlySet<Node>): boolean {
   const inline = closure(x, materialized);
   const within = new Set(inline);
   within.add(b);
-  return inline.every((n) => !dependsOn(n, b, within) || n === b || OP_FAMILY[n.op] === "elementwise" || isFlat(n));
+  const reads = dependents(inline, [b], within);
+  return inline.every((n) => !reads.has(n) || n === b || OP_FAMILY[n.op] === "elementwise" || isFlat(n));
 }
 
 /** The buffer a view reads. */

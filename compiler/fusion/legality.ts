@@ -6,7 +6,7 @@ import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
 import { inputAt, isNonEmpty } from "../ir/checked.js";
 import type { Node } from "../ir/node.js";
-import { byOrder, closure, dependsOn, dependsOnAny, isAnchor, isFlat, isReduce, isSource, readsRowIndex, reducedShape, rowOf, sameRow, type AnchorNode, type ReduceNode, type RowStructure } from "./groups.js";
+import { byOrder, closure, dependents, dependsOn, isAnchor, isFlat, isReduce, isSource, reaching, readsRowIndex, reducedShape, rowOf, sameRow, type AnchorNode, type ReduceNode, type RowStructure } from "./groups.js";
 
 /** Why x's inline expression cannot be one kernel, and which node should get a buffer to fix it; undefined if it can. */
 export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
@@ -21,8 +21,9 @@ export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<N
     if (reductions.length > 0) return { fix: domainEnd(core, inline, inlineSet), why: "a reduction reads a contraction's result" };
     if (core !== x && !dimEq(numel(core.shape), numel(x.shape))) return { fix: domainEnd(core, inline, inlineSet), why: "the epilogue has another size than the contraction" };
     // The epilogue reads the accumulator at the output's own index: only elementwise steps may lie between.
+    const afterCore = dependents(inline, [core], inlineSet);
     for (const n of inline) {
-      if (n === core || !dependsOn(n, core, inlineSet)) continue;
+      if (n === core || !afterCore.has(n)) continue;
       if (!(OP_FAMILY[n.op] === "elementwise" || isFlat(n))) return { fix: domainEnd(core, inline, inlineSet), why: `the epilogue reads the ${core.op} through ${n.op}` };
     }
     return undefined;
@@ -40,8 +41,9 @@ export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<N
     }
     const full = numel(row.full);
     const reduced = numel(reducedShape(row));
+    const afterReductions = dependents(inline, reductions, inlineSet);
     for (const n of inline) {
-      if (!dependsOnAny(n, reductions, inlineSet) || isReduce(n)) continue;
+      if (!afterReductions.has(n) || isReduce(n)) continue;
       // Values computed from the reductions live on the row's full or reduced shape (scalars broadcast anywhere).
       if (!dimEq(numel(n.shape), full) && !dimEq(numel(n.shape), reduced) && n.shape.length > 0) return { fix: first, why: `a value of another size (${n.op}) depends on the reduction` };
     }
@@ -92,20 +94,20 @@ function offRowRead(x: Node, inline: readonly Node[], reductions: readonly Reduc
  * buffer keeps the contraction's epilogue and hands its result to the rest.
  */
 function domainEnd(core: Node, inline: readonly Node[], inlineSet: ReadonlySet<Node>): Node {
+  const pointwise = (m: Node) => OP_FAMILY[m.op] === "elementwise" || isFlat(m);
+  const afterCore = dependents(inline, [core], inlineSet);
+  // Nodes with a path from the core that goes through something not elementwise.
+  const offPath = reaching(inline, (m) => m !== core && afterCore.has(m) && !pointwise(m), inlineSet);
+  // Nodes read by an inline node that leaves the contraction's domain (another size, or not elementwise).
+  const feedsOutside = new Set(inline.filter((m) => !pointwise(m) || !dimEq(numel(m.shape), numel(core.shape))).flatMap((m) => m.inputs));
   let end = core;
   for (const n of inline) {
-    if (n === core || !dependsOn(n, core, inlineSet)) continue;
-    if (!(OP_FAMILY[n.op] === "elementwise" || isFlat(n)) || !dimEq(numel(n.shape), numel(core.shape))) continue;
+    if (n === core || !afterCore.has(n)) continue;
+    if (!pointwise(n) || !dimEq(numel(n.shape), numel(core.shape))) continue;
     // Every inline path from the core to n must stay elementwise.
-    const path = inline.filter((m) => m !== core && dependsOn(m, core, inlineSet) && dependsOn(n, m, inlineSet));
-    if (path.every((m) => OP_FAMILY[m.op] === "elementwise" || isFlat(m)) && feedsOutsideDomain(n, core, inline)) end = n;
+    if (!offPath.has(n) && feedsOutside.has(n)) end = n;
   }
   return end;
-}
-
-/** Whether n is read by an inline node that leaves the contraction's domain (another size, or not elementwise). */
-function feedsOutsideDomain(n: Node, core: Node, inline: readonly Node[]): boolean {
-  return inline.some((m) => m.inputs.includes(n) && (!(OP_FAMILY[m.op] === "elementwise" || isFlat(m)) || !dimEq(numel(m.shape), numel(core.shape))));
 }
 
 /**
@@ -121,7 +123,9 @@ export function isCheapPrologue(x: Node, materialized: ReadonlySet<Node>): boole
 
 /** A view (reshape) of a buffer reads the buffer itself. */
 export function isFlatOfMaterialized(n: Node, m: ReadonlySet<Node>): boolean {
-  return m.has(n) || (isFlat(n) && isFlatOfMaterialized(inputAt(n, 0), m));
+  let v = n;
+  while (!m.has(v) && isFlat(v)) v = inputAt(v, 0);
+  return m.has(v);
 }
 
 /** Whether two buffers whose expressions both contain anchor `a` can be written by a's one kernel. */

@@ -63,6 +63,9 @@ export function numbering(g: Graph): Map<Node, string> {
   return new Map(graphNodes(g).map((n, i) => [n, `%${i}`]));
 }
 
+/** The longest text in column `k` (a fold, not Math.max(...rows): a graph can have more rows than a call has room for arguments). */
+const widest = (rows: readonly (readonly string[])[], k: number, least = -Infinity) => rows.reduce((w, r) => Math.max(w, r[k]!.length), least);
+
 export function printGraph(g: Graph): string {
   const ids = numbering(g);
   const sig = g.inputs.map((i) => `${i.attrs.name}: ${typeString(i)}`).join(", ");
@@ -73,8 +76,8 @@ export function printGraph(g: Graph): string {
     const loc = n.loc ? `${basename(n.loc.file)}:${n.loc.line}` : "";
     return [lhs, typeString(n), loc] as const;
   });
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const w0 = widest(rows, 0);
+  const w1 = widest(rows, 1);
   for (const [lhs, type, loc] of rows) lines.push(`${lhs.padEnd(w0)} : ${type.padEnd(w1)}${loc ? `  ; ${loc}` : ""}`.trimEnd());
   lines.push(`  return ${g.outputs.map((o) => `${o.name}=${ids.get(o.node)}`).join(", ")}`);
   return lines.join("\n");
@@ -98,8 +101,8 @@ export function printProgram(p: Program, graphs: readonly Graph[] = p.entries): 
   const count = p.params.reduce((n, d) => n + d.shape.reduce((a, b) => a * b, 1), 0);
   lines.push(`; ${p.params.length} parameters, ${count} values`);
   const rows = p.params.map((d) => [`${d.name} ${formatShape(d.shape)}`, `init=${initString(d.init)}`, `${basename(d.loc.file)}:${d.loc.line}`] as const);
-  const w0 = Math.max(0, ...rows.map((r) => r[0].length));
-  const w1 = Math.max(0, ...rows.map((r) => r[1].length));
+  const w0 = widest(rows, 0, 0);
+  const w1 = widest(rows, 1, 0);
   for (const [decl, init, loc] of rows) lines.push(`param ${decl.padEnd(w0)}  f32 ${init.padEnd(w1)}  ; ${loc}`);
   for (const g of graphs) lines.push("", printGraph(g));
   return lines.join("\n") + "\n";

@@ -4,7 +4,7 @@
 
 import test from "ava";
 import { join } from "node:path";
-import { printModel } from "../../cli/compile.js";
+import { printModel, runCompile } from "../../cli/compile.js";
 import { EMIT_KINDS } from "../../cli/emit.js";
 import { inspectReport } from "../../cli/inspect.js";
 import { Compilation, type Stage } from "../../compiler/compilation.js";
@@ -92,4 +92,26 @@ test("a model without `loss` compiles its entry points; a training stage reports
     t.is(error.diagnostic.code, "DLC4001");
     t.regex(error.message, /no `loss` entry point/);
   }
+});
+
+test("dlc compile --emit wgsl and --emit fused honour --no-fusion: one kernel per primitive", async (t) => {
+  const c = new Compilation(IRIS);
+  const print = async (emit: "wgsl" | "fused", fusion: boolean) => {
+    let text = "";
+    await runCompile(IRIS, { emit, fusion }, (s) => (text += s));
+    return text;
+  };
+  const kernels = (wgsl: string) => [...wgsl.matchAll(/^\/\/ k\d+_\w+: (.*)$/gm)].map((m) => m[1]!.split(", "));
+  const fused = kernels(await print("wgsl", true));
+  const unfused = kernels(await print("wgsl", false));
+  t.true(unfused.length > fused.length, `${unfused.length} unfused kernels, ${fused.length} fused`);
+  for (const ops of unfused) t.is(ops.length, 1, `an unfused kernel computes ${ops.join(", ")}`);
+  t.is(unfused.length, c.plan(c.step().graph, false).kernels.length);
+  t.true(fused.some((ops) => ops.length > 1));
+
+  const explainFused = await print("fused", true);
+  const explainUnfused = await print("fused", false);
+  t.notRegex(explainFused, /fusion is off/);
+  t.regex(explainUnfused, /fusion is off/);
+  t.is(explainUnfused.match(/^ {2}k\d+ /gm)!.length, unfused.length);
 });

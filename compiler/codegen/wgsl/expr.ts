@@ -92,27 +92,66 @@ export class Emitter {
     this.scope().set(`${n.id}@${idx}`, v);
   }
 
-  /** The WGSL name of n's value at flat index `idx` (a u32 expression), emitting what it takes to compute it. */
+  /**
+   * The WGSL name of n's value at flat index `idx` (a u32 expression), emitting what it takes to compute it.
+   *
+   * Expressions can be thousands of operations deep (a loop that adds a term
+   * per iteration), so this walks them with an explicit stack instead of
+   * recursing: computing a value that needs an operand not yet emitted stops
+   * (Pending), emits that operand first, and then computes the value again.
+   * The lines come out in the order a recursive walk would write them.
+   */
   value(n: Node, idx: string): string {
-    const key = `${n.id}@${idx}`;
+    // Results that are not bound to a variable (names, literals) are not in the scopes; within one call they cannot change.
+    const results = new Map<string, string>();
+    const known = (m: Node, at: string): string | undefined => this.lookup(`${m.id}@${at}`) ?? results.get(`${m.id}@${at}`);
+    const stack: { n: Node; idx: string }[] = [{ n, idx }];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const key = `${top.n.id}@${top.idx}`;
+      let expr = known(top.n, top.idx);
+      if (expr === undefined) {
+        const operand = (m: Node, at: string): string => {
+          const v = known(m, at);
+          if (v === undefined) throw new Pending(m, at);
+          return v;
+        };
+        try {
+          expr = this.compute(top.n, top.idx, operand);
+        } catch (e) {
+          if (!(e instanceof Pending)) throw e;
+          stack.push({ n: e.node, idx: e.idx });
+          continue;
+        }
+        if (!(/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^\(?-?[\d.]+(e[+-]?\d+)?i?\)?$/.test(expr))) {
+          const name = this.fresh();
+          this.line(`let ${name}: ${wgslType(top.n)} = ${expr};`);
+          this.scope().set(key, name);
+          expr = name;
+        }
+        results.set(key, expr);
+      }
+      stack.pop();
+      if (stack.length === 0) return expr;
+    }
+    throw new Error("internal: the expression walk ended without a value");
+  }
+
+  /**
+   * A computed index (or condition) held in a `let` of its own, so that reads through it stay
+   * short. Memoized by its text: a computation retried by \`value\` reuses the same variable.
+   */
+  private held(prefix: string, type: string, expr: string): string {
+    const key = `${prefix}:${expr}`;
     const known = this.lookup(key);
     if (known !== undefined) return known;
-    const expr = this.compute(n, idx);
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^\(?-?[\d.]+(e[+-]?\d+)?i?\)?$/.test(expr)) return expr;
-    const name = this.fresh();
-    this.line(`let ${name}: ${wgslType(n)} = ${expr};`);
+    const name = this.fresh(prefix);
+    this.line(`let ${name}: ${type} = ${expr};`);
     this.scope().set(key, name);
     return name;
   }
 
-  /** A computed index held in a `let` of its own, so that the reads through it stay short. */
-  private index(expr: string): string {
-    const name = this.fresh("i");
-    this.line(`let ${name}: u32 = ${expr};`);
-    return name;
-  }
-
-  private compute(n: Node, idx: string): string {
+  /** n's value at `idx` as an expression over its operands' values, which `operand` gives (or throws Pending for). */
+  private compute(n: Node, idx: string, operand: (m: Node, idx: string) => string): string {
     const buffer = this.ctx.buffer(n);
     if (buffer !== undefined) return `${buffer}[${idx}]`;
     const t = wgslType(n);
@@ -120,12 +159,12 @@ export class Emitter {
       const def = ELEMENTWISE[n.op];
       // Helpers in dependency order, each once (a Set keeps insertion order).
       for (const h of def.wgslHelpers ?? []) this.helpers.add(h);
-      const operand = (i: number) => this.value(inputAt(n, i), idx);
+      const x = (i: number) => operand(inputAt(n, i), idx);
       const constant = (i: number) => {
         const x = inputAt(n, i);
         return x.op === "const" && typeof x.attrs.value === "number" ? x.attrs.value : undefined;
       };
-      return def.wgsl(operand, t, { constant });
+      return def.wgsl(x, t, { constant });
     }
     switch (n.op) {
       case "const":
@@ -133,25 +172,32 @@ export class Emitter {
       case "iota":
         return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
       case "reshape":
-        return this.value(inputAt(n, 0), idx);
+        return operand(inputAt(n, 0), idx);
       case "broadcast": {
         const x = inputAt(n, 0);
         const mapped = this.ctx.mapBroadcast?.(n, idx) ?? (x.shape.length === 0 ? "0u" : broadcastIndex(idx, n.shape, x.shape, n.attrs.dims));
-        return this.value(x, mapped);
+        return operand(x, mapped);
       }
       case "transpose":
-        return this.value(inputAt(n, 0), transposeIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.perm));
+        return operand(inputAt(n, 0), transposeIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.perm));
       case "slice":
-        return this.value(inputAt(n, 0), this.index(sliceIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.begin)));
+        return operand(inputAt(n, 0), this.held("i", "u32", sliceIndex(idx, n.shape, inputAt(n, 0).shape, n.attrs.begin)));
       case "pad": {
         const x = inputAt(n, 0);
         const { inside, at } = padIndex(idx, n.shape, x.shape, n.attrs.before, n.attrs.after);
-        const ok = this.fresh("in");
-        this.line(`let ${ok}: bool = ${inside};`);
-        const v = this.value(x, this.index(`select(0u, ${at}, ${ok})`));
+        const ok = this.held("in", "bool", inside);
+        const v = operand(x, this.held("i", "u32", `select(0u, ${at}, ${ok})`));
         return `select(${literal(n.attrs.value, n.dtype)}, ${v}, ${ok})`;
       }
     }
     throw new Error(`internal: ${n.op} is not computed by this kernel and has no buffer`);
   }
+}
+
+/** Thrown by a computation that needs the value of `node` at `idx` first (Emitter.value). */
+class Pending {
+  constructor(
+    readonly node: Node,
+    readonly idx: string,
+  ) {}
 }

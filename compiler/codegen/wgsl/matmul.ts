@@ -195,19 +195,30 @@ export function storeTile(
 function scalarsOf(env: KernelEnv, anchor: Node, outputs: readonly Node[]): Node[] {
   const found: Node[] = [];
   const depends = new Map<Node, boolean>();
-  const visit = (n: Node): boolean => {
-    const known = depends.get(n);
-    if (known !== undefined) return known;
-    depends.set(n, false);
+  // A depth-first walk with an explicit stack (an epilogue can be thousands of operations deep).
+  const enter = (n: Node) => {
     const buffer = env.bufferOf(n);
     const leaf = buffer !== undefined && buffer !== anchor && !outputs.includes(buffer);
-    let d = n === anchor;
-    if (!leaf && n !== anchor) for (const i of n.inputs) d = visit(i) || d;
-    depends.set(n, d);
-    if (!d && numel(n.shape) === 1 && !outputs.includes(n)) found.push(n);
-    return d;
+    return { n, inputs: n.inputs[Symbol.iterator](), walk: !leaf && n !== anchor, d: n === anchor };
   };
-  for (const o of outputs) visit(o);
+  for (const o of outputs) {
+    if (depends.has(o)) continue;
+    const stack = [enter(o)];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const next = top.walk ? top.inputs.next() : undefined;
+      if (next && !next.done) {
+        const known = depends.get(next.value);
+        if (known !== undefined) top.d = known || top.d;
+        else stack.push(enter(next.value));
+        continue;
+      }
+      stack.pop();
+      depends.set(top.n, top.d);
+      if (!top.d && numel(top.n.shape) === 1 && !outputs.includes(top.n)) found.push(top.n);
+      const parent = stack.at(-1);
+      if (parent) parent.d ||= top.d;
+    }
+  }
   return found;
 }
 

@@ -60,6 +60,8 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}, part: Partition = p
   return { graph, symbols: env.symbols, buffers, views, kernels };
 }
 
+/** Whether n is a chain of views (reshapes) ending at a buffer. */
 function isViewOfBuffer(n: Node, m: ReadonlySet<Node>): boolean {
-  return (n.op === "reshape" || n.op === "stopGradient") && (m.has(inputAt(n, 0)) || isViewOfBuffer(inputAt(n, 0), m));
+  for (let v = n; v.op === "reshape" || v.op === "stopGradient"; v = inputAt(v, 0)) if (m.has(inputAt(v, 0))) return true;
+  return false;
 }
