@@ -187,6 +187,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: a live WebGPU device would otherwise keep the process alive.
+// Exit explicitly: a live WebGPU device would otherwise keep the process alive. But only once
+// stdout and stderr have flushed: into a pipe they write asynchronously, and exiting at once cut
+// long output (`dlc compile --emit wgsl | less`) short.
 process.exitCode = await main(process.argv.slice(2));
-process.exit();
+process.stdout.write("", () => process.stderr.write("", () => process.exit()));

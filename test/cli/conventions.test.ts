@@ -4,10 +4,12 @@
 // nothing half-written left behind.
 
 import test from "ava";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dlc } from "../helpers/cli.js";
+import { ROOT } from "../helpers/paths.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dlc-cli-"));
 const oneLine = (t: import("ava").ExecutionContext, stderr: string, pattern: RegExp) => {
@@ -105,4 +107,20 @@ test("--quiet prints nothing on success", (t) => {
   const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "2", "--quiet", "--backend", "cpu"]);
   t.is(r.status, 0);
   t.is(r.stdout, "");
+});
+
+test("long output reaches a pipe whole before dlc exits (the CNN's WGSL, > 64 KB)", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "dlc-pipe-"));
+  const file = join(dir, "out.wgsl");
+  const fd = openSync(file, "w");
+  const toFile = spawnSync(process.execPath, [join(ROOT, "bin/dlc.js"), "compile", "models/cnn.ts", "--emit", "wgsl"], { cwd: ROOT, stdio: ["ignore", fd, "pipe"] });
+  closeSync(fd);
+  t.is(toFile.status, 0);
+  const expected = readFileSync(file, "utf8");
+  t.true(expected.length > 65536, `${expected.length} bytes`);
+  // Through a shell pipe, as a user reads it (`| less`, `| wc -c`).
+  const piped = spawnSync("sh", ["-c", `"${process.execPath}" bin/dlc.js compile models/cnn.ts --emit wgsl | cat`], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
+  t.is(piped.status, 0);
+  t.is(piped.stdout.length, expected.length);
+  t.is(piped.stdout, expected);
 });
