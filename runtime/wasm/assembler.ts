@@ -1,0 +1,418 @@
+// A minimal typed WebAssembly binary assembler, written by hand: enough of the
+// binary format (sections, LEB128, locals, structured control flow, i32/f32
+// scalar code and the SIMD128 ops the kernels use) to emit the CPU kernels,
+// and no more. In the spirit of jax-js's wasmblr:
+//
+// - Each instruction is a method named after its text-format mnemonic, grouped
+//   by type (`f.i32.add()`, `f.f32x4.mul()`, `f.v128.load(16)`), so emitting
+//   code reads like the WebAssembly text it produces.
+// - The builder tracks the operand stack's types and refuses a wrong one at
+//   the line that emits it, with the function and instruction in the message,
+//   instead of leaving WebAssembly.validate to report a byte offset later.
+// - Branch targets are label objects handed to the body of `block`, `loop`
+//   and `if`, so relative depths are computed, never counted by hand.
+// - Every instruction is also recorded as a line of text; `toText()` lists a
+//   module in a WAT-like form for dumps and test failures.
+//
+// Blocks here take no parameters and yield no results (the kernels keep values
+// in locals), which keeps the type checking to a stack of value types per
+// control frame.
+
+export type ValType = "i32" | "i64" | "f32" | "f64" | "v128";
+
+const VALTYPE: { readonly [T in ValType]: number } = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
+const EMPTY_BLOCK = 0x40;
+const SIMD_PREFIX = 0xfd;
+
+// ---- encoding ----------------------------------------------------------------
+
+/** Unsigned LEB128 of a 32-bit value. */
+export function encodeU32(value: number): number[] {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`not a u32: ${value}`);
+  const out: number[] = [];
+  let v = value;
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit value. */
+export function encodeS32(value: number): number[] {
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) throw new RangeError(`not an s32: ${value}`);
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function encodeF32(value: number): number[] {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setFloat32(0, value, true);
+  return [...bytes];
+}
+
+function encodeName(name: string): number[] {
+  const utf8 = new TextEncoder().encode(name);
+  return [...encodeU32(utf8.length), ...utf8];
+}
+
+function encodeVec(items: readonly number[][]): number[] {
+  return [...encodeU32(items.length), ...items.flat()];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...encodeU32(body.length), ...body];
+}
+
+// ---- functions -----------------------------------------------------------------
+
+/** A parameter or local of a function under construction. */
+export class Local {
+  constructor(
+    readonly index: number,
+    readonly type: ValType,
+    readonly name: string,
+  ) {}
+}
+
+/** A branch target: the control frame of a `block` (br exits it), `loop` (br repeats it) or `if`. */
+export class Label {
+  constructor(readonly kind: "block" | "loop" | "if") {}
+}
+
+interface Frame {
+  readonly label: Label | undefined; // undefined for the function body
+  readonly height: number; // operand stack height on entry
+  unreachable: boolean; // after br/return: the stack is polymorphic until the frame ends
+}
+
+/** A natural-alignment log2 for each access width, the `align` hint of a memarg. */
+const ALIGN = { 4: 2, 16: 4 } as const;
+
+export class FunctionBuilder {
+  readonly params: readonly Local[];
+  private readonly locals: Local[] = [];
+  private readonly code: number[] = [];
+  private readonly lines: string[] = [];
+  private readonly stack: ValType[] = [];
+  private readonly frames: Frame[] = [{ label: undefined, height: 0, unreachable: false }];
+
+  constructor(
+    readonly name: string,
+    params: readonly (readonly [string, ValType])[],
+    readonly results: readonly ValType[],
+  ) {
+    this.params = params.map(([n, t], i) => new Local(i, t, n));
+  }
+
+  /** Declares a local of `type`, zero-initialized on entry. */
+  addLocal(type: ValType, name: string): Local {
+    const local = new Local(this.params.length + this.locals.length, type, name);
+    this.locals.push(local);
+    return local;
+  }
+
+  // ---- the operand stack ----
+
+  private pop(expected: ValType, op: string): void {
+    const frame = this.frames[this.frames.length - 1]!;
+    if (this.stack.length === frame.height) {
+      if (frame.unreachable) return;
+      throw new Error(`${this.name}: ${op} expects ${expected} on the stack, but it is empty`);
+    }
+    const got = this.stack.pop()!;
+    if (got !== expected) throw new Error(`${this.name}: ${op} expects ${expected} on the stack, found ${got}`);
+  }
+
+  /** Emits one instruction: checks and pops `pops` (the last is the top), pushes `pushes`. */
+  private op(text: string, bytes: readonly number[], pops: readonly ValType[], pushes: readonly ValType[]): void {
+    for (let i = pops.length - 1; i >= 0; i--) this.pop(pops[i]!, text);
+    this.stack.push(...pushes);
+    this.code.push(...bytes);
+    this.lines.push("  ".repeat(this.frames.length) + text);
+  }
+
+  private simd(text: string, opcode: number, pops: readonly ValType[], pushes: readonly ValType[], imm: readonly number[] = []): void {
+    this.op(text, [SIMD_PREFIX, ...encodeU32(opcode), ...imm], pops, pushes);
+  }
+
+  private memarg(offset: number, width: 4 | 16): number[] {
+    return [...encodeU32(ALIGN[width]), ...encodeU32(offset)];
+  }
+
+  private static offsetText(offset: number): string {
+    return offset ? ` offset=${offset}` : "";
+  }
+
+  // ---- variables ----
+
+  readonly local = {
+    get: (x: Local): void => this.op(`local.get $${x.name}`, [0x20, ...encodeU32(x.index)], [], [x.type]),
+    set: (x: Local): void => this.op(`local.set $${x.name}`, [0x21, ...encodeU32(x.index)], [x.type], []),
+    tee: (x: Local): void => this.op(`local.tee $${x.name}`, [0x22, ...encodeU32(x.index)], [x.type], [x.type]),
+  };
+
+  /** local.get, the commonest instruction, under a short name. */
+  get(x: Local): void {
+    this.local.get(x);
+  }
+
+  /** local.set. */
+  set(x: Local): void {
+    this.local.set(x);
+  }
+
+  // ---- parametric ----
+
+  drop(type: ValType): void {
+    this.op("drop", [0x1a], [type], []);
+  }
+
+  /** select: [a, b, cond] -> cond ? a : b (a and b of `type`, i32/f32/f64/i64 only). */
+  select(type: Exclude<ValType, "v128">): void {
+    this.op("select", [0x1b], [type, type, "i32"], [type]);
+  }
+
+  // ---- numeric ----
+
+  readonly i32 = {
+    const: (v: number): void => this.op(`i32.const ${v | 0}`, [0x41, ...encodeS32(v | 0)], [], ["i32"]),
+    load: (offset = 0): void => this.op(`i32.load${FunctionBuilder.offsetText(offset)}`, [0x28, ...this.memarg(offset, 4)], ["i32"], ["i32"]),
+    store: (offset = 0): void => this.op(`i32.store${FunctionBuilder.offsetText(offset)}`, [0x36, ...this.memarg(offset, 4)], ["i32", "i32"], []),
+    eqz: (): void => this.op("i32.eqz", [0x45], ["i32"], ["i32"]),
+    eq: (): void => this.binary("i32.eq", 0x46),
+    ne: (): void => this.binary("i32.ne", 0x47),
+    lt_s: (): void => this.binary("i32.lt_s", 0x48),
+    lt_u: (): void => this.binary("i32.lt_u", 0x49),
+    gt_s: (): void => this.binary("i32.gt_s", 0x4a),
+    gt_u: (): void => this.binary("i32.gt_u", 0x4b),
+    le_s: (): void => this.binary("i32.le_s", 0x4c),
+    ge_s: (): void => this.binary("i32.ge_s", 0x4e),
+    add: (): void => this.binary("i32.add", 0x6a),
+    sub: (): void => this.binary("i32.sub", 0x6b),
+    mul: (): void => this.binary("i32.mul", 0x6c),
+    and: (): void => this.binary("i32.and", 0x71),
+    or: (): void => this.binary("i32.or", 0x72),
+    shl: (): void => this.binary("i32.shl", 0x74),
+    shr_u: (): void => this.binary("i32.shr_u", 0x76),
+  };
+
+  private binary(text: string, opcode: number, type: ValType = "i32"): void {
+    this.op(text, [opcode], [type, type], [type]);
+  }
+
+  readonly f32 = {
+    const: (v: number): void => this.op(`f32.const ${v}`, [0x43, ...encodeF32(v)], [], ["f32"]),
+    load: (offset = 0): void => this.op(`f32.load${FunctionBuilder.offsetText(offset)}`, [0x2a, ...this.memarg(offset, 4)], ["i32"], ["f32"]),
+    store: (offset = 0): void => this.op(`f32.store${FunctionBuilder.offsetText(offset)}`, [0x38, ...this.memarg(offset, 4)], ["i32", "f32"], []),
+    add: (): void => this.binary("f32.add", 0x92, "f32"),
+    sub: (): void => this.binary("f32.sub", 0x93, "f32"),
+    mul: (): void => this.binary("f32.mul", 0x94, "f32"),
+    min: (): void => this.binary("f32.min", 0x96, "f32"),
+    max: (): void => this.binary("f32.max", 0x97, "f32"),
+  };
+
+  // ---- SIMD128 ----
+
+  readonly v128 = {
+    load: (offset = 0): void => this.simd(`v128.load${FunctionBuilder.offsetText(offset)}`, 0x00, ["i32"], ["v128"], this.memarg(offset, 16)),
+    /** Loads one f32 (or i32) and broadcasts it to the four lanes. */
+    load32_splat: (offset = 0): void => this.simd(`v128.load32_splat${FunctionBuilder.offsetText(offset)}`, 0x09, ["i32"], ["v128"], this.memarg(offset, 4)),
+    store: (offset = 0): void => this.simd(`v128.store${FunctionBuilder.offsetText(offset)}`, 0x0b, ["i32", "v128"], [], this.memarg(offset, 16)),
+  };
+
+  readonly f32x4 = {
+    splat: (): void => this.simd("f32x4.splat", 0x13, ["f32"], ["v128"]),
+    extract_lane: (lane: 0 | 1 | 2 | 3): void => this.simd(`f32x4.extract_lane ${lane}`, 0x1f, ["v128"], ["f32"], [lane]),
+    add: (): void => this.simd("f32x4.add", 0xe4, ["v128", "v128"], ["v128"]),
+    sub: (): void => this.simd("f32x4.sub", 0xe5, ["v128", "v128"], ["v128"]),
+    mul: (): void => this.simd("f32x4.mul", 0xe6, ["v128", "v128"], ["v128"]),
+    min: (): void => this.simd("f32x4.min", 0xe8, ["v128", "v128"], ["v128"]),
+    max: (): void => this.simd("f32x4.max", 0xe9, ["v128", "v128"], ["v128"]),
+  };
+
+  // ---- control ----
+
+  private enter(kind: Label["kind"], opcode: number, body: (label: Label) => void): void {
+    const label = new Label(kind);
+    this.op(kind, [opcode, EMPTY_BLOCK], kind === "if" ? ["i32"] : [], []);
+    this.frames.push({ label, height: this.stack.length, unreachable: false });
+    body(label);
+    this.leave(kind);
+  }
+
+  /** Pops a frame, checking it left the stack as it found it (blocks yield nothing). */
+  private leave(text: string): void {
+    const frame = this.frames.pop()!;
+    if (this.stack.length !== frame.height) {
+      throw new Error(`${this.name}: ${text} ends with ${this.stack.length - frame.height} value(s) left on the stack (${this.stack.slice(frame.height).join(", ")})`);
+    }
+    this.code.push(0x0b);
+    this.lines.push("  ".repeat(this.frames.length) + "end");
+  }
+
+  /** block ... end: `br label` inside jumps past the end. */
+  block(body: (label: Label) => void): void {
+    this.enter("block", 0x02, body);
+  }
+
+  /** loop ... end: `br label` inside jumps back to the start. */
+  loop(body: (label: Label) => void): void {
+    this.enter("loop", 0x03, body);
+  }
+
+  /** if ... [else ...] end, on an i32 condition popped from the stack. */
+  if(then: (label: Label) => void, otherwise?: (label: Label) => void): void {
+    const label = new Label("if");
+    this.op("if", [0x04, EMPTY_BLOCK], ["i32"], []);
+    this.frames.push({ label, height: this.stack.length, unreachable: false });
+    then(label);
+    if (otherwise) {
+      const frame = this.frames[this.frames.length - 1]!;
+      if (this.stack.length !== frame.height) throw new Error(`${this.name}: the then-branch of an if leaves values on the stack`);
+      frame.unreachable = false;
+      this.code.push(0x05);
+      this.lines.push("  ".repeat(this.frames.length - 1) + "else");
+      otherwise(label);
+    }
+    this.leave("if");
+  }
+
+  private depth(label: Label): number {
+    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i]!.label === label) return this.frames.length - 1 - i;
+    throw new Error(`${this.name}: branch to a label that is not enclosing`);
+  }
+
+  private markUnreachable(): void {
+    const frame = this.frames[this.frames.length - 1]!;
+    this.stack.length = frame.height;
+    frame.unreachable = true;
+  }
+
+  br(label: Label): void {
+    this.op(`br ${this.depth(label)}`, [0x0c, ...encodeU32(this.depth(label))], [], []);
+    this.markUnreachable();
+  }
+
+  br_if(label: Label): void {
+    this.op(`br_if ${this.depth(label)}`, [0x0d, ...encodeU32(this.depth(label))], ["i32"], []);
+  }
+
+  return(): void {
+    for (let i = this.results.length - 1; i >= 0; i--) this.pop(this.results[i]!, "return");
+    this.code.push(0x0f);
+    this.lines.push("  ".repeat(this.frames.length) + "return");
+    this.markUnreachable();
+  }
+
+  // ---- output ----
+
+  /** The function's code-section entry: locals, then the body and its final end. */
+  encode(): number[] {
+    if (this.frames.length !== 1) throw new Error(`${this.name}: unclosed block`);
+    const frame = this.frames[0]!;
+    const left = this.stack.slice(frame.height);
+    const fits = left.length === this.results.length && left.every((t, i) => t === this.results[i]);
+    if (!fits && !(frame.unreachable && left.length === 0)) {
+      throw new Error(`${this.name}: the body leaves [${left.join(", ")}] but the function returns [${this.results.join(", ")}]`);
+    }
+    const groups: number[][] = [];
+    for (let i = 0; i < this.locals.length; ) {
+      let j = i;
+      while (j < this.locals.length && this.locals[j]!.type === this.locals[i]!.type) j++;
+      groups.push([...encodeU32(j - i), VALTYPE[this.locals[i]!.type]]);
+      i = j;
+    }
+    const body = [...encodeVec(groups), ...this.code, 0x0b];
+    return [...encodeU32(body.length), ...body];
+  }
+
+  toText(): string {
+    const params = this.params.map((p) => ` (param $${p.name} ${p.type})`).join("");
+    const results = this.results.length ? ` (result ${this.results.join(" ")})` : "";
+    const locals = this.locals.map((l) => `  (local $${l.name} ${l.type})\n`).join("");
+    return `(func $${this.name}${params}${results}\n${locals}${this.lines.join("\n")})`;
+  }
+}
+
+// ---- modules -------------------------------------------------------------------
+
+export interface MemoryImport {
+  readonly module: string;
+  readonly name: string;
+  /** Sizes in 64 KiB pages; a shared memory needs a maximum. */
+  readonly initial: number;
+  readonly maximum?: number;
+  readonly shared?: boolean;
+}
+
+export class ModuleBuilder {
+  private memory: MemoryImport | undefined;
+  private readonly functions: { readonly builder: FunctionBuilder; readonly exported: boolean }[] = [];
+
+  /** Imports the module's one linear memory. */
+  importMemory(memory: MemoryImport): this {
+    if (memory.shared && memory.maximum === undefined) throw new Error("a shared memory needs a maximum size");
+    this.memory = memory;
+    return this;
+  }
+
+  /** Adds a function, exported under its name unless `exported` is false, and returns its index. */
+  function(
+    name: string,
+    params: readonly (readonly [string, ValType])[],
+    results: readonly ValType[],
+    body: (f: FunctionBuilder) => void,
+    exported = true,
+  ): number {
+    const builder = new FunctionBuilder(name, params, results);
+    body(builder);
+    this.functions.push({ builder, exported });
+    return this.functions.length - 1;
+  }
+
+  toBytes(): Uint8Array {
+    const types: string[] = [];
+    const typeBytes: number[][] = [];
+    const typeOf = this.functions.map(({ builder: f }) => {
+      const bytes = [0x60, ...encodeVec(f.params.map((p) => [VALTYPE[p.type]])), ...encodeVec(f.results.map((t) => [VALTYPE[t]]))];
+      const key = bytes.join(",");
+      let index = types.indexOf(key);
+      if (index < 0) {
+        index = types.push(key) - 1;
+        typeBytes.push(bytes);
+      }
+      return index;
+    });
+    const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    out.push(...section(1, encodeVec(typeBytes)));
+    if (this.memory) {
+      const m = this.memory;
+      const flags = (m.maximum !== undefined ? 1 : 0) | (m.shared ? 2 : 0);
+      const limits = [flags, ...encodeU32(m.initial), ...(m.maximum !== undefined ? encodeU32(m.maximum) : [])];
+      out.push(...section(2, encodeVec([[...encodeName(m.module), ...encodeName(m.name), 0x02, ...limits]])));
+    }
+    out.push(...section(3, encodeVec(typeOf.map((t) => encodeU32(t)))));
+    const exports = this.functions.flatMap(({ builder, exported }, i) => (exported ? [[...encodeName(builder.name), 0x00, ...encodeU32(i)]] : []));
+    out.push(...section(7, encodeVec(exports)));
+    out.push(...section(10, encodeVec(this.functions.map(({ builder }) => builder.encode()))));
+    return new Uint8Array(out);
+  }
+
+  /** The module in a WAT-like text form, for dumps and failing tests. */
+  toText(): string {
+    const m = this.memory;
+    const memory = m ? `  (import "${m.module}" "${m.name}" (memory ${m.initial}${m.maximum !== undefined ? " " + m.maximum : ""}${m.shared ? " shared" : ""}))\n` : "";
+    const fns = this.functions.map(({ builder }) => builder.toText().replace(/^/gm, "  ")).join("\n");
+    return `(module\n${memory}${fns})\n`;
+  }
+}
