@@ -5,7 +5,6 @@
 // node is re-typed by the compiler's own rules on load.
 
 import test from "ava";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Compilation } from "../../../compiler/compilation.js";
 import { ArtifactError, decodeNumbers, encodeNumbers } from "../../../runtime/artifact/format.js";
@@ -14,6 +13,7 @@ import { CpuExecutable } from "../../../runtime/cpu/executable.js";
 import { entryOf } from "../../../runtime/program/model.js";
 import { compileSource } from "../../helpers/compile.js";
 import { ROOT } from "../../helpers/paths.js";
+import { reDigested, refusedArtifact } from "../../helpers/artifact.js";
 
 const cnn = new Compilation(join(ROOT, "models/cnn.ts"));
 const [headerLine, payloadLine] = Buffer.from(cnn.artifact({ training: true, webgpu: true })).toString("utf8").split("\n") as [string, string];
@@ -28,20 +28,14 @@ interface Node {
 
 /** The payload with `edit` applied to the predict entry's CPU graph (and the same edit to its WebGPU graph), digest recomputed. */
 function edited(edit: (nodes: Node[]) => void, both = true): Uint8Array {
-  const p = JSON.parse(payloadLine, decodeNumbers);
-  const e = p.model.entries.find((x: { name: string }) => x.name === "predict");
-  edit(e.cpu.graph.nodes);
-  if (both) edit(e.gpu.graph.nodes);
-  const body = JSON.stringify(p, encodeNumbers);
-  const header = { ...JSON.parse(headerLine), payload_bytes: Buffer.byteLength(body), sha256: createHash("sha256").update(body).digest("hex") };
-  return Buffer.from(JSON.stringify(header) + "\n" + body + "\n");
+  return reDigested(headerLine, payloadLine, (p: any) => {
+    const e = p.model.entries.find((x: { name: string }) => x.name === "predict");
+    edit(e.cpu.graph.nodes);
+    if (both) edit(e.gpu.graph.nodes);
+  });
 }
 
-function refused(t: import("ava").ExecutionContext, bytes: Uint8Array, message: RegExp) {
-  const e = t.throws(() => parseArtifact(bytes, "m.dlc"), { instanceOf: ArtifactError });
-  t.regex(e.message, message);
-  t.is(e.message.split("\n").length, 1, "one line");
-}
+const refused = refusedArtifact;
 
 const first = (nodes: Node[], op: string) => {
   const n = nodes.find((x) => x.op === op);
@@ -80,13 +74,12 @@ test("a string where a number belongs, and an unknown attribute, are refused", (
 });
 
 test("WebGPU and CPU programs over different graphs are refused", (t) => {
-  const p = JSON.parse(payloadLine);
-  const e = p.model.entries.find((x: { name: string }) => x.name === "predict");
-  const c = first(e.gpu.graph.nodes, "const");
-  c.attrs.value = (c.attrs.value as number) + 1;
-  const body = JSON.stringify(p);
-  const header = { ...JSON.parse(headerLine), payload_bytes: Buffer.byteLength(body), sha256: createHash("sha256").update(body).digest("hex") };
-  refused(t, Buffer.from(JSON.stringify(header) + "\n" + body + "\n"), /gpu\.graph: differs from the CPU program's graph/);
+  const bytes = reDigested(headerLine, payloadLine, (p: any) => {
+    const e = p.model.entries.find((x: { name: string }) => x.name === "predict");
+    const c = first(e.gpu.graph.nodes, "const");
+    c.attrs.value = (c.attrs.value as number) + 1;
+  });
+  refused(t, bytes, /gpu\.graph: differs from the CPU program's graph/);
 });
 
 test("an infinite constant (a mask's fill) survives the artifact and computes", (t) => {

@@ -16,19 +16,14 @@ import { REDUCE_KERNELS } from "../../../runtime/cpu/kernels/reduce.js";
 import type { Kernel } from "../../../runtime/cpu/kernels/types.js";
 import { size, strides, type FloatArray, type NDArray, type Precision } from "../../../runtime/cpu/ndarray.js";
 import type { Pads, Pair, WindowAttrs } from "../../../runtime/program/ops.js";
+import { Random } from "../../../runtime/random.js";
 
 // ---- helpers ------------------------------------------------------------------
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
+/** Uniform draws in [0, 1) from the runtime's seeded generator, so failures reproduce. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.uniform();
 }
 
 type Rng = () => number;

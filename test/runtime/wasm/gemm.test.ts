@@ -7,17 +7,12 @@
 import test from "ava";
 import { createGemm, scratchBytes, type Gemm } from "../../../runtime/wasm/gemm.js";
 import { blockSize, DEFAULT_CACHE, MR, NR, planGemm } from "../../../runtime/wasm/plan.js";
+import { Random } from "../../../runtime/random.js";
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
+/** Uniform draws in [0, 1) from the runtime's seeded generator, so failures reproduce. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.uniform();
 }
 
 function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): Float64Array {
