@@ -1,5 +1,5 @@
 // Strided copies and reductions over an odometer: the one index walk that
-// broadcast, transpose and reductions share. The innermost axis runs as a plain
+// broadcast, transpose, slice, pad and reductions share. The innermost axis runs as a plain
 // loop with a stride; only the outer axes step the odometer. Axes that the
 // strides walk as one (e.g. the three reduced axes of a conv bias gradient, or
 // the untouched tail of a transpose) are merged first, so the inner loop is as
@@ -55,6 +55,35 @@ export function gather(out: Data, src: Data, fullShape: readonly number[], fullS
       base += srcStrides[a]!;
       if (idx[a]! < shape[a]!) break;
       base -= srcStrides[a]! * shape[a]!;
+      idx[a] = 0;
+    }
+  }
+}
+
+/**
+ * The mirror of gather: out[offset(i)] = src[i] for every index i of `shape`
+ * (row-major), where the destination offset of an index is the dot product
+ * with `outStrides` (pad writes its input into the interior this way).
+ */
+export function scatter(out: Data, src: Data, fullShape: readonly number[], fullStrides: readonly number[]): void {
+  if (src.length === 0) return;
+  const { shape, strides: outStrides } = coalesce(fullShape, fullStrides);
+  const rank = shape.length;
+  if (rank === 0) {
+    out[0] = src[0]!;
+    return;
+  }
+  const inner = shape[rank - 1]!;
+  const innerStride = outStrides[rank - 1]!;
+  const idx = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let i = 0; i < src.length; i += inner) {
+    for (let j = 0, o = base; j < inner; j++, o += innerStride) out[o] = src[i + j]!;
+    for (let a = rank - 2; a >= 0; a--) {
+      idx[a]!++;
+      base += outStrides[a]!;
+      if (idx[a]! < shape[a]!) break;
+      base -= outStrides[a]! * shape[a]!;
       idx[a] = 0;
     }
   }
