@@ -137,7 +137,7 @@ export class Compilation {
         const simplified = this.simplified(g.name);
         return this.entryProgram(simplified, loss ?? simplified, o);
       });
-      const base = { file: program.file, hash: modelHash(program), params: program.params.map(({ name, shape, init }) => ({ name, shape, init })), entries };
+      const base = { file: program.file, hash: modelHash(program), params: program.params.map(({ name, shape, init, trainable }) => (trainable === false ? { name, shape, init, trainable } : { name, shape, init })), entries };
       if (!o.training || !loss) return base;
       const step = this.step();
       return { ...base, train: { config: this.trainConfig(), step: this.entryProgram(step.graph, loss, o), state: step.state, params: step.params, abi: step.abi } };

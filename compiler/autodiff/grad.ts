@@ -22,6 +22,8 @@ export interface GradOptions {
   readonly output?: string;
   /** Float inputs to differentiate with respect to, besides the parameters. */
   readonly inputs?: readonly string[];
+  /** Parameters not to differentiate with respect to (non-trainable state). */
+  readonly frozen?: ReadonlySet<string>;
 }
 
 /** The name of the output holding the gradient with respect to a parameter or input. */
@@ -33,7 +35,7 @@ export function grad(g: Graph, options: GradOptions = {}): Graph {
   if (out.node.shape.length !== 0 || out.node.dtype !== "f32") {
     throw compileError("DLC3006", `cannot differentiate ${typeString(out.node)}: only an f32 scalar has a gradient`, "reduce the output to a scalar first, e.g. with mean()", spanAt(out.node));
   }
-  const params = paramsOf(g);
+  const params = paramsOf(g).filter((p) => !options.frozen?.has(p.attrs.name));
   const inputs = (options.inputs ?? []).map((name) => {
     const i = g.inputs.find((x) => x.attrs.name === name);
     if (!i || i.dtype !== "f32") throw new Error(`grad: '${name}' is not an f32 input of '${g.name}'`);

@@ -3,56 +3,21 @@
 
 import { resolve } from "node:path";
 import { formatShape } from "../../runtime/program/dim.js";
-import type { Init } from "../../runtime/program/ops.js";
-import type { Graph, Node } from "../ir/node.js";
-import type { ParamDecl, Program } from "../ir/program.js";
-import { make } from "../ops/make.js";
+import type { Graph } from "../ir/node.js";
+import type { Program } from "../ir/program.js";
 import { readTrainConfig } from "./config.js";
-import { compileError, formatLoc } from "./diagnostics.js";
+import { compileError } from "./diagnostics.js";
 import { entrySignature, traceEntry } from "./entry.js";
-import { BuiltinError, Evaluator, spanOf } from "./evaluator.js";
+import { Evaluator } from "./evaluator.js";
 import { makeGlobals } from "./globals.js";
-import { dlcLibrary, type ParamRegistry } from "./library.js";
+import { dlcLibrary } from "./library.js";
 import { ModuleLoader } from "./modules.js";
-import { Closure, type CallSite } from "./values.js";
+import { Trace } from "./trace.js";
+import { Closure } from "./values.js";
 
 export interface CompileOptions {
   /** Report a missing `loss` entry point (training needs one). */
   readonly requireLoss?: boolean;
-}
-
-/** Parameters by name across the whole model; one node per name within a trace. */
-class Params implements ParamRegistry {
-  readonly decls = new Map<string, ParamDecl>();
-  private trace = new Map<string, Node>();
-
-  newTrace(): void {
-    this.trace = new Map();
-  }
-
-  declare(name: string, shape: readonly number[], init: Init, site: CallSite): Node {
-    const prev = this.decls.get(name);
-    const span = spanOf(site.node);
-    if (prev) {
-      const sameShape = formatShape(prev.shape) === formatShape(shape);
-      if (!sameShape || JSON.stringify(prev.init) !== JSON.stringify(init)) {
-        const what = sameShape ? `initializer ${JSON.stringify(init)}` : `shape ${formatShape(shape)}`;
-        throw new BuiltinError(
-          "DLC2002",
-          `parameter '${name}' is redeclared with ${what}`,
-          `it was first declared at ${formatLoc(prev.loc)} with shape ${formatShape(prev.shape)}; use another name for another parameter`,
-        );
-      }
-    } else {
-      this.decls.set(name, { name, shape, init, loc: { file: span.file, line: span.line, col: span.col } });
-    }
-    let node = this.trace.get(name);
-    if (!node) {
-      node = make("param", [], { name, shape, init });
-      this.trace.set(name, node);
-    }
-    return node;
-  }
 }
 
 export function compileModel(path: string, options: CompileOptions = {}): Program {
@@ -67,21 +32,31 @@ export function compileModel(path: string, options: CompileOptions = {}): Progra
 }
 
 function compile(file: string, options: CompileOptions): Program {
-  const params = new Params();
+  const trace = new Trace();
   const evaluator = new Evaluator(makeGlobals());
-  const loader = new ModuleLoader(evaluator, dlcLibrary(params), file);
+  const loader = new ModuleLoader(evaluator, dlcLibrary(trace), file);
   const main = loader.load(file);
 
   const entries: Graph[] = [];
+  let trainingLoss: Graph | undefined;
   for (const [name, binding] of main.exports) {
     const fn = binding.value;
     if (!(fn instanceof Closure)) continue;
     const signature = entrySignature(evaluator, name, fn);
     if (!signature) continue;
-    params.newTrace();
-    const graph = traceEntry(evaluator, name, fn, signature);
-    if (name === "loss") checkLoss(evaluator, graph, fn);
+    trace.begin("inference");
+    const graph = trace.finish(traceEntry(evaluator, name, fn, signature));
+    if (name !== "loss") {
+      entries.push(graph);
+      continue;
+    }
+    checkLoss(evaluator, graph, fn);
     entries.push(graph);
+    // Dropout or batch norm asked for the mode: trace the loss again as the training step runs it.
+    if (trace.modal) {
+      trace.begin("training");
+      trainingLoss = trace.finish(traceEntry(evaluator, name, fn, signature));
+    }
   }
   const start = { file, line: 1, col: 1, length: 1 };
   if (entries.length === 0) {
@@ -93,7 +68,8 @@ function compile(file: string, options: CompileOptions): Program {
   const trainDecl = main.file.getVariableDeclaration("train");
   const train = trainBinding && trainDecl ? readTrainConfig(evaluator, trainBinding.value, trainDecl) : undefined;
 
-  return { file, sources: loader.sources(), params: [...params.decls.values()], entries, train };
+  const params = [...trace.decls.values()];
+  return { file, sources: loader.sources(), params, entries, train, ...(trainingLoss ? { trainingLoss } : {}) };
 }
 
 /** The program itself, or the error that training a model without a `loss` entry point reports. */

@@ -8,16 +8,14 @@ import { BINARY_OPS, ELEMENTWISE, UNARY_OPS, type BinaryOp, type UnaryOp } from 
 import type { DType, Init } from "../../runtime/program/ops.js";
 import type { Node } from "../ir/node.js";
 import { broadcastTo, cast, full } from "../ops/build.js";
+import { batchNormInference, batchNormTraining } from "../ops/batchnorm.js";
 import * as ops from "../ops/composite.js";
 import { make } from "../ops/make.js";
 import { closest } from "./diagnostics.js";
 import { BuiltinError } from "./evaluator.js";
+import type { TraceContext } from "./trace.js";
 import { Builtin, ObjectValue, TensorValue, show, typeName, type CallSite, type Value } from "./values.js";
 
-/** Declares parameters by name; the same name must come with the same shape. */
-export interface ParamRegistry {
-  declare(name: string, shape: readonly number[], init: Init, site: CallSite): Node;
-}
 
 // ---------------------------------------------------------------- argument checks
 
@@ -139,12 +137,42 @@ function optimizer(kind: keyof typeof OPTIMIZER_KEYS): Builtin {
   });
 }
 
+// ---------------------------------------------------------------- layers with a training mode
+
+const BATCH_NORM_KEYS = ["name", "axis", "momentum", "epsilon"];
+
+/** batchNorm(x, { name, axis = -1, momentum = 0.99, epsilon = 1e-3 }): Keras's defaults and names. */
+function batchNorm(trace: TraceContext, x: Node, options: Value, site: CallSite): Node {
+  const o = optionsArg(options, "batchNorm's options", BATCH_NORM_KEYS);
+  const name = o.get("name");
+  if (typeof name !== "string" || name === "") throw bad("batchNorm needs a name for its parameters", 'batchNorm(x, { name: "bn1" }) declares bn1.scale, bn1.shift, bn1.mean and bn1.variance');
+  if (x.dtype !== "f32") throw bad(`batchNorm's input must be f32, got ${x.dtype}`, "cast it first");
+  const rank = x.shape.length;
+  const a = o.has("axis") ? intArg(o.get("axis"), "batchNorm's axis") : -1;
+  if (rank < 2 || a < -rank || a >= rank) throw bad(`batchNorm's axis ${a} is out of range for a rank-${rank} input`, "the feature axis, e.g. -1 for channels last; the statistics are taken over the other axes");
+  const axis = a < 0 ? a + rank : a;
+  const features = x.shape[axis]!;
+  if (typeof features !== "number") throw bad(`batchNorm's feature axis has the symbolic size '${features}'`, "normalize along an axis of static size (the channels)");
+  const momentum = o.has("momentum") ? numberArg(o.get("momentum"), "batchNorm's momentum") : 0.99;
+  if (momentum < 0 || momentum >= 1) throw bad(`batchNorm's momentum must be in [0, 1), got ${momentum}`, "running = momentum * running + (1 - momentum) * batch; Keras uses 0.99");
+  const epsilon = o.has("epsilon") ? numberArg(o.get("epsilon"), "batchNorm's epsilon") : 1e-3;
+  if (epsilon <= 0) throw bad(`batchNorm's epsilon must be positive, got ${epsilon}`, "e.g. 1e-3");
+  const declare = (what: string, init: Init, trainable = true) => trace.declare(`${name}.${what}`, [features], init, site, trainable);
+  const p = { scale: declare("scale", { kind: "ones" }), shift: declare("shift", { kind: "zeros" }), mean: declare("mean", { kind: "zeros" }, false), variance: declare("variance", { kind: "ones" }, false) };
+  const opts = { axis, momentum, epsilon };
+  if (trace.mode() === "inference") return batchNormInference(x, p, opts);
+  const { y, mean, variance } = batchNormTraining(x, p, opts);
+  trace.update(`${name}.mean`, mean);
+  trace.update(`${name}.variance`, variance);
+  return y;
+}
+
 // ---------------------------------------------------------------- the library
 
 type Impl = (args: Value[], site: CallSite) => Value;
 const T = (n: Node) => new TensorValue(n);
 
-export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
+export function dlcLibrary(trace: TraceContext): Map<string, Builtin> {
   const unary = (op: UnaryOp): Impl => ([x]) => T(ops.unaryOp(op, operandArg(x, `${op}'s argument`)));
   const binary = (op: BinaryOp): Impl => ([a, b]) =>
     T(ops.binaryOp(op, operandArg(a, `${op}'s first argument`), operandArg(b, `${op}'s second argument`)));
@@ -166,7 +194,7 @@ export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
       if (typeof name !== "string" || name === "") throw bad(`a parameter name must be a non-empty string, got ${show(name)}`, 'param("fc1.w", [784, 256], "he")');
       const dims = intList(shape, `the shape of '${name}'`);
       if (dims.some((d) => d < 1)) throw bad(`the shape of '${name}' must have positive sizes, got [${dims.join(", ")}]`, "parameters have static, positive dimensions");
-      return T(params.declare(name, dims, initArg(init), site));
+      return T(trace.declare(name, dims, initArg(init), site));
     },
     relu: ([x]) => T(ops.relu(operandArg(x, "relu's argument"))),
     sigmoid: ([x]) => T(ops.sigmoid(operandArg(x, "sigmoid's argument"))),
@@ -230,6 +258,7 @@ export function dlcLibrary(params: ParamRegistry): Map<string, Builtin> {
     stack: ([xs, axis]) => T(ops.stack(tensorList(xs, "stack's tensors"), axis === undefined ? 0 : intArg(axis, "stack's axis"))),
     split: ([x, sizes, axis]) =>
       ops.split(tensorArg(x, "split's argument"), typeof sizes === "number" ? intArg(sizes, "split's parts") : intList(sizes, "split's sizes"), axis === undefined ? 0 : intArg(axis, "split's axis")).map(T),
+    batchNorm: ([x, options], site) => T(batchNorm(trace, tensorArg(x, "batchNorm's input"), options, site)),
     sgd: optimizer("sgd").impl,
     adam: optimizer("adam").impl,
     adamw: optimizer("adamw").impl,

@@ -100,7 +100,7 @@ export function printProgram(p: Program, graphs: readonly Graph[] = p.entries): 
   const lines = [`; dlc IR of ${basename(p.file)}`];
   const count = p.params.reduce((n, d) => n + d.shape.reduce((a, b) => a * b, 1), 0);
   lines.push(`; ${p.params.length} parameters, ${count} values`);
-  const rows = p.params.map((d) => [`${d.name} ${formatShape(d.shape)}`, `init=${initString(d.init)}`, `${basename(d.loc.file)}:${d.loc.line}`] as const);
+  const rows = p.params.map((d) => [`${d.name} ${formatShape(d.shape)}`, `init=${initString(d.init)}${d.trainable === false ? " frozen" : ""}`, `${basename(d.loc.file)}:${d.loc.line}`] as const);
   const w0 = widest(rows, 0, 0);
   const w1 = widest(rows, 1, 0);
   for (const [decl, init, loc] of rows) lines.push(`param ${decl.padEnd(w0)}  f32 ${init.padEnd(w1)}  ; ${loc}`);

@@ -9,7 +9,7 @@
 // parameter's updated value and each state tensor's. What each one is for is
 // the step's ABI (runtime/program/abi.ts), which also names them.
 
-import { inputsWith, trainAbi, type TrainAbi } from "../../runtime/program/abi.js";
+import { inputsWith, KEY_INPUT, trainAbi, type TrainAbi } from "../../runtime/program/abi.js";
 import type { StateSpec } from "../../runtime/program/model.js";
 import { ADAM_DEFAULTS, ADAMW_WEIGHT_DECAY, SGD_DEFAULTS, type OptimizerConfig } from "../../runtime/program/train-config.js";
 import { paramsOf } from "../ir/graph.js";
@@ -17,12 +17,13 @@ import type { Graph, Node, NodeOf, Output } from "../ir/node.js";
 import { binary, full, reduce, unary } from "../ops/build.js";
 import { atLoc, make } from "../ops/make.js";
 import { gradName } from "../autodiff/grad.js";
+import { updatedParam } from "../ir/program.js";
 import { simplify } from "../passes/simplify.js";
 
 export interface TrainStep {
   readonly graph: Graph;
   readonly state: readonly StateSpec[];
-  /** The parameters the step updates (those the loss reaches), in graph order. */
+  /** The parameters the step writes: the trainable ones the loss reaches, in graph order, then the non-trainable ones it updates. */
   readonly params: readonly string[];
   readonly abi: TrainAbi;
 }
@@ -91,11 +92,18 @@ function clipGlobalNorm(grads: readonly Node[], clip: number): Node[] {
 
 /** Appends the optimizer to a training graph (loss and gradients, from autodiff). */
 export function trainStep(training: Graph, optimizer: OptimizerConfig): TrainStep {
-  const params = paramsOf(training);
   const gradOf = new Map(training.outputs.map((o) => [o.name, o.node]));
+  // Trainable parameters have gradients; non-trainable ones written by the step have updates.
+  const params = paramsOf(training).filter((p) => gradOf.has(gradName(p.attrs.name)));
+  const updates = new Map(training.outputs.flatMap((o) => {
+    const param = updatedParam(o.name);
+    return param === undefined ? [] : [[param, o.node] as const];
+  }));
   const loss = training.outputs.find((o) => o.name === "loss")!;
+  const key = training.inputs.filter((i) => i.attrs.name === KEY_INPUT);
+  const data = training.inputs.filter((i) => i.attrs.name !== KEY_INPUT);
   const { kinds, rule } = rules(optimizer);
-  const abi = trainAbi(training.inputs.map((i) => i.attrs.name), params.map((p) => p.attrs.name), kinds);
+  const abi = trainAbi(data.map((i) => i.attrs.name), params.map((p) => p.attrs.name), kinds, { key: key.length > 0, updated: [...updates.keys()] });
   return atLoc(loss.node.loc, () => {
     const hyper = new Map(inputsWith(abi, "hyper").map((b) => [b.hyper, make("input", [], { name: b.name, shape: [], dtype: "f32" })]));
     let grads = params.map((p) => gradOf.get(gradName(p.attrs.name))!);
@@ -122,9 +130,9 @@ export function trainStep(training: Graph, optimizer: OptimizerConfig): TrainSte
     });
     const outputs: Output[] = abi.outputs.map((b) => ({
       name: b.name,
-      node: b.role === "loss" ? loss.node : b.role === "param" ? newParam.get(b.param)! : newState.get(b.state)!,
+      node: b.role === "loss" ? loss.node : b.role === "param" ? (newParam.get(b.param) ?? updates.get(b.param)!) : newState.get(b.state)!,
     }));
-    const graph: Graph = { name: "train", inputs: [...training.inputs, ...inputsWith(abi, "hyper").map((b) => hyper.get(b.hyper)!), ...stateInputs], outputs };
-    return { graph: simplify(graph).graph, state, params: params.map((p) => p.attrs.name), abi };
+    const graph: Graph = { name: "train", inputs: [...data, ...key, ...inputsWith(abi, "hyper").map((b) => hyper.get(b.hyper)!), ...stateInputs], outputs };
+    return { graph: simplify(graph).graph, state, params: [...params.map((p) => p.attrs.name), ...updates.keys()], abi };
   });
 }

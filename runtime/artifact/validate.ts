@@ -109,7 +109,7 @@ const trainConfig = object({
 
 /** The step's bindings; their meaning is checked against the step and the model by checkTrainAbi. */
 const stepInput: Check = (v, p) => {
-  object({ name: str, role: oneOf("data", "hyper", "state") })(v, p);
+  object({ name: str, role: oneOf("data", "key", "hyper", "state") })(v, p);
   const b = v as Record<string, unknown>;
   if (b.role === "hyper") oneOf("lr", "step")(b.hyper, `${p}.hyper`);
   if (b.role === "state") object({ param: str, kind: str })(v, p);
@@ -127,7 +127,7 @@ const payload = object({
   model: object({
     file: str,
     hash: str,
-    params: arrayOf(object({ name: str, shape: arrayOf(int(1)), init })),
+    params: arrayOf(object({ name: str, shape: arrayOf(int(1)), init, trainable: optional(oneOf(false)) })),
     entries: arrayOf(entry),
     train: optional(object({ config: trainConfig, step: entry, state: arrayOf(object({ name: str, param: str, shape: arrayOf(int(1)) })), params: arrayOf(str), abi: optional(abi) })),
   }),

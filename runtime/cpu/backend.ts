@@ -1,7 +1,7 @@
 // The CPU backend: parameters and optimizer state in Float32Arrays, every
 // program run by the interpreter.
 
-import { inputsWith, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
+import { inputsWith, stepKey, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import { CpuExecutable } from "./executable.js";
@@ -49,13 +49,14 @@ export class CpuBackend implements Backend {
     return exe;
   }
 
-  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined> {
+  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean, seed = 0): Promise<number | undefined> {
     const train = this.model.train;
     if (!train) throw new Error("the model was compiled without a training step");
     this.scalars.lr[0] = lr;
     this.scalars.step[0] = t;
     const feeds = new Map(inputs);
     for (const b of inputsWith(train.abi, "hyper")) feeds.set(b.name, { shape: [], data: this.scalars[b.hyper] });
+    for (const b of inputsWith(train.abi, "key")) feeds.set(b.name, { shape: [2], data: stepKey(seed, t) });
     const stateShape = new Map(train.state.map((s) => [s.name, s.shape]));
     for (const b of inputsWith(train.abi, "state")) feeds.set(b.name, { shape: stateShape.get(b.name)!, data: this.values.get(b.name)! });
     const out = this.executable("train").run(feeds, this.params());

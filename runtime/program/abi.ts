@@ -22,7 +22,9 @@ export type StepInput =
   /** An f32 scalar set by the runtime each step. */
   | { readonly name: string; readonly role: "hyper"; readonly hyper: Hyper }
   /** The optimizer state tensor of this name (`kind` is "m", "v", "velocity"...), kept for `param` between steps. */
-  | { readonly name: string; readonly role: "state"; readonly param: string; readonly kind: string };
+  | { readonly name: string; readonly role: "state"; readonly param: string; readonly kind: string }
+  /** The step's random key, an i32[2]: the run's seed and t (see stepKey). Only steps that draw random numbers (dropout) have it. */
+  | { readonly name: string; readonly role: "key" };
 
 export type StepOutput =
   | { readonly name: string; readonly role: "loss" }
@@ -46,20 +48,40 @@ const stateName = (param: string, kind: string) => `${OPT}${kind}/${param}`;
 const paramOutputName = (param: string) => `param/${param}`;
 const stateOutputName = (state: string) => `state/${state}`;
 const LOSS = "loss";
+/** The name of the step's random key input; the frontend creates it on the first random draw of a training trace. */
+export const KEY_INPUT = `${OPT}key`;
+
+/**
+ * The key of step t (from 1) of a run seeded with `seed`: what dropout's
+ * counter-based generator is keyed with, so every backend draws the same
+ * masks and a resumed run draws the masks of the uninterrupted one.
+ */
+export function stepKey(seed: number, t: number): Int32Array {
+  return Int32Array.of(seed | 0, t | 0);
+}
+
+export interface AbiOptions {
+  /** The step reads the random key. */
+  readonly key?: boolean;
+  /** Non-trainable parameters the step writes new values of (batch norm's running statistics). */
+  readonly updated?: readonly string[];
+}
 
 /**
  * The ABI of a step over `data` inputs that updates `params` with an
  * optimizer keeping the state `kinds` per parameter: inputs are the data,
- * then the hyperparameters, then the state (parameter by parameter); outputs
- * the loss, the parameters, then the state in the same order.
+ * the random key if any, then the hyperparameters, then the state (parameter
+ * by parameter); outputs the loss, the parameters (then the non-trainable
+ * ones the step also writes), then the state in the same order.
  */
-export function trainAbi(data: readonly string[], params: readonly string[], kinds: readonly string[]): TrainAbi {
+export function trainAbi(data: readonly string[], params: readonly string[], kinds: readonly string[], options: AbiOptions = {}): TrainAbi {
   const state = params.flatMap((param) => kinds.map((kind) => ({ name: stateName(param, kind), role: "state" as const, param, kind })));
+  const key: StepInput[] = options.key ? [{ name: KEY_INPUT, role: "key" }] : [];
   return {
-    inputs: [...data.map((name) => ({ name, role: "data" as const })), ...HYPERS.map((hyper) => ({ name: hyperName(hyper), role: "hyper" as const, hyper })), ...state],
+    inputs: [...data.map((name) => ({ name, role: "data" as const })), ...key, ...HYPERS.map((hyper) => ({ name: hyperName(hyper), role: "hyper" as const, hyper })), ...state],
     outputs: [
       { name: LOSS, role: "loss" },
-      ...params.map((param) => ({ name: paramOutputName(param), role: "param" as const, param })),
+      ...[...params, ...(options.updated ?? [])].map((param) => ({ name: paramOutputName(param), role: "param" as const, param })),
       ...state.map((s) => ({ name: stateOutputName(s.name), role: "state" as const, state: s.name })),
     ],
   };
@@ -153,9 +175,14 @@ export function checkTrainAbi(params: readonly ParamSpec[], train: TrainProgram,
   bound("outputs", step.outputs, abi.outputs);
   const hypers = new Set<string>();
   const stateRead = new Set<string>();
+  const keys = new Set<string>();
   abi.inputs.forEach((b, i) => {
     const at = `inputs[${i}]`;
-    if (b.role === "hyper") {
+    if (b.role === "key") {
+      once(at, keys, "key", "the random key");
+      const spec = step.inputs[i]!;
+      if (spec.dtype !== "i32" || !same(spec.shape, [2])) fail(at, `'${spec.name}' is ${spec.dtype}${show(spec.shape)}, the random key is i32[2]`);
+    } else if (b.role === "hyper") {
       once(at, hypers, b.hyper, `the hyperparameter '${b.hyper}'`);
       tensor(at, step.inputs[i]!, [], `the hyperparameter '${b.hyper}'`);
     } else if (b.role === "state") {

@@ -13,6 +13,8 @@ export interface ParamSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: Init;
+  /** False for a parameter the optimizer leaves alone (batch norm's running statistics; the step may still write it). */
+  readonly trainable?: false;
 }
 
 export interface TensorSpec {

@@ -17,9 +17,10 @@ export interface Backend {
   /**
    * One optimizer step on a batch, at learning rate `lr` and step number `t`
    * (from 1). Returns the batch's loss when `wantLoss`, else undefined (a
-   * device need not read it back every step).
+   * device need not read it back every step). A step that draws random
+   * numbers (dropout) is keyed by the run's `seed` and t (abi.ts stepKey).
    */
-  step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined>;
+  step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean, seed?: number): Promise<number | undefined>;
   /**
    * The loss of every step run since the last call, in order, and forgets
    * them. Each step keeps its loss where it ran (WebGPU: copied into a device

@@ -138,7 +138,7 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
     };
     for (const batch of batches(train.ds, epochOrder(train.rows, session.config.seed, epoch), options.batch, options.dropLast)) {
       const lr = learningRate(schedule, options.lr, session.step, total);
-      const loss = await session.backend.step(batchInputs(train.ds, batch, inputNames), lr, session.step + 1, k % every === every - 1);
+      const loss = await session.backend.step(batchInputs(train.ds, batch, inputNames), lr, session.step + 1, k % every === every - 1, session.config.seed);
       session.step++;
       k++;
       sizes.push(batch.size);

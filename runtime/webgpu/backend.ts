@@ -9,7 +9,7 @@
 
 import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
-import { inputsWith, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
+import { inputsWith, stepKey, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
@@ -131,7 +131,7 @@ export class WebGpuBackend implements Backend {
     if (this.failure) throw new GpuError(this.failure);
   }
 
-  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean): Promise<number | undefined> {
+  async step(inputs: ReadonlyMap<string, NDArray>, lr: number, t: number, wantLoss: boolean, seed = 0): Promise<number | undefined> {
     this.check();
     const train = this.model.train;
     if (!train) throw new GpuError("the model was compiled without a training step");
@@ -141,6 +141,7 @@ export class WebGpuBackend implements Backend {
     this.hyper.step[0] = t;
     const feeds = new Map(inputs);
     for (const b of inputsWith(train.abi, "hyper")) feeds.set(b.name, { shape: [], data: this.hyper[b.hyper] });
+    for (const b of inputsWith(train.abi, "key")) feeds.set(b.name, { shape: [2], data: stepKey(seed, t) });
     // State stays in its slots: it is fed here only for its shape.
     const state = new Set(inputsWith(train.abi, "state").map((b) => b.name));
     for (const s of train.state) feeds.set(s.name, { shape: s.shape, data: this.hyper.lr });
