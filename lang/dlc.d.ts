@@ -168,6 +168,29 @@ export declare function logSoftmax(x: TensorLike, axis?: number): Tensor;
 export declare function logSumExp(x: TensorLike, axis?: number | readonly number[], keepDims?: boolean): Tensor;
 /** Layer normalization over the last axis (no learned scale or shift: multiply and add your own). */
 export declare function layerNorm(x: TensorLike, eps?: number): Tensor;
+// ---------------------------------------------------------------- layers with a training mode
+//
+// The training step runs `loss` in training mode; every other use of the
+// model (predict, eval, the test loss, any other entry point) runs in
+// inference mode.
+
+export interface BatchNormOptions {
+  /** Names the parameters: `${name}.scale`, `.shift` (learned), `.mean`, `.variance` (running statistics, not trained). */
+  name: string;
+  /** The feature axis (default -1, channels last); statistics are taken over every other axis. */
+  axis?: number;
+  /** running = momentum * running + (1 - momentum) * batch statistic (default 0.99, as Keras). */
+  momentum?: number;
+  /** Added to the variance (default 1e-3, as Keras). */
+  epsilon?: number;
+}
+/**
+ * Batch normalization with a learned scale and shift. Training: normalizes
+ * with the batch's mean and (biased) variance and moves the running
+ * statistics toward them; inference: normalizes with the running statistics.
+ */
+export declare function batchNorm(x: TensorLike, options: BatchNormOptions): Tensor;
+
 /** Mean cross-entropy of softmax(logits) against integer class labels. */
 export declare function softmaxCrossEntropy(logits: TensorLike, labels: IntTensor): Tensor<[]>;
 /** Mean squared error. */
