@@ -191,6 +191,14 @@ export interface BatchNormOptions {
  */
 export declare function batchNorm(x: TensorLike, options: BatchNormOptions): Tensor;
 
+/**
+ * Inverted dropout: in training, zeroes each element with probability `rate`
+ * and scales the rest by 1 / (1 - rate); in inference, the identity. Masks
+ * come from a counter-based generator keyed by the run's seed and the step,
+ * the same on every backend and in a resumed run.
+ */
+export declare function dropout(x: TensorLike, rate: number): Tensor;
+
 /** Mean cross-entropy of softmax(logits) against integer class labels. */
 export declare function softmaxCrossEntropy(logits: TensorLike, labels: IntTensor): Tensor<[]>;
 /** Mean squared error. */

@@ -10,6 +10,7 @@ import type { Node } from "../ir/node.js";
 import { broadcastTo, cast, full } from "../ops/build.js";
 import { batchNormInference, batchNormTraining } from "../ops/batchnorm.js";
 import * as ops from "../ops/composite.js";
+import { dropout } from "../ops/dropout.js";
 import { make } from "../ops/make.js";
 import { closest } from "./diagnostics.js";
 import { BuiltinError } from "./evaluator.js";
@@ -259,6 +260,15 @@ export function dlcLibrary(trace: TraceContext): Map<string, Builtin> {
     split: ([x, sizes, axis]) =>
       ops.split(tensorArg(x, "split's argument"), typeof sizes === "number" ? intArg(sizes, "split's parts") : intList(sizes, "split's sizes"), axis === undefined ? 0 : intArg(axis, "split's axis")).map(T),
     batchNorm: ([x, options], site) => T(batchNorm(trace, tensorArg(x, "batchNorm's input"), options, site)),
+    dropout: ([x, rate]) => {
+      const input = tensorArg(x, "dropout's input");
+      const r = numberArg(rate, "dropout's rate");
+      if (r < 0 || r >= 1) throw bad(`dropout's rate must be in [0, 1), got ${r}`, "the fraction of elements zeroed in training, e.g. 0.25");
+      if (input.dtype !== "f32") throw bad(`dropout's input must be f32, got ${input.dtype}`, "cast it first");
+      if (trace.mode() === "inference" || r === 0) return T(input);
+      const { key, salt } = trace.draw();
+      return T(dropout(input, r, key, salt));
+    },
     sgd: optimizer("sgd").impl,
     adam: optimizer("adam").impl,
     adamw: optimizer("adamw").impl,
