@@ -5,10 +5,11 @@
 // value must exist as a buffer: a graph output, a node with consumers in
 // several groups, or a node no loop can absorb (matmul, convolution,
 // reduction, pooling). A root absorbs an elementwise producer of the same size
-// whose consumers all lie in the group; constants, iota, and the index maps
-// (broadcast, transpose, slice, pad) of materialized values are recomputed in every group
-// that reads them. Because an absorbed node's consumers are all inside the
-// group, no group can depend on itself through an outside node.
+// whose consumers all lie in the group; constants, iota, random draws (from
+// a materialized key) and the index maps (broadcast, transpose, slice, pad) of
+// materialized values are recomputed in every group that reads them. Because
+// an absorbed node's consumers are all inside the group, no group can depend
+// on itself through an outside node.
 //
 // (The WebGPU partition, kernels.ts, is the richer one: it also fuses
 // reductions and contractions, and records why each value got a buffer.)
@@ -35,14 +36,19 @@ export function isLoopOp(n: Node): boolean {
   return (OP_FAMILY[n.op] === "elementwise") || n.op === "reshape";
 }
 
-/** Recomputed in every group that reads it: no input, or an index map of a materialized value. */
+/** Recomputed in every group that reads it: no input, or only materialized ones. */
 export function isLeafLoad(n: Node): boolean {
-  return n.op === "const" || n.op === "iota" || isIndexMap(n);
+  return n.op === "const" || n.op === "iota" || readsBuffers(n);
 }
 
 /** Views that read their input at another index: computed from a buffer, never from a member. */
 export function isIndexMap(n: Node): boolean {
   return n.op === "broadcast" || n.op === "transpose" || n.op === "slice" || n.op === "pad";
+}
+
+/** Reads its inputs at indices other than its own (a random draw reads its key at 0 and 1): they must be buffers. */
+function readsBuffers(n: Node): boolean {
+  return isIndexMap(n) || n.op === "random";
 }
 
 export function fuseElementwise(g: Graph): Fusion {
@@ -77,14 +83,17 @@ export function fuseElementwise(g: Graph): Fusion {
     /** Whether the group computes p inline: an elementwise producer of its size whose consumers it all holds. */
     const absorbs = (p: Node): boolean => {
       if (p.op === "input" || p.op === "param" || (!isLoopOp(p) && !isLeafLoad(p)) || !dimEq(numel(p.shape), size)) return false;
+      // A value that some node reads at other indices (transpose(x) + x) is a buffer, for the group too.
+      const readers = consumers.get(p) ?? [];
+      if (readers.some(readsBuffers)) return false;
       if (isLeafLoad(p)) return true;
-      return !outputs.has(p) && !rootOf.has(p) && (consumers.get(p) ?? []).every((c) => members.has(c));
+      return !outputs.has(p) && !rootOf.has(p) && readers.every((c) => members.has(c));
     };
     // Grow to a fixed point: a producer shared by two members is accepted once both are in
     // (when the second joins, its inputs are looked at again).
     const grow = [n];
     for (let m = grow.pop(); m !== undefined; m = grow.pop()) {
-      if (isIndexMap(m)) continue; // index maps read materialized values
+      if (readsBuffers(m)) continue;
       for (const p of m.inputs) {
         if (members.has(p) || !absorbs(p)) continue;
         members.add(p);

@@ -5,10 +5,11 @@
 //
 // 1. Materialization (legality). A value gets a buffer when it must: graph
 //    inputs, parameters and outputs; the operands of contractions and windows
-//    (their kernels read tiles of them); anchors whose result cannot be
-//    consumed inside their own kernel. Every other value is computed inline,
-//    by whichever kernel reads it, at the index it reads it at. Cheap
-//    pointwise values read by several kernels are recomputed by each.
+//    (their kernels read tiles of them); the keys of random draws; anchors
+//    whose result cannot be consumed inside their own kernel. Every other
+//    value is computed inline, by whichever kernel reads it, at the index it
+//    reads it at. Cheap pointwise values read by several kernels are
+//    recomputed by each.
 //
 // 2. Grouping. Each buffer's value is an expression over other buffers,
 //    through inline values. The non-materialized "anchors" in that expression
@@ -68,6 +69,11 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
   for (const o of g.outputs) give(o.node, `graph output '${o.name}'`);
   if (options.fusion === false) {
     for (const n of nodes) if (!isFlat(n)) give(n, "fusion is off");
+  }
+  // A random draw reads its key at indices 0 and 1 whatever its own index: the key is a buffer.
+  for (const n of nodes) {
+    if (n.op !== "random") continue;
+    for (const key of n.inputs) if (!isFlatOfMaterialized(key, materialized)) give(key, "key of random");
   }
   // Contractions and windows read their operands from buffers, but for a cheap elementwise
   // prologue (pixels / 255) that a contraction computes as it loads.

@@ -113,11 +113,12 @@ function domainEnd(core: Node, inline: readonly Node[], inlineSet: ReadonlySet<N
 /**
  * An operand worth recomputing at every load: at most two arithmetic ops on
  * buffers, through reshapes and broadcasts only (no reduction, no transpose,
- * slice or pad: a tile would gather its elements one by one).
+ * slice or pad: a tile would gather its elements one by one; no random draw,
+ * ten Philox rounds per load).
  */
 export function isCheapPrologue(x: Node, materialized: ReadonlySet<Node>): boolean {
   const inline = closure(x, materialized);
-  if (inline.some((n) => isAnchor(n) || n.op === "transpose" || n.op === "slice" || n.op === "pad")) return false;
+  if (inline.some((n) => isAnchor(n) || n.op === "transpose" || n.op === "slice" || n.op === "pad" || n.op === "random")) return false;
   return inline.filter((n) => OP_FAMILY[n.op] === "elementwise" && n.op !== "const").length <= 2;
 }
 

@@ -21,6 +21,8 @@ export function opString(n: Node): string {
       return `const ${typeof n.attrs.value === "number" ? fmtNumber(n.attrs.value) : n.attrs.value}`;
     case "iota":
       return `iota axis=${n.attrs.axis}`;
+    case "random":
+      return `random salt=${n.attrs.salt}`;
     case "cast":
       return `cast ${n.attrs.to}`;
     case "sum":

@@ -33,6 +33,15 @@ export function iota(shape: Shape, axis: number): Node {
   return make("iota", [], { axis, shape });
 }
 
+/**
+ * Uniform values in [0, 1) of `shape`, drawn from `key` (i32[2]) at counter
+ * (flat index, salt, 0, 0): the same bits on every backend. Call sites that
+ * share a key need different salts to draw different values.
+ */
+export function random(key: Node, shape: Shape, salt: number): Node {
+  return make("random", [key], { shape, salt });
+}
+
 // ---------------------------------------------------------------- elementwise (equal shapes)
 
 export const unary = (op: UnaryOp, x: Node): Node => make(op, [x], {});

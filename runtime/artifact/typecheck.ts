@@ -24,6 +24,7 @@ const isDim = (v: unknown) => isInt(v) || (typeof v === "string" && /^(\d+\*)?[A
 const expect = (ok: boolean, what: string) => (ok ? undefined : `expected ${what}`);
 
 const int: Check = (v) => expect(isInt(v), "an integer >= 0");
+const u32: Check = (v) => expect(isInt(v) && v < 2 ** 32, "an integer from 0 to 2^32 - 1");
 const bool: Check = (v) => expect(typeof v === "boolean", "true or false");
 const str: Check = (v) => expect(typeof v === "string", "a string");
 const dtype: Check = (v) => expect(v === "f32" || v === "i32", '"f32" or "i32"');
@@ -53,6 +54,7 @@ const ATTRS: { readonly [O in Op]: { readonly [K in keyof OpAttrs[O]]-?: Check }
   param: { name: str, shape, init },
   const: { value: numberOrSize, shape, dtype },
   iota: { axis: int, shape },
+  random: { shape, salt: u32 },
   ...(Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, none])) as { readonly [O in ElementwiseOp]: typeof none }),
   cast: { to: dtype },
   sum: { axes: ints }, max: { axes: ints }, argmax: { axis: int },

@@ -12,6 +12,7 @@
 
 import { evalDim, type DimEnv } from "../program/dim.js";
 import { isElementwise } from "../program/elementwise.js";
+import { randomAt } from "../program/philox.js";
 import type { ProgramNode } from "../program/program.js";
 import { elementwiseLoop, type ElementwiseLoop } from "./kernels/loops.js";
 import { strides, type Data, type Precision } from "./ndarray.js";
@@ -181,6 +182,20 @@ export const prepareFused: FusedCompiler = (nodes, members, root, shapes, env, p
         const s = out.scratch!;
         loops.push((start, len) => {
           for (let i = 0; i < len; i++) s[i] = Math.floor((start + i) / stride) % size;
+        });
+        operands.set(m, out);
+        continue;
+      }
+      case "random": {
+        // Each element from its own index; the key's buffer is looked up per block (a run may bind another array).
+        const key = n.inputs[0]!;
+        if (inGroup.has(key)) throw new Error("fused group: random's key is a member, not a materialized value");
+        const { salt } = n.attrs;
+        loops.push((start, len, buffers) => {
+          const k = buffers[key]!;
+          const t = arr(out, buffers);
+          const o = off(out, start);
+          for (let i = 0; i < len; i++) t[o + i] = randomAt(start + i, salt, k[0]!, k[1]!);
         });
         operands.set(m, out);
         continue;

@@ -18,6 +18,7 @@
 // never loads the compiler) can state it without building anything.
 
 import type { DType } from "./ops.js";
+import { PHILOX_WGSL } from "./philox.js";
 
 export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "tanh", "abs", "sign", "sin", "cos", "erf", "softplus", "log1p", "expm1"] as const;
 export const BINARY_OPS = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "greater", "less", "equal"] as const;
@@ -153,6 +154,8 @@ export const WGSL_HELPERS = {
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows.
   return max(x, 0.0) + dlc_log1p(exp(-abs(x)));
 }`,
+  /** Not an elementwise formula's: the random primitive's generator (./philox.ts), declared the same way. */
+  philox: PHILOX_WGSL,
 } as const;
 
 /** x ** c for a constant c in WGSL: products for small integers (exact, and defined for x < 0 unlike pow()). */

@@ -54,6 +54,8 @@ export interface OpAttrs extends ElementwiseAttrs {
   const: { readonly value: number | Dim; readonly shape: Shape; readonly dtype: DType };
   /** 0, 1, 2, ... along `axis`, constant along the others. */
   iota: { readonly axis: number; readonly shape: Shape };
+  /** Uniform in [0, 1) from an i32[2] key: Philox4x32-10 at counter (flat index, salt, 0, 0) (./philox.ts). */
+  random: { readonly shape: Shape; readonly salt: number };
   // elementwise: see ./elementwise.ts (stopGradient is the identity with a zero gradient, removed after differentiation)
   // reductions: the listed axes are removed from the shape
   sum: { readonly axes: readonly number[] };
@@ -101,7 +103,7 @@ export type OpFamily = "source" | "elementwise" | "reduce" | "movement" | "contr
 
 /** Every primitive's family: the single list of primitives, checked complete by its type. */
 export const OP_FAMILY: { readonly [O in Op]: OpFamily } = {
-  input: "source", param: "source", const: "source", iota: "source",
+  input: "source", param: "source", const: "source", iota: "source", random: "source",
   ...(Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, "elementwise"])) as { readonly [O in ElementwiseOp]: "elementwise" }),
   sum: "reduce", max: "reduce", argmax: "reduce",
   reshape: "movement", broadcast: "movement", transpose: "movement",

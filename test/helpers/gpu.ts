@@ -51,3 +51,33 @@ export async function matchesCpu(
     }
   }
 }
+
+/**
+ * Runs a bare WGSL compute shader `main` on the test file's device over
+ * `groups` workgroups: binding 0 holds `input` (read-only u32 words), binding 1
+ * `outWords` u32 words that are read back. For testing WGSL helpers alone.
+ */
+export async function runShader(t: ExecutionContext, code: string, input: Uint32Array, outWords: number, groups: number): Promise<Uint32Array> {
+  const { device } = await gpu(t);
+  const buffer = (words: number, usage: number) => device.createBuffer({ size: Math.max(4, words * 4), usage });
+  const src = buffer(input.length, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(src, 0, input);
+  const dst = buffer(outWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const read = buffer(outWords, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const module = device.createShaderModule({ code });
+  const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+  const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [src, dst].map((b, binding) => ({ binding, resource: { buffer: b } })) });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind);
+  pass.dispatchWorkgroups(groups);
+  pass.end();
+  enc.copyBufferToBuffer(dst, 0, read, 0, outWords * 4);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const out = new Uint32Array(read.getMappedRange().slice(0, outWords * 4));
+  read.unmap();
+  for (const b of [src, dst, read]) b.destroy();
+  return out;
+}

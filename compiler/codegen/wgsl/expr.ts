@@ -171,6 +171,12 @@ export class Emitter {
         return typeof n.attrs.value === "number" ? literal(n.attrs.value, n.dtype) : `${t}(${dimExpr(n.attrs.value)})`;
       case "iota":
         return `i32(${coord(idx, n.shape, n.attrs.axis)})`;
+      case "random": {
+        // The key's two words are read from its buffer (the partition gives it one), the counter is the index.
+        this.helpers.add("philox");
+        const key = inputAt(n, 0);
+        return `dlc_random(${idx}, ${n.attrs.salt}u, ${operand(key, "0u")}, ${operand(key, "1u")})`;
+      }
       case "reshape":
         return operand(inputAt(n, 0), idx);
       case "broadcast": {

@@ -1,10 +1,11 @@
-// Sources: inputs and parameters are supplied by the caller; constants and iota are computed.
+// Sources: inputs and parameters are supplied by the caller; constants, iota and random are computed.
 
 import { evalDim } from "../../program/dim.js";
+import { randomAt } from "../../program/philox.js";
 import { strides } from "../ndarray.js";
 import type { KernelTable } from "./types.js";
 
-export const SOURCE_KERNELS: KernelTable<"input" | "param" | "const" | "iota"> = {
+export const SOURCE_KERNELS: KernelTable<"input" | "param" | "const" | "iota" | "random"> = {
   input: "source",
   param: "source",
   const: (out, _inputs, { value }, env) => {
@@ -15,5 +16,10 @@ export const SOURCE_KERNELS: KernelTable<"input" | "param" | "const" | "iota"> =
     const stride = strides(out.shape)[axis]!;
     const o = out.data;
     for (let i = 0; i < o.length; i++) o[i] = Math.floor(i / stride) % n;
+  },
+  random: (out, [key], { salt }) => {
+    const [k0, k1] = key!.data;
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = randomAt(i, salt, k0!, k1!);
   },
 };

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { Compilation } from "../../../compiler/compilation.js";
 import { classCount } from "../../../compiler/ir/analysis.js";
 import type { Graph } from "../../../compiler/ir/node.js";
+import { binary } from "../../../compiler/ops/build.js";
+import { make } from "../../../compiler/ops/make.js";
 import type { NDArray, Precision } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
 import { sample } from "../../helpers/gradcheck.js";
@@ -53,3 +55,15 @@ for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".
     t.true(fusedSteps < plainSteps);
   });
 }
+
+test("a value read at its own index and through a transpose (transpose(x) + x, x computed or iota) is a buffer both read", (t) => {
+  const a = make("input", [], { name: "a", shape: [3, 3], dtype: "f32" });
+  const x = binary("mul", a, a);
+  const i = make("iota", [], { shape: [3, 3], axis: 1 });
+  const y = binary("add", make("transpose", [x], { perm: [1, 0] }), x);
+  const z = binary("add", make("transpose", [i], { perm: [1, 0] }), i);
+  const g: Graph = { name: "g", inputs: [a], outputs: [{ name: "y", node: y }, { name: "z", node: z }] };
+  const feeds = new Map([["a", { shape: [3, 3], data: Float64Array.from({ length: 9 }, (_, k) => k + 1) }]]);
+  identical(t, g, feeds, new Map(), "f64");
+  t.deepEqual([...lowerAndRun(g, feeds, new Map(), { fusion: true }).get("z")!.data], [0, 1, 2, 1, 2, 3, 2, 3, 4]);
+});
