@@ -66,7 +66,7 @@ function spatial(op: string, x: Node): Pair {
   return [h, w];
 }
 
-/** A rank-`rank` kernel's static sizes, or a ShapeError showing the expected layout. */
+/** A kernel's static sizes (as many as `layout` names), or a ShapeError showing the layout. */
 function staticKernel(op: string, k: Node, layout: string): number[] {
   const dims = k.shape;
   if (dims.length !== layout.split(",").length || !dims.every((d) => typeof d === "number")) {
@@ -76,10 +76,10 @@ function staticKernel(op: string, k: Node, layout: string): number[] {
 }
 
 /** Checks that `groups` divides a channel count, naming the op the model called. */
-function checkGroups(op: string, what: string, channels: Dim, groups: number): void {
+function checkGroups(op: string, what: (n: Dim) => string, channels: Dim, groups: number): void {
   if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`, "1 is an ordinary convolution; the input's channel count is a depthwise one");
   if (groups > 1 && (typeof channels !== "number" || channels % groups !== 0)) {
-    throw new ShapeError(`${op}: the ${what}'s ${channels} channels do not split into ${groups} groups`, `with groups = ${groups}, the input and output channel counts are multiples of ${groups}`);
+    throw new ShapeError(`${op}: ${what(channels)} channels do not split into ${groups} groups`, `with groups = ${groups}, the input and output channel counts are multiples of ${groups}`);
   }
 }
 
@@ -122,8 +122,8 @@ export function conv1d(x: Node, k: Node, options: { stride?: number; padding?: P
   }
   const [kw, cin, cout] = staticKernel("conv1d", k, "width, in, out") as [number, number, number];
   const groups = options.groups ?? 1;
-  checkGroups("conv1d", "input", channels, groups);
-  checkGroups("conv1d", "kernel's output", cout, groups);
+  checkGroups("conv1d", (n) => `the input's ${n}`, channels, groups);
+  checkGroups("conv1d", (n) => `the kernel's ${n} output`, cout, groups);
   if (!dimEq(channels, groups === 1 ? cin : cin * groups)) {
     const per = groups === 1 ? "" : ` (${cin} per group, ${groups} groups)`;
     throw new ShapeError(`conv1d: the input has ${channels} channels but the kernel ${formatShape(k.shape)} expects ${groups === 1 ? cin : cin * groups}${per}`, `a kernel is [width, in${groups === 1 ? "" : " / groups"}, out]`);
@@ -166,7 +166,7 @@ export function conv2dTranspose(x: Node, k: Node, options: TransposeOptions = {}
   const channels = x.shape[3]!;
   const groups = options.groups ?? 1;
   if (!dimEq(channels, inC)) throw new ShapeError(`${op}: the input has ${channels} channels but the kernel ${formatShape(k.shape)} expects ${inC}`, "a transposed kernel is [height, width, out, in]");
-  checkGroups(op, "input", channels, groups);
+  checkGroups(op, (n) => `the input's ${n}`, channels, groups);
   const stride = pair(options.stride ?? 1, `${op} stride`);
   const dilation = pair(options.dilation ?? 1, `${op} dilation`);
   checkSteps(op, [...stride, ...dilation]);
@@ -176,10 +176,7 @@ export function conv2dTranspose(x: Node, k: Node, options: TransposeOptions = {}
   const pad = resolvePadding(padding, size, span, stride);
   const back = (i: 0 | 1, o: number) => windowCount(o, span[i], stride[i], pad[2 * i]!, pad[2 * i + 1]!);
   if (back(0, size[0]) !== h || back(1, size[1]) !== w) {
-    const fits = (i: 0 | 1, n: number) => {
-      const ok = Array.from({ length: (n + 1) * stride[i] + span[i] }, (_, o) => o + 1).filter((o) => windowCount(o, span[i], stride[i], ...padsFor(padding, o, span[i], stride[i])) === n);
-      return ok.length ? `${ok[0]}..${ok.at(-1)}` : "none";
-    };
+    const fits = (i: 0 | 1, n: number) => fittingSizes(padding, i, n, span[i], stride[i]).join("..");
     throw new ShapeError(`${op}: an output of ${size.join("x")} convolves back to ${back(0, size[0])}x${back(1, size[1])}, not the input's ${h}x${w}`, `with this stride, kernel and padding, output heights ${fits(0, h)} and widths ${fits(1, w)} fit`);
   }
   return make("conv2dInputGrad", [x, k], { stride, pad, dilation, groups, inputSize: size });
@@ -192,10 +189,15 @@ function defaultTransposeSize(padding: Padding, input: Pair, span: Pair, stride:
   return [(input[0] - 1) * stride[0] + span[0] - pads[0] - pads[1], (input[1] - 1) * stride[1] + span[1] - pads[2] - pads[3]];
 }
 
-/** The pads before and after along one axis of size `o` (for the hint's search). */
-function padsFor(padding: Padding, o: number, span: number, stride: number): [number, number] {
-  const p = resolvePadding(padding, [o, o], [span, span], [stride, stride]);
-  return [p[0], p[1]];
+/**
+ * The first and last output sizes along axis i that a conv2d with this padding takes back to n:
+ * "same" gives ceil(o / stride), fixed pads P give floor((o + P - span) / stride) + 1.
+ */
+function fittingSizes(padding: Padding, i: 0 | 1, n: number, span: number, stride: number): [number, number] {
+  if (padding === "same") return [(n - 1) * stride + 1, n * stride];
+  const pads = resolvePadding(padding, [1, 1], [1, 1], [1, 1]);
+  const first = (n - 1) * stride + span - pads[2 * i]! - pads[2 * i + 1]!;
+  return [Math.max(first, 1), first + stride - 1];
 }
 
 /** An explicit outputShape's [height, width]: [h, w], [h, w, c] or TF's [batch, h, w, c] (channels checked against the kernel). */

@@ -40,11 +40,14 @@ function checkConv(op: string, { dilation, groups }: ConvAttrs): void {
   if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`, "1 is an ordinary convolution; the input's channel count is a depthwise one");
 }
 
-/** The size of one group of `channels` (static when there are several groups), or a ShapeError. */
-function perGroup(op: string, what: string, channels: Dim, groups: number): Dim {
+const inputs = (n: Dim) => `the input's ${n}`;
+const outputs = (n: Dim) => `the kernel's ${n} output`;
+
+/** The size of one group of `channels` (static when there are several groups), or a ShapeError naming them: "the input's 6". */
+function perGroup(op: string, what: (n: Dim) => string, channels: Dim, groups: number): Dim {
   if (groups === 1) return channels;
   if (typeof channels !== "number" || channels % groups !== 0) {
-    throw new ShapeError(`${op}: the ${what}'s ${channels} channels do not split into ${groups} groups`, `with groups = ${groups}, the input and output channel counts are multiples of ${groups}`);
+    throw new ShapeError(`${op}: ${what(channels)} channels do not split into ${groups} groups`, `with groups = ${groups}, the input and output channel counts are multiples of ${groups}`);
   }
   return channels / groups;
 }
@@ -57,7 +60,7 @@ function convOutput(op: string, h: number, w: number, size: Pair, { stride, pad,
   checkWindow(op, span, stride, pad);
   const out: [number, number] = [windowCount(h, span[0], stride[0], pad[0], pad[1]), windowCount(w, span[1], stride[1], pad[2], pad[3])];
   if (out[0] < 1 || out[1] < 1) {
-    throw new ShapeError(`${op}: a ${size.join("x")} kernel dilated ${dilation.join("x")} spans ${span.join("x")}, more than a ${h}x${w} input with padding [${pad.join(", ")}]`, "use a smaller dilation or more padding");
+    throw new ShapeError(`${op}: a ${size.join("x")} kernel dilated ${dilation.join("x")} spans ${span.join("x")}, more than the ${h}x${w} input with padding [${pad.join(", ")}]`, "use a smaller dilation or more padding");
   }
   return out;
 }
@@ -83,8 +86,8 @@ export const CONTRACTION_TYPES: TypeRules<"matmul" | "conv2d" | "conv2dInputGrad
       if (groups === 1 && !dimEq(xi.c, cin)) {
         throw new ShapeError(`conv2d: the input has ${xi.c} channels but the kernel ${formatShape(k.shape)} expects ${cin}`, "a kernel is [height, width, in, out]");
       }
-      const inPerGroup = perGroup("conv2d", "input", xi.c, groups);
-      perGroup("conv2d", "kernel's output", cout, groups);
+      const inPerGroup = perGroup("conv2d", inputs, xi.c, groups);
+      perGroup("conv2d", outputs, cout, groups);
       if (!dimEq(inPerGroup, cin)) {
         throw new ShapeError(`conv2d: the input's ${xi.c} channels in ${groups} groups are ${inPerGroup} per group, but the kernel ${formatShape(k.shape)} expects ${cin}`, "a grouped kernel is [height, width, in / groups, out]");
       }
@@ -101,7 +104,7 @@ export const CONTRACTION_TYPES: TypeRules<"matmul" | "conv2d" | "conv2dInputGrad
       const { groups, inputSize } = attrs;
       checkConv("conv2dInputGrad", attrs);
       if (!dimEq(d.c, cout)) throw new ShapeError(`conv2dInputGrad: the gradient has ${d.c} channels but the kernel ${formatShape(k.shape)} has ${cout} outputs`, "a kernel is [height, width, in, out]");
-      perGroup("conv2dInputGrad", "kernel's output", cout, groups);
+      perGroup("conv2dInputGrad", outputs, cout, groups);
       if (groups > 1 && typeof cin !== "number") throw new ShapeError(`conv2dInputGrad: a grouped kernel needs static channels, got ${formatShape(k.shape)}`, "declare the kernel with static sizes");
       checkConvGrad("conv2dInputGrad", inputSize, [kh, kw], attrs, d);
       return { shape: [d.n, inputSize[0], inputSize[1], groups === 1 ? cin : mulDim(cin, groups)], dtype: "f32" };
@@ -115,8 +118,8 @@ export const CONTRACTION_TYPES: TypeRules<"matmul" | "conv2d" | "conv2dInputGrad
       const { groups, kernelSize } = attrs;
       checkConv("conv2dFilterGrad", attrs);
       if (!dimEq(xi.n, d.n)) throw new ShapeError(`conv2dFilterGrad: the input's batch ${xi.n} differs from the gradient's ${d.n}`, "both come from the same forward convolution");
-      const cin = perGroup("conv2dFilterGrad", "input", xi.c, groups);
-      perGroup("conv2dFilterGrad", "gradient", d.c, groups);
+      const cin = perGroup("conv2dFilterGrad", inputs, xi.c, groups);
+      perGroup("conv2dFilterGrad", (n) => `the gradient's ${n}`, d.c, groups);
       checkConvGrad("conv2dFilterGrad", [xi.h, xi.w], kernelSize, attrs, d);
       return { shape: [kernelSize[0], kernelSize[1], cin, d.c], dtype: "f32" };
     },
