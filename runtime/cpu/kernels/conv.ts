@@ -11,8 +11,10 @@
 //
 // A grouped convolution is one such product per group: P over the group's
 // channels of x, and the group's columns of K, y, dy and dk, read and written
-// in place through strides. Dilation only moves where a tap reads: tap
-// (ky, kx) of the window at (y0, x0) is x[y0 + ky·dh, x0 + kx·dw].
+// in place through strides. A depthwise one (a channel per group) would be
+// products one tap deep per channel, so it runs as direct loops instead
+// (depthwise.ts). Dilation only moves where a tap reads: tap (ky, kx) of the
+// window at (y0, x0) is x[y0 + ky·dh, x0 + kx·dw] (patches.ts).
 //
 // P is never built: its packers copy a cache-sized block at a time straight
 // from x into gemm.ts's panels (4 wide: a literal 4 in the loops here),
@@ -26,80 +28,11 @@
 // lies, so it packs each dy element once rather than once per tap, and it
 // does no work for taps that fall between strided output positions.
 
-import type { ConvAttrs, Pair } from "../../program/ops.js";
 import type { FloatArray } from "../ndarray.js";
+import { depthwise, depthwiseFilterGrad, depthwiseInputGrad, isDepthwise } from "./depthwise.js";
 import { gemm, stridedPacker, zeroRow, type Packer } from "./gemm.js";
+import { geometry, ofGroup, Positions, runOfTaps, tapOffset, type Geometry } from "./patches.js";
 import type { Kernel } from "./types.js";
-
-interface Geometry {
-  n: number; h: number; w: number;
-  /** x's channels (its row stride), those of one group, and the first of the group being computed. */
-  c: number; cg: number; c0: number;
-  oh: number; ow: number; o: number;
-  kh: number; kw: number;
-  sh: number; sw: number; pt: number; pl: number; dh: number; dw: number;
-}
-
-function geometry(x: readonly number[], y: readonly number[], k: Pair, { stride, pad, dilation, groups }: ConvAttrs): Geometry {
-  const c = x[3]!;
-  return {
-    n: x[0]!, h: x[1]!, w: x[2]!, c, cg: c / groups, c0: 0,
-    oh: y[1]!, ow: y[2]!, o: y[3]!, kh: k[0], kw: k[1],
-    sh: stride[0], sw: stride[1], pt: pad[0], pl: pad[2], dh: dilation[0], dw: dilation[1],
-  };
-}
-
-/** The geometry of group `grp`: its channels of x start at grp · cg. */
-function ofGroup(g: Geometry, grp: number): Geometry {
-  return { ...g, c0: grp * g.cg };
-}
-
-/**
- * Output positions in row-major order, stepped one at a time: position
- * (b, oy, ox), whose window starts at input row y0 and column x0.
- */
-class Positions {
-  b: number;
-  oy: number;
-  ox: number;
-  constructor(private readonly g: Geometry, start: number) {
-    this.ox = start % g.ow;
-    this.oy = Math.floor(start / g.ow) % g.oh;
-    this.b = Math.floor(start / (g.ow * g.oh));
-  }
-  get y0(): number {
-    return this.oy * this.g.sh - this.g.pt;
-  }
-  get x0(): number {
-    return this.ox * this.g.sw - this.g.pl;
-  }
-  next(): void {
-    if (++this.ox === this.g.ow) {
-      this.ox = 0;
-      if (++this.oy === this.g.oh) {
-        this.oy = 0;
-        this.b++;
-      }
-    }
-  }
-}
-
-/**
- * How many taps, from (ky, kx) on along the kernel row, can be copied as one
- * run starting at x offset `s` (-1 when the tap is in the padding): the rest
- * of the row if it all lies inside x and its taps are adjacent in memory
- * (undilated, every channel of x), else just this one.
- */
-function runOfTaps(g: Geometry, s: number, x0: number, kx: number): number {
-  return s >= 0 && g.dw === 1 && g.cg === g.c && x0 + g.kw <= g.w ? g.kw - kx : 1;
-}
-
-/** The offset of x[b, y0 + ky·dh, x0 + kx·dw, c0], or -1 if that is padding. */
-function tapOffset(g: Geometry, b: number, y0: number, x0: number, ky: number, kx: number): number {
-  const iy = y0 + ky * g.dh;
-  const ix = x0 + kx * g.dw;
-  return iy < 0 || iy >= g.h || ix < 0 || ix >= g.w ? -1 : ((b * g.h + iy) * g.w + ix) * g.c + g.c0;
-}
 
 /** Packs P (rows = output positions, depth = (tap, channel)): the A operand of conv2d. */
 function patchRows(g: Geometry, x: FloatArray): Packer {
@@ -176,6 +109,7 @@ function patchColumns(g: Geometry, x: FloatArray): Packer {
 
 export const conv2d: Kernel<"conv2d"> = (out, [x, k], attrs) => {
   const g = geometry(x!.shape, out.shape, [k!.shape[0]!, k!.shape[1]!], attrs);
+  if (isDepthwise(g)) return depthwise(g, x!.data as FloatArray, k!.data as FloatArray, out.data as FloatArray);
   const og = g.o / attrs.groups;
   for (let grp = 0; grp < attrs.groups; grp++) {
     // The B packer reads the group's Kᵀ: rows o, depth (tap, c).
@@ -187,6 +121,7 @@ export const conv2d: Kernel<"conv2d"> = (out, [x, k], attrs) => {
 
 export const conv2dFilterGrad: Kernel<"conv2dFilterGrad"> = (out, [x, dy], attrs) => {
   const g = geometry(x!.shape, dy!.shape, attrs.kernelSize, attrs);
+  if (isDepthwise(g)) return depthwiseFilterGrad(g, x!.data as FloatArray, dy!.data as FloatArray, out.data as FloatArray);
   const og = g.o / attrs.groups;
   for (let grp = 0; grp < attrs.groups; grp++) {
     // The B packer reads the group's dyᵀ: rows o, depth positions.
@@ -205,6 +140,7 @@ export const conv2dInputGrad: Kernel<"conv2dInputGrad"> = (out, [dy, k], attrs) 
   const g = geometry(out.shape, dy!.shape, [k!.shape[0]!, k!.shape[1]!], attrs);
   const DY = dy!.data as FloatArray;
   const DX = out.data as FloatArray;
+  if (isDepthwise(g)) return depthwiseInputGrad(g, DY, k!.data as FloatArray, DX);
   const og = g.o / attrs.groups;
   const width = g.kh * g.kw * g.cg; // dP's columns, in (ky, kx, c) order
   const block = Math.max(4, Math.min(256, Math.floor(PATCH_BLOCK / width) & ~3));
