@@ -19,16 +19,14 @@
 import test, { type ExecutionContext } from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { grad, gradName } from "../../../compiler/autodiff/grad.js";
-import { lowerGpu } from "../../../compiler/codegen/wgsl/program.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import { binary, reduce } from "../../../compiler/ops/build.js";
 import * as ops from "../../../compiler/ops/composite.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
-import { GpuExecutable } from "../../../runtime/webgpu/executable.js";
-import { closeGpu, gpu } from "../../helpers/gpu.js";
+import { everyBackend } from "../../helpers/backends.js";
+import { closeGpu } from "../../helpers/gpu.js";
 import { input, relativeError, sample } from "../../helpers/gradcheck.js";
-import { lowerAndRun } from "../../helpers/run.js";
 
 test.before(async () => {
   tf.enableProdMode();
@@ -211,13 +209,6 @@ for (const [i, c] of CASES.entries()) {
       const direct = tf.tidy(() => Float32Array.from(c.tfDirect!(tf.tensor(Float32Array.from(feeds.get("x")!.data), c.x), tf.tensor(Float32Array.from(feeds.get("k")!.data), c.k)).dataSync()));
       t.true(relativeError(direct, want.y) <= 1e-6, "TF.js's own dilated convolution agrees with the zero-stuffed kernel");
     }
-    compare(t, "CPU float64", lowerAndRun(g, feeds), want, TOL);
-    compare(t, "CPU float32 fused", lowerAndRun(g, feeds, new Map(), { precision: "f32", fusion: true }), want, TOL);
-    const f32 = new Map([...feeds].map(([name, a]) => [name, { shape: a.shape, data: Float32Array.from(a.data) }]));
-    const ctx = await gpu(t);
-    for (const fusion of [true, false]) {
-      const exe = await GpuExecutable.create(ctx, lowerGpu(g, { fusion }));
-      compare(t, `WebGPU ${fusion ? "fused" : "unfused"}`, await exe.run(f32, new Map()), want, 2 * TOL);
-    }
+    for (const run of await everyBackend(t, g, feeds)) compare(t, run.what, run.outputs, want, run.slack * TOL);
   });
 }
