@@ -23,12 +23,14 @@
 // 1024^3 product.
 //
 // Buffers: `matmul` copies A and B into linear memory and C out of it, which
-// costs O(mk + kn + mn) against the O(mnk) product. The CPU executable will
-// instead plan its buffers directly in linear memory and call `product` with
-// their addresses, as it plans ArrayBuffer offsets today; the scratch area is
-// then one more planned buffer of `scratchBytes(plan)`.
+// costs O(mk + kn + mn) against the O(mnk) product. The CPU executable
+// (runtime/cpu/wasm) calls `product` with addresses in a memory it reserved
+// once per plan; operands are then any strided matrices in that memory (row
+// strides of their own, so a group's slice of channels is read in place), and
+// op(A) may instead come from a JavaScript packer that writes the panels
+// itself, as the convolutions' implicit im2col patches do.
 
-import { PAGE_BYTES, requireWasm, type WasmMemory } from "./api.js";
+import { PAGE_BYTES, requireWasm, type WasmApi, type WasmInstance, type WasmMemory, type WasmModule } from "./api.js";
 import { FunctionBuilder, ModuleBuilder, type Local } from "./assembler.js";
 import { wasmFeatures } from "./features.js";
 import { DEFAULT_CACHE, MR, NR, planGemm, type CacheModel, type GemmPlan } from "./plan.js";
@@ -376,6 +378,14 @@ export function emitGemmModule(memory: { readonly initial: number; readonly maxi
 type Pack = (src: number, rowStride: number, depthStride: number, rows: number, depth: number, dst: number) => void;
 type Macro = (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accumulate: number, tile: number) => void;
 
+/**
+ * Packs rows [r0, r0 + rows) of op(A), over depth [d0, d0 + depth), into
+ * ceil(rows / 4) panels of depth x 4 at `panels[0]` (element (r0 + 4q + i,
+ * d0 + p) at panels[(q * depth + p) * 4 + i], rows past the end zero): the
+ * layout of f32_pack_4 and of runtime/cpu/kernels/gemm.ts's packers.
+ */
+export type PanelPacker = (panels: Float32Array, r0: number, rows: number, d0: number, depth: number) => void;
+
 /** Where one product's operands live in linear memory (byte addresses, 16-aligned scratch). */
 export interface ProductArgs {
   readonly m: number;
@@ -385,10 +395,18 @@ export interface ProductArgs {
   readonly a: number;
   /** B is k x n row-major, or n x k when transB. */
   readonly b: number;
-  /** C is m x n row-major; overwritten. */
+  /** C is m x n row-major. */
   readonly c: number;
   readonly transA: boolean;
   readonly transB: boolean;
+  /** Row strides in elements of A, B and C as stored (default: dense, k or m for A, n or k for B, n for C). */
+  readonly lda?: number;
+  readonly ldb?: number;
+  readonly ldc?: number;
+  /** C += op(A) · op(B) instead of C = op(A) · op(B). */
+  readonly accumulate?: boolean;
+  /** Packs op(A) instead of reading `a` (then `a`, `lda` and `transA` are unused). */
+  readonly packA?: PanelPacker;
   /** scratchBytes(plan) bytes for the packed blocks and the edge tile. */
   readonly scratch: number;
   readonly plan: GemmPlan;
@@ -422,35 +440,90 @@ function align16(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
 
-/** Compiles the GEMM module over a fresh memory. Rejects where WebAssembly SIMD128 is missing. */
-export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
+type Limits = { readonly initial: number; readonly maximum?: number; readonly shared?: boolean };
+
+interface Setup {
+  readonly api: WasmApi;
+  readonly cache: CacheModel;
+  readonly limits: Limits;
+}
+
+/** Checks the host for `options`; throws where WebAssembly, SIMD128 or a requested shared memory is missing. */
+function setup(options: GemmOptions): Setup {
   const api = requireWasm();
   const features = wasmFeatures();
   if (!features.simd) throw new Error("this host's WebAssembly has no SIMD128");
   const shared = options.shared ?? false;
   if (shared && !features.sharedMemory) throw new Error("this host's WebAssembly has no shared memory");
-  const cache = options.cache ?? DEFAULT_CACHE;
   const limits = shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 };
+  return { api, cache: options.cache ?? DEFAULT_CACHE, limits };
+}
+
+/** Compiles the GEMM module over a fresh memory. Rejects where WebAssembly SIMD128 is missing. */
+export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
+  const { api, cache, limits } = setup(options);
   const module = emitGemmModule(limits);
   const memory = new api.Memory(limits);
   const instance = await api.instantiate(await api.compile(module.toBytes()), { env: { memory } });
+  return bind(instance, memory, cache, module);
+}
+
+/** The module emitted and compiled for each memory's limits: synchronous compilation happens once per process. */
+const compiled = new Map<string, { readonly builder: ModuleBuilder; readonly module: WasmModule }>();
+
+/**
+ * The same, compiled synchronously, for the CPU executable, whose runs are
+ * synchronous. The module is 1.3 KB and compiles in under a millisecond in
+ * Node (browsers allow synchronous compilation on the main thread up to
+ * 4 KB). Throws where WebAssembly SIMD128 is missing.
+ */
+export function createGemmSync(options: GemmOptions = {}): Gemm {
+  const { api, cache, limits } = setup(options);
+  const key = JSON.stringify(limits);
+  let entry = compiled.get(key);
+  if (!entry) {
+    const builder = emitGemmModule(limits);
+    compiled.set(key, (entry = { builder, module: new api.Module(builder.toBytes()) }));
+  }
+  const memory = new api.Memory(limits);
+  return bind(new api.Instance(entry.module, { env: { memory } }), memory, cache, entry.builder);
+}
+
+function bind(instance: WasmInstance, memory: WasmMemory, cache: CacheModel, module: ModuleBuilder): Gemm {
   const pack4 = instance.exports[`f32_pack_${MR}`] as Pack;
   const pack8 = instance.exports[`f32_pack_${NR}`] as Pack;
   const macro = instance.exports[`f32_gemm_${MR}x${NR}`] as Macro;
 
+  // The view a JavaScript packer writes A's panels through, from byte `panelsAt` on.
+  let panels: Float32Array = new Float32Array(0);
+  let panelsBuffer: ArrayBuffer | SharedArrayBuffer | undefined;
+  let panelsAt = -1;
+  const panelsView = (at: number): Float32Array => {
+    if (memory.buffer !== panelsBuffer || at !== panelsAt) {
+      panelsBuffer = memory.buffer;
+      panelsAt = at;
+      panels = new Float32Array(memory.buffer, at);
+    }
+    return panels;
+  };
+
   function product(args: ProductArgs): void {
-    const { m, k, n, a, b, c, transA, transB, scratch, plan } = args;
+    const { m, k, n, a, b, c, transA, transB, scratch, plan, packA } = args;
+    const ldc = args.ldc ?? n;
+    const accumulate = args.accumulate ?? false;
     if (m === 0 || n === 0) return;
     if (k === 0) {
-      new Float32Array(memory.buffer, c, m * n).fill(0);
+      if (!accumulate) for (let i = 0; i < m; i++) new Float32Array(memory.buffer, c + i * ldc * F32, n).fill(0);
       return;
     }
     const tile = scratch;
     const bp = tile + TILE_BYTES;
     const ap = bp + plan.kc * plan.nc * F32;
     // R[r][p] at base + r * rowStride + p * depthStride: R = op(A) for A, op(B)ᵀ for B.
-    const [aRow, aDepth] = transA ? [F32, m * F32] : [k * F32, F32];
-    const [bRow, bDepth] = transB ? [k * F32, F32] : [F32, n * F32];
+    const lda = (args.lda ?? (transA ? m : k)) * F32;
+    const ldb = (args.ldb ?? (transB ? k : n)) * F32;
+    const [aRow, aDepth] = transA ? [F32, lda] : [lda, F32];
+    const [bRow, bDepth] = transB ? [ldb, F32] : [F32, ldb];
     for (let jc = 0; jc < n; jc += plan.nc) {
       const nc = Math.min(plan.nc, n - jc);
       for (let pc = 0; pc < k; pc += plan.kc) {
@@ -458,8 +531,9 @@ export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
         pack8(b + jc * bRow + pc * bDepth, bRow, bDepth, nc, kc, bp);
         for (let ic = 0; ic < m; ic += plan.mc) {
           const mc = Math.min(plan.mc, m - ic);
-          pack4(a + ic * aRow + pc * aDepth, aRow, aDepth, mc, kc, ap);
-          macro(mc, nc, kc, ap, bp, c + (ic * n + jc) * F32, n * F32, pc > 0 ? 1 : 0, tile);
+          if (packA) packA(panelsView(ap), ic, mc, pc, kc);
+          else pack4(a + ic * aRow + pc * aDepth, aRow, aDepth, mc, kc, ap);
+          macro(mc, nc, kc, ap, bp, c + (ic * ldc + jc) * F32, ldc * F32, accumulate || pc > 0 ? 1 : 0, tile);
         }
       }
     }
@@ -485,5 +559,13 @@ export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
     return new Float32Array(memory.buffer, cAt, m * n).slice();
   }
 
-  return { matmul, product, memory, cache, text: module.toText() };
+  return {
+    matmul,
+    product,
+    memory,
+    cache,
+    get text() {
+      return module.toText();
+    },
+  };
 }
