@@ -75,7 +75,7 @@ export async function inspectReport(file: string, o: InspectOptions, compilation
   const pair = (m: ModelProgram) => [...m.entries, ...(m.train ? [m.train.step] : [])];
   const entries = pair(fused).map((e, i) => entryInfo(e, unfused ? pair(unfused)[i] : undefined, env));
   const step = entries.find((e) => e.name === "train");
-  const params = fused.params.map((p) => ({ name: p.name, shape: [...p.shape], size: p.shape.reduce((a, b) => a * b, 1) }));
+  const params = fused.params.map((p) => ({ name: p.name, shape: [...p.shape], size: p.shape.reduce((a, b) => a * b, 1), trainable: p.trainable !== false }));
   const summary = {
     model: fused.file.split("/").pop(),
     hash: fused.hash,
@@ -97,7 +97,7 @@ export async function inspectReport(file: string, o: InspectOptions, compilation
   lines.push(`model ${summary.model} (sources ${fused.hash.slice(0, 12)})`);
   lines.push(`parameters: ${params.length} tensors, ${group(summary.param_count)} values (${mb(summary.param_count * 4)})`);
   const w = Math.max(...params.map((p) => p.name.length));
-  for (const p of params) lines.push(`  ${p.name.padEnd(w)}  [${p.shape.join(", ")}]  ${group(p.size)}`);
+  for (const p of params) lines.push(`  ${p.name.padEnd(w)}  [${p.shape.join(", ")}]  ${group(p.size)}${p.trainable ? "" : "  (not trained: written by the step)"}`);
   for (const e of entries) {
     lines.push("");
     const title = e.name === "train" ? `training step (forward, backward, ${fused.train!.config.optimizer.kind})` : `entry ${e.name}`;

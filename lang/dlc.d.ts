@@ -124,11 +124,37 @@ export declare function matmul(a: TensorLike, b: TensorLike): Tensor;
 
 export type Padding = "same" | "valid" | number | readonly [number, number] | readonly [number, number, number, number];
 
-/** 2-D convolution, NHWC input and [kh, kw, in, out] kernel. */
-export declare function conv2d(
+export interface ConvOptions {
+  stride?: number | readonly [number, number];
+  /** "same" accounts for the dilation: the output is ceil(in / stride), as in TensorFlow. */
+  padding?: Padding;
+  /** Taps this many cells apart (default 1): k taps span (k - 1) * dilation + 1 cells. */
+  dilation?: number | readonly [number, number];
+  /** Independent convolutions over equal slices of the channels (default 1): the kernel is [kh, kw, in / groups, out]. */
+  groups?: number;
+}
+
+/** 2-D convolution, NHWC input and [kh, kw, in / groups, out] kernel. */
+export declare function conv2d(x: TensorLike, kernel: TensorLike, options?: ConvOptions): Tensor;
+/** Depthwise convolution (tf.depthwiseConv2d): kernel [kh, kw, in, multiplier]; output channel c * multiplier + m. */
+export declare function depthwiseConv2d(x: TensorLike, kernel: TensorLike, options?: Omit<ConvOptions, "groups">): Tensor;
+/** 1-D convolution (tf.conv1d): x [batch, width, in], kernel [kw, in / groups, out]. */
+export declare function conv1d(
   x: TensorLike,
   kernel: TensorLike,
-  options?: { stride?: number | readonly [number, number]; padding?: Padding },
+  options?: { stride?: number; padding?: "same" | "valid" | number | readonly [number, number]; dilation?: number; groups?: number },
+): Tensor;
+/**
+ * Transposed convolution (tf.conv2dTranspose, the gradient of conv2d with
+ * respect to its input): kernel [kh, kw, out / groups, in]. The output is
+ * h * stride high with "same" padding, (h - 1) * stride + (kh - 1) * dilation + 1
+ * with "valid" (less the padding if explicit), unless outputShape ([height, width]
+ * or [batch, height, width, channels]) gives another size that convolves back to h.
+ */
+export declare function conv2dTranspose(
+  x: TensorLike,
+  kernel: TensorLike,
+  options?: ConvOptions & { outputShape?: readonly [number, number] | readonly [number, number, number, number] },
 ): Tensor;
 
 export interface PoolOptions {

@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Kernel } from "../../runtime/cpu/kernels/types.js";
 import type { FloatArray, NDArray } from "../../runtime/cpu/ndarray.js";
-import type { Pads, Pair } from "../../runtime/program/ops.js";
+import type { ConvAttrs, Pads, Pair } from "../../runtime/program/ops.js";
 import { flag, LAYOUTS, option } from "../args.js";
 
 const quick = flag("--quick");
@@ -179,6 +179,7 @@ const convCases = [
 console.log("# conv2d (same padding, stride 1)");
 const stride: Pair = [1, 1];
 const pad: Pads = [1, 1, 1, 1];
+const geometry: ConvAttrs = { stride, pad, dilation: [1, 1], groups: 1 };
 for (const precision of precisions) {
   for (const c of convCases) {
     const [n, h, w, ci] = c.x;
@@ -191,9 +192,9 @@ for (const precision of precisions) {
     const y = zeros(yShape, precision);
     const dx = zeros(c.x, precision);
     const dk = zeros(c.k, precision);
-    measure(`conv ${precision} ${c.name} forward`, (K) => K.conv2d(y, [x, k], { stride, pad }, {}), flops);
-    measure(`conv ${precision} ${c.name} input grad`, (K) => K.conv2dInputGrad(dx, [dy, k], { stride, pad, inputSize: [h, w] }, {}), flops);
-    measure(`conv ${precision} ${c.name} filter grad`, (K) => K.conv2dFilterGrad(dk, [x, dy], { stride, pad, kernelSize: [kh, kw] }, {}), flops);
+    measure(`conv ${precision} ${c.name} forward`, (K) => K.conv2d(y, [x, k], geometry, {}), flops);
+    measure(`conv ${precision} ${c.name} input grad`, (K) => K.conv2dInputGrad(dx, [dy, k], { ...geometry, inputSize: [h, w] }, {}), flops);
+    measure(`conv ${precision} ${c.name} filter grad`, (K) => K.conv2dFilterGrad(dk, [x, dy], { ...geometry, kernelSize: [kh, kw] }, {}), flops);
   }
 }
 

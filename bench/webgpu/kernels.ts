@@ -207,8 +207,8 @@ function convCases(label: string, x: number[], kshape: number[]): Case[] {
       build: () => {
         const dy = input("dy", [n, h, w, o]);
         const ki = input("k", kshape);
-        const { stride, pad } = conv(input("x", x), ki).attrs;
-        return { inputs: [dy, ki], outputs: { dx: make("conv2dInputGrad", [dy, ki], { stride, pad, inputSize: [h, w] }) } };
+        const attrs = conv(input("x", x), ki).attrs;
+        return { inputs: [dy, ki], outputs: { dx: make("conv2dInputGrad", [dy, ki], { ...attrs, inputSize: [h, w] }) } };
       },
     },
     {
@@ -217,8 +217,8 @@ function convCases(label: string, x: number[], kshape: number[]): Case[] {
       build: () => {
         const xi = input("x", x);
         const dy = input("dy", [n, h, w, o]);
-        const { stride, pad } = conv(xi, input("k", kshape)).attrs;
-        return { inputs: [xi, dy], outputs: { dk: make("conv2dFilterGrad", [xi, dy], { stride, pad, kernelSize: [kh, kw] }) } };
+        const attrs = conv(xi, input("k", kshape)).attrs;
+        return { inputs: [xi, dy], outputs: { dk: make("conv2dFilterGrad", [xi, dy], { ...attrs, kernelSize: [kh, kw] }) } };
       },
     },
   ];

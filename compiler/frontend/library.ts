@@ -107,6 +107,15 @@ function paddingArg(v: Value, what: string): ops.Padding {
   return intOrPair(v, what);
 }
 
+/** A convolution's options object: each option read by `read` if present, and the padding ("valid" by default). */
+function convOptions(v: Value, op: string, known: readonly string[]) {
+  const o = optionsArg(v, `${op}'s options`, known);
+  return {
+    padding: paddingArg(o.get("padding"), `${op}'s padding`),
+    get: <T>(key: string, read: (v: Value, what: string) => T): T | undefined => (o.has(key) ? read(o.get(key), `${op}'s ${key}`) : undefined),
+  };
+}
+
 function initArg(v: Value): Init {
   if (v === undefined) return { kind: "zeros" };
   if (typeof v === "number") return v === 0 ? { kind: "zeros" } : v === 1 ? { kind: "ones" } : { kind: "const", value: numberArg(v, "init") };
@@ -225,9 +234,24 @@ export function dlcLibrary(trace: TraceContext): Map<string, Builtin> {
     oneHot: ([x, depth]) => T(ops.oneHot(tensorArg(x, "oneHot's labels"), intArg(depth, "oneHot's depth"))),
     matmul: ([a, b]) => T(ops.matmul(tensorArg(a, "matmul's left operand"), tensorArg(b, "matmul's right operand"))),
     conv2d: ([x, k, options]) => {
-      const o = optionsArg(options, "conv2d's options", ["stride", "padding"]);
-      const stride = o.has("stride") ? intOrPair(o.get("stride"), "conv2d's stride") : 1;
-      return T(ops.conv2d(tensorArg(x, "conv2d's input"), tensorArg(k, "conv2d's kernel"), stride, paddingArg(o.get("padding"), "conv2d's padding")));
+      const o = convOptions(options, "conv2d", ["stride", "padding", "dilation", "groups"]);
+      const geometry = { stride: o.get("stride", intOrPair), padding: o.padding, dilation: o.get("dilation", intOrPair), groups: o.get("groups", intArg) };
+      return T(ops.conv2d(tensorArg(x, "conv2d's input"), tensorArg(k, "conv2d's kernel"), geometry));
+    },
+    depthwiseConv2d: ([x, k, options]) => {
+      const o = convOptions(options, "depthwiseConv2d", ["stride", "padding", "dilation"]);
+      const geometry = { stride: o.get("stride", intOrPair), padding: o.padding, dilation: o.get("dilation", intOrPair) };
+      return T(ops.depthwiseConv2d(tensorArg(x, "depthwiseConv2d's input"), tensorArg(k, "depthwiseConv2d's kernel"), geometry));
+    },
+    conv1d: ([x, k, options]) => {
+      const o = convOptions(options, "conv1d", ["stride", "padding", "dilation", "groups"]);
+      const geometry = { stride: o.get("stride", intArg), padding: o.padding, dilation: o.get("dilation", intArg), groups: o.get("groups", intArg) };
+      return T(ops.conv1d(tensorArg(x, "conv1d's input"), tensorArg(k, "conv1d's kernel"), geometry));
+    },
+    conv2dTranspose: ([x, k, options]) => {
+      const o = convOptions(options, "conv2dTranspose", ["stride", "padding", "dilation", "groups", "outputShape"]);
+      const geometry = { stride: o.get("stride", intOrPair), padding: o.padding, dilation: o.get("dilation", intOrPair), groups: o.get("groups", intArg), outputShape: o.get("outputShape", intList) };
+      return T(ops.conv2dTranspose(tensorArg(x, "conv2dTranspose's input"), tensorArg(k, "conv2dTranspose's kernel"), geometry));
     },
     maxPool2d: ([x, options]) => T(pool("maxPool2d", x, options)),
     avgPool2d: ([x, options]) => T(pool("avgPool2d", x, options)),

@@ -43,7 +43,11 @@ export function opString(n: Node): string {
     case "conv2d":
     case "conv2dInputGrad":
     case "conv2dFilterGrad":
-      return `${n.op} stride=${n.attrs.stride.join("x")} pad=[${n.attrs.pad.join(", ")}]`;
+      return [
+        `${n.op} stride=${n.attrs.stride.join("x")} pad=[${n.attrs.pad.join(", ")}]`,
+        n.attrs.dilation.some((d) => d !== 1) ? `dilation=${n.attrs.dilation.join("x")}` : "",
+        n.attrs.groups !== 1 ? `groups=${n.attrs.groups}` : "",
+      ].filter(Boolean).join(" ");
     case "maxPool2d":
     case "maxPool2dGrad":
     case "avgPool2d":

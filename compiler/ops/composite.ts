@@ -7,7 +7,7 @@
 
 import { dimEq, formatShape, type Dim, type Shape } from "../../runtime/program/dim.js";
 import { ELEMENTWISE } from "../../runtime/program/elementwise.js";
-import type { BinaryOp, DType, Pads, Pair, UnaryOp } from "../../runtime/program/ops.js";
+import type { BinaryOp, DType, UnaryOp } from "../../runtime/program/ops.js";
 import type { Node } from "../ir/node.js";
 import {
   argmax as argmaxPrim,
@@ -161,51 +161,8 @@ export function matmul(a: Node, b: Node): Node {
   return out;
 }
 
-export type Padding = "same" | "valid" | number | readonly number[];
-
-const pair = (v: number | readonly number[], what: string): Pair => {
-  const p = typeof v === "number" ? [v, v] : v;
-  if (p.length !== 2) throw new ShapeError(`${what} must be a number or a pair, got [${p.join(", ")}]`, "e.g. 2 or [2, 2]");
-  return [p[0]!, p[1]!];
-};
-
-/** Explicit pads for a window op. "same" pads so that the output is ceil(input / stride), the extra cell at the end (as TensorFlow). */
-export function resolvePadding(padding: Padding, input: Pair, window: Pair, stride: Pair): Pads {
-  if (padding === "valid") return [0, 0, 0, 0];
-  if (padding === "same") {
-    const total = (i: 0 | 1) => Math.max((Math.ceil(input[i] / stride[i]) - 1) * stride[i] + window[i] - input[i], 0);
-    const th = total(0);
-    const tw = total(1);
-    return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
-  }
-  if (typeof padding === "number") return [padding, padding, padding, padding];
-  if (padding.length === 2) return [padding[0]!, padding[0]!, padding[1]!, padding[1]!];
-  if (padding.length === 4) return [padding[0]!, padding[1]!, padding[2]!, padding[3]!];
-  throw new ShapeError(`padding [${padding.join(", ")}] is not valid`, '"same", "valid", a number, [vertical, horizontal] or [top, bottom, left, right]');
-}
-
-function spatial(op: string, x: Node): Pair {
-  const [, h, w] = x.shape;
-  if (x.shape.length !== 4 || typeof h !== "number" || typeof w !== "number") {
-    throw new ShapeError(`${op}: the input must be NHWC with static height and width, got ${formatShape(x.shape)}`, "reshape to [-1, height, width, channels]");
-  }
-  return [h, w];
-}
-
-export function conv2d(x: Node, k: Node, stride: number | readonly number[] = 1, padding: Padding = "valid"): Node {
-  const s = pair(stride, "conv2d stride");
-  const [kh, kw] = k.shape;
-  if (k.shape.length !== 4 || typeof kh !== "number" || typeof kw !== "number") {
-    throw new ShapeError(`conv2d: the kernel must be [height, width, in, out], got ${formatShape(k.shape)}`, "declare it with param(name, [kh, kw, in, out])");
-  }
-  return make("conv2d", [x, k], { stride: s, pad: resolvePadding(padding, spatial("conv2d", x), [kh, kw], s) });
-}
-
-export function pool(op: "maxPool2d" | "avgPool2d", x: Node, size: number | readonly number[], stride?: number | readonly number[], padding: Padding = "valid"): Node {
-  const sz = pair(size, `${op} size`);
-  const st = stride === undefined ? sz : pair(stride, `${op} stride`);
-  return make(op, [x], { size: sz, stride: st, pad: resolvePadding(padding, spatial(op, x), sz, st) });
-}
+// Convolutions and pooling: ./windows.ts.
+export { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, pool, resolvePadding, type ConvOptions, type Padding, type TransposeOptions } from "./windows.js";
 
 // ---------------------------------------------------------------- composites
 

@@ -1,9 +1,12 @@
 // Contractions: matmul and 2-D convolution (NHWC input, HWIO kernel), with the
 // two convolution gradients as primitives of their own (type rules:
 // runtime/program/shapes/contraction.ts). All three convolution
-// primitives are bilinear and each one's VJP is made of the other two, so
-// convolutions differentiate any number of times.
+// primitives are bilinear and each one's VJP is made of the other two (with
+// the same stride, padding, dilation and groups), so convolutions
+// differentiate any number of times.
 
+import type { ConvAttrs, Pair } from "../../runtime/program/ops.js";
+import type { Node } from "../ir/node.js";
 import { make } from "./make.js";
 import { matmul } from "./build.js";
 import type { OpTable } from "./types.js";
@@ -23,31 +26,33 @@ export const CONTRACTIONS: OpTable<"matmul" | "conv2d" | "conv2dInputGrad" | "co
   conv2d: {
     vjp: (node, g) => {
       const [x, k] = node.inputs;
-      const { stride, pad } = node.attrs;
+      const conv = convAttrs(node.attrs);
       return [
-        make("conv2dInputGrad", [g, k!], { stride, pad, inputSize: [x!.shape[1] as number, x!.shape[2] as number] }),
-        make("conv2dFilterGrad", [x!, g], { stride, pad, kernelSize: [k!.shape[0] as number, k!.shape[1] as number] }),
+        make("conv2dInputGrad", [g, k!], { ...conv, inputSize: spatialSize(x!) }),
+        make("conv2dFilterGrad", [x!, g], { ...conv, kernelSize: kernelSize(k!) }),
       ];
     },
   },
   conv2dInputGrad: {
     vjp: (node, g) => {
       const [dy, k] = node.inputs;
-      const { stride, pad } = node.attrs;
-      return [
-        make("conv2d", [g, k!], { stride, pad }),
-        make("conv2dFilterGrad", [g, dy!], { stride, pad, kernelSize: [k!.shape[0] as number, k!.shape[1] as number] }),
-      ];
+      const conv = convAttrs(node.attrs);
+      return [make("conv2d", [g, k!], conv), make("conv2dFilterGrad", [g, dy!], { ...conv, kernelSize: kernelSize(k!) })];
     },
   },
   conv2dFilterGrad: {
     vjp: (node, g) => {
       const [x, dy] = node.inputs;
-      const { stride, pad } = node.attrs;
-      return [
-        make("conv2dInputGrad", [dy!, g], { stride, pad, inputSize: [x!.shape[1] as number, x!.shape[2] as number] }),
-        make("conv2d", [x!, g], { stride, pad }),
-      ];
+      const conv = convAttrs(node.attrs);
+      return [make("conv2dInputGrad", [dy!, g], { ...conv, inputSize: spatialSize(x!) }), make("conv2d", [x!, g], conv)];
     },
   },
 };
+
+/** The geometry the three convolutions share (a gradient's own size attribute left out). */
+function convAttrs({ stride, pad, dilation, groups }: ConvAttrs): ConvAttrs {
+  return { stride, pad, dilation, groups };
+}
+
+const spatialSize = (x: Node): Pair => [x.shape[1] as number, x.shape[2] as number];
+const kernelSize = (k: Node): Pair => [k.shape[0] as number, k.shape[1] as number];

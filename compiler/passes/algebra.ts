@@ -9,7 +9,7 @@ import { UNARY_OPS } from "../../runtime/program/elementwise.js";
 import type { Op } from "../../runtime/program/ops.js";
 import { mapGraph } from "../ir/graph.js";
 import type { Graph, Node, NodeOf } from "../ir/node.js";
-import { binary, broadcastInDim, countOf, full, matmul, neg, reshape, transpose } from "../ops/build.js";
+import { binary, broadcastInDim, countOf, full, matmul, neg, reshape, slice, transpose } from "../ops/build.js";
 import { atLoc, remake } from "../ops/make.js";
 import type { Pass } from "./pass.js";
 
@@ -68,6 +68,56 @@ function unaryThroughBroadcast(n: Node): Node | undefined {
   return is(b, "broadcast") ? broadcastInDim(remake(n, [b.inputs[0]!]), n.shape, b.attrs.dims) : undefined;
 }
 
+/** slice(slice(x)) -> one slice of x: the offsets add (a symbolic axis is taken whole by both). */
+function sliceOfSlice(n: NodeOf<"slice">): Node | undefined {
+  const inner = n.inputs[0]!;
+  if (!is(inner, "slice")) return undefined;
+  return slice(inner.inputs[0]!, n.attrs.begin.map((b, i) => b + inner.attrs.begin[i]!), n.attrs.size);
+}
+
+/**
+ * slice(pad(x)): a window inside x on every axis is a slice of x; a window
+ * inside the padding on some axis is the fill value. (split of a concat, the
+ * gradient of a slice read back.)
+ */
+function sliceOfPad(n: NodeOf<"slice">): Node | undefined {
+  const p = n.inputs[0]!;
+  if (!is(p, "pad")) return undefined;
+  const x = p.inputs[0]!;
+  let inside = true;
+  for (let i = 0; i < x.shape.length; i++) {
+    const [d, size] = [x.shape[i]!, n.attrs.size[i]!];
+    if (typeof d !== "number" || typeof size !== "number") continue; // symbolic: unpadded, taken whole
+    const start = n.attrs.begin[i]! - p.attrs.before[i]!;
+    if (start + size <= 0 || start >= d) return full(p.attrs.value, n.shape, n.dtype);
+    if (start < 0 || start + size > d) inside = false;
+  }
+  return inside ? slice(x, n.attrs.begin.map((b, i) => b - p.attrs.before[i]!), n.attrs.size) : undefined;
+}
+
+/** Whether `p` is zero in the window of slice `n`: a pad of 0 whose input the window misses on some axis, or a sum of such. */
+function zeroOutside(p: Node, n: NodeOf<"slice">): boolean {
+  if (is(p, "add")) return zeroOutside(p.inputs[1]!, n) && zeroOutside(p.inputs[0]!, n);
+  if (!is(p, "pad") || p.attrs.value !== 0) return false;
+  const x = p.inputs[0]!;
+  return x.shape.some((d, i) => {
+    const size = n.attrs.size[i]!;
+    if (typeof d !== "number" || typeof size !== "number") return false;
+    const start = n.attrs.begin[i]! - p.attrs.before[i]!;
+    return start + size <= 0 || start >= d;
+  });
+}
+
+/** slice(a + pad(b)) where the window misses b: slice(a). A concat is a sum of zero-padded parts, so this is how split(concat) finds its parts. */
+function sliceOfSum(n: NodeOf<"slice">): Node | undefined {
+  const sum = n.inputs[0]!;
+  if (!is(sum, "add")) return undefined;
+  const [a, b] = sum.inputs as [Node, Node];
+  if (zeroOutside(b, n)) return slice(a, n.attrs.begin, n.attrs.size);
+  if (zeroOutside(a, n)) return slice(b, n.attrs.begin, n.attrs.size);
+  return undefined;
+}
+
 /** Every unary op is computed once per distinct value of a broadcast operand. */
 const UNARY_RULES = Object.fromEntries(UNARY_OPS.map((op) => [op, [unaryThroughBroadcast]])) as Rules;
 
@@ -123,6 +173,7 @@ const RULES: Rules = {
       return is(inner, "transpose") ? transpose(inner.inputs[0]!, n.attrs.perm.map((p) => inner.attrs.perm[p]!)) : undefined;
     },
   ],
+  slice: [sliceOfSlice, sliceOfPad, sliceOfSum],
   sum: [(n) => (n.attrs.axes.length === 0 ? n.inputs[0] : undefined), reduceOfBroadcast],
   max: [(n) => (n.attrs.axes.length === 0 ? n.inputs[0] : undefined), reduceOfBroadcast],
   matmul: [

@@ -25,6 +25,7 @@ const expect = (ok: boolean, what: string) => (ok ? undefined : `expected ${what
 
 const int: Check = (v) => expect(isInt(v), "an integer >= 0");
 const u32: Check = (v) => expect(isInt(v) && v < 2 ** 32, "an integer from 0 to 2^32 - 1");
+const positive: Check = (v) => expect(isInt(v, 1), "an integer >= 1");
 const bool: Check = (v) => expect(typeof v === "boolean", "true or false");
 const str: Check = (v) => expect(typeof v === "string", "a string");
 const dtype: Check = (v) => expect(v === "f32" || v === "i32", '"f32" or "i32"');
@@ -46,7 +47,7 @@ const init: Check = (v) => {
 
 const none = {} as const;
 const window = { size: pair, stride: pair, pad: pads } as const;
-const convolution = { stride: pair, pad: pads } as const;
+const convolution = { stride: pair, pad: pads, dilation: pair, groups: positive } as const;
 
 /** Every primitive's attributes, field by field; the mapped type demands an entry per op. */
 const ATTRS: { readonly [O in Op]: { readonly [K in keyof OpAttrs[O]]-?: Check } } = {

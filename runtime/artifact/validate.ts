@@ -134,6 +134,25 @@ const payload = object({
   memoryPlans: arrayOf(object({ entry: str, slots: arrayOf(int()), peakBytes: int() })),
 });
 
+const CONVOLUTIONS: ReadonlySet<string> = new Set(["conv2d", "conv2dInputGrad", "conv2dFilterGrad"]);
+
+/**
+ * Artifacts written before convolutions had dilation and groups: theirs are
+ * 1, and the WGSL they carry is the undilated, ungrouped kernel. Fills the
+ * two attributes in (in place, before anything reads the graphs).
+ */
+function upgradeConvolutions(p: ArtifactPayload): void {
+  const graphs = [...p.model.entries, ...(p.model.train ? [p.model.train.step] : [])].flatMap((e) => [e.cpu.graph, ...(e.gpu ? [e.gpu.graph] : [])]);
+  for (const g of graphs) {
+    for (const n of g.nodes) {
+      if (!CONVOLUTIONS.has(n.op)) continue;
+      const attrs = n.attrs as Record<string, unknown>;
+      if (!("dilation" in attrs)) attrs.dilation = [1, 1];
+      if (!("groups" in attrs)) attrs.groups = 1;
+    }
+  }
+}
+
 /**
  * Every graph re-typed by the compiler's own rules, and each entry's CPU and
  * WebGPU programs over one and the same graph.
@@ -154,6 +173,7 @@ export function validatePayload(v: unknown): ArtifactPayload {
     throw e;
   }
   const p = v as ArtifactPayload;
+  upgradeConvolutions(p);
   checkGraphs(p);
   const train = p.model.train;
   if (!train) return p;

@@ -40,6 +40,20 @@ export interface WindowAttrs {
   readonly pad: Pads;
 }
 
+/**
+ * A convolution's geometry, shared by conv2d and its two gradients. Taps are
+ * `dilation` apart (a k-tap kernel spans (k - 1) * dilation + 1 cells); the
+ * channels split into `groups` independent convolutions, so the kernel is
+ * [kh, kw, in / groups, out] and output channel o reads the input channels of
+ * group floor(o / (out / groups)).
+ */
+export interface ConvAttrs {
+  readonly stride: Pair;
+  readonly pad: Pads;
+  readonly dilation: Pair;
+  readonly groups: number;
+}
+
 type Unit = Record<never, never>;
 
 /** Elementwise ops have no attributes, except a cast's target. */
@@ -69,11 +83,11 @@ export interface OpAttrs extends ElementwiseAttrs {
   // contractions, NHWC / HWIO
   /** Batched over leading axes; transA/transB read an operand's last two axes swapped. */
   matmul: { readonly transA: boolean; readonly transB: boolean };
-  conv2d: { readonly stride: Pair; readonly pad: Pads };
-  /** The gradient of conv2d with respect to its input: (dy, kernel) -> dx. */
-  conv2dInputGrad: { readonly stride: Pair; readonly pad: Pads; readonly inputSize: Pair };
+  conv2d: ConvAttrs;
+  /** The gradient of conv2d with respect to its input: (dy, kernel) -> dx (also conv2dTranspose). */
+  conv2dInputGrad: ConvAttrs & { readonly inputSize: Pair };
   /** The gradient of conv2d with respect to its kernel: (x, dy) -> dk. */
-  conv2dFilterGrad: { readonly stride: Pair; readonly pad: Pads; readonly kernelSize: Pair };
+  conv2dFilterGrad: ConvAttrs & { readonly kernelSize: Pair };
   // windows
   maxPool2d: WindowAttrs;
   /** (x, dy) -> dx: each window's gradient goes to its first maximal element. */

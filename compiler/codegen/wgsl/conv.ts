@@ -11,6 +11,12 @@
 //   conv2dInputGrad   rows: input pixels [N*H*W]      cols: in channels    reduce: taps x out channels
 //   conv2dFilterGrad  rows: taps x in channels        cols: out channels   reduce: N*OH*OW output pixels
 //
+// A grouped convolution is `groups` such products side by side, one more
+// grid axis: each workgroup's tile lies in one group, whose channel offsets
+// it adds to its reads and writes. Dilation scales the tap's offset (ky·dh).
+// Ungrouped, undilated convolutions are written exactly as before either
+// existed.
+//
 // A filter gradient has few results and a long reduction, so its 8 lanes
 // share one tile and split the reduction between them (by rows of output
 // pixels), then add their partial tiles through workgroup memory.
@@ -34,54 +40,78 @@ export function convKernel(env: KernelEnv, name: string, conv: Conv, outputs: re
   return conv.op === "conv2dFilterGrad" ? filterGrad(k, env, conv, outputs) : pixelRows(k, env, conv, outputs);
 }
 
-/** The tile's first row and column from the workgroup and lane (tiles numbered row-major). */
-function tileOrigin(k: KernelBuilder, t: Tiling, cols: number, sharedTile: boolean): void {
+/**
+ * The tile's first row and column from the workgroup and lane (tiles numbered row-major); with
+ * groups, first the workgroup's group `grp` (its tiles are numbered within the group).
+ */
+function tileOrigin(k: KernelBuilder, t: Tiling, rows: Dim, cols: number, sharedTile: boolean, groups: number): void {
   const e = k.emitter;
   const tilesN = Math.ceil(cols / tileCols(t));
-  e.line(`let m0 = (wg / ${tilesN}u) * ${tileRows(t)}u${sharedTile ? "" : ` + (lid / ${t.lanesX}u) * ${t.r}u`};`);
-  e.line(`let n0 = (wg % ${tilesN}u) * ${tileCols(t)}u${sharedTile ? "" : ` + (lid % ${t.lanesX}u) * ${t.c}u`};`);
+  let tile = "wg";
+  if (groups > 1) {
+    e.line(`let tiles = ((${dimExpr(rows)} + ${tileRows(t) - 1}u) / ${tileRows(t)}u) * ${tilesN}u;`);
+    e.line(`let grp = wg / tiles;`);
+    e.line(`if (grp >= ${groups}u) { return; }`);
+    e.line(`let tile = wg % tiles;`);
+    tile = "tile";
+  }
+  e.line(`let m0 = (${tile} / ${tilesN}u) * ${tileRows(t)}u${sharedTile ? "" : ` + (lid / ${t.lanesX}u) * ${t.r}u`};`);
+  e.line(`let n0 = (${tile} % ${tilesN}u) * ${tileCols(t)}u${sharedTile ? "" : ` + (lid % ${t.lanesX}u) * ${t.c}u`};`);
 }
 
-/** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels. */
+/** ` + grp * n`, the offset of the workgroup's group in units of n channels (nothing without groups). */
+const groupOffset = (groups: number, n: number) => (groups === 1 ? "" : ` + grp * ${n}u`);
+
+/** A tap's offset along one axis, `ky` or `ky * dilation`. */
+const dilated = (tap: string, d: number) => (d === 1 ? tap : `${tap} * ${d}`);
+
+/** The grid: tiles of the result's rows and columns, within each group. */
+function convGrid(groups: number, rows: Dim, cols: number, perRow: number, perCol: number) {
+  const tiles = [{ size: rows, per: perRow }, { size: cols, per: perCol }];
+  return groups === 1 ? tiles : [{ size: groups, per: 1 }, ...tiles];
+}
+
+/** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels in the group. */
 function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
-  const [sh, sw] = conv.attrs.stride;
-  const [pt, , pl] = conv.attrs.pad;
+  const { stride: [sh, sw], pad: [pt, , pl], dilation: [dh, dw], groups } = conv.attrs;
   const forward = conv.op === "conv2d";
-  // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient).
+  // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient), each split into groups.
   const [, RH, RW, cols] = conv.shape as number[];
   const [, SH, SW, depth] = p.shape as number[];
   const [KH, KW, C, O] = q.shape as number[];
+  const [colsG, depthG] = [cols / groups, depth / groups];
   const pixels: Dim = numel(conv.shape.slice(0, 3));
   const taps = KH * KW;
-  const t = chooseTiling(pixels, cols, taps * depth);
+  const t = chooseTiling(pixels, colsG, taps * depthG, groups);
   e.line(`let pixels = ${dimExpr(pixels)};`);
-  tileOrigin(k, t, cols, false);
+  tileOrigin(k, t, pixels, colsG, false, groups);
   // Each row's pixel (rows past the end repeat the last pixel and are never stored).
   for (let i = 0; i < t.r; i++) {
     e.line(`let px${i} = min(m0 + ${i}u, pixels - 1u); let x${i} = i32(px${i} % ${RW}u); let y${i} = i32((px${i} / ${RW}u) % ${RH}u); let img${i} = px${i} / ${RW * RH}u;`);
   }
-  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${cols - 1}u);`);
+  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${colsG - 1}u);`);
   declareAccumulators(e, t);
   e.block(`for (var tap = 0u; tap < ${taps}u; tap = tap + 1u)`, () => {
     e.line(`let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
     // Where each row's pixel reads the source through this tap, and whether it lies inside.
     for (let i = 0; i < t.r; i++) {
       if (forward) {
-        e.line(`let sy${i} = y${i} * ${sh} + ky - ${pt}; let sx${i} = x${i} * ${sw} + kx - ${pl};`);
+        e.line(`let sy${i} = y${i} * ${sh} + ${dilated("ky", dh)} - ${pt}; let sx${i} = x${i} * ${sw} + ${dilated("kx", dw)} - ${pl};`);
         e.line(`let ok${i} = sy${i} >= 0 && sy${i} < ${SH} && sx${i} >= 0 && sx${i} < ${SW};`);
       } else {
-        // dx[iy] gathers dy[oy] for oy * stride + ky - pad = iy.
-        e.line(`let ty${i} = y${i} + ${pt} - ky; let tx${i} = x${i} + ${pl} - kx;`);
+        // dx[iy] gathers dy[oy] for oy * stride + ky * dilation - pad = iy.
+        e.line(`let ty${i} = y${i} + ${pt} - ${dilated("ky", dh)}; let tx${i} = x${i} + ${pl} - ${dilated("kx", dw)};`);
         e.line(`let sy${i} = ty${i} / ${sh}; let sx${i} = tx${i} / ${sw};`);
         const divisible = (v: string, s: number) => (s === 1 ? "" : ` && ${v} % ${s} == 0`);
         e.line(`let ok${i} = ty${i} >= 0 && tx${i} >= 0 && sy${i} < ${SH} && sx${i} < ${SW}${divisible(`ty${i}`, sh)}${divisible(`tx${i}`, sw)};`);
       }
-      e.line(`let src${i} = select(0u, ((img${i} * ${SH}u + u32(sy${i})) * ${SW}u + u32(sx${i})) * ${depth}u, ok${i});`);
+      e.line(`let src${i} = select(0u, ((img${i} * ${SH}u + u32(sy${i})) * ${SW}u + u32(sx${i})) * ${depth}u${groupOffset(groups, depthG)}, ok${i});`);
     }
     // conv2d's kernel is [tap, C, O] read at (ci, out channel); the input gradient's at (in channel, co).
-    e.line(`let wTap = tap * ${C * O}u;`);
+    // The group's out channels start at grp * (O / groups): the result's for conv2d, the reduction's for the input gradient.
+    e.line(`let wTap = tap * ${C * O}u${groupOffset(groups, O / groups)};`);
     const weight = (j: number, d: string) => k.operand(q, forward ? `wTap + ${d} * ${O}u + ch${j}` : `wTap + ch${j} * ${O}u + ${d}`);
     const step = (d: string) =>
       accumulate(
@@ -90,8 +120,8 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
         (i) => `select(0.0, ${k.operand(p, `src${i} + ${d}`)}, ok${i})`,
         (j) => weight(j, d),
       );
-    if (depth === 1) step("0u");
-    else reductionLoop(e, "d", `${depth}u`, unrollFor(t), step);
+    if (depthG === 1) step("0u");
+    else reductionLoop(e, "d", `${depthG}u`, unrollFor(t), step);
   });
   storeTile(
     k,
@@ -99,47 +129,47 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
     conv,
     outputs,
     t,
-    (i, j) => `m0 + ${i} < pixels && n0 + ${j} < ${cols}u`,
-    (i, j) => `(m0 + ${i}) * ${cols}u + n0 + ${j}`,
+    (i, j) => `m0 + ${i} < pixels && n0 + ${j} < ${colsG}u`,
+    (i, j) => `(m0 + ${i}) * ${cols}u${groupOffset(groups, colsG)} + n0 + ${j}`,
   );
-  const grid = [{ size: pixels, per: tileRows(t) }, { size: cols, per: tileCols(t) }];
+  const grid = convGrid(groups, pixels, colsG, tileRows(t), tileCols(t));
   return k.build({ workgroupSize: LANES, grid, body: e.code() });
 }
 
-/** conv2dFilterGrad: a row per (tap, in channel), the reduction over every output pixel, split between the lanes. */
+/** conv2dFilterGrad: a row per (tap, in channel of the group), the reduction over every output pixel, split between the lanes. */
 function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilterGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [x, dy] = [inputAt(conv, 0), inputAt(conv, 1)];
-  const [sh, sw] = conv.attrs.stride;
-  const [pt, , pl] = conv.attrs.pad;
-  const [, H, W, C] = x.shape as number[];
+  const { stride: [sh, sw], pad: [pt, , pl], dilation: [dh, dw], groups } = conv.attrs;
+  const [, H, W, CX] = x.shape as number[];
   const [, OH, OW, O] = dy.shape as number[];
-  const [KH, KW] = conv.shape as number[];
+  const [KH, KW, C] = conv.shape as number[]; // C = CX / groups
+  const OG = O / groups;
   const rows = KH * KW * C;
   const outputRows: Dim = numel(dy.shape.slice(0, 2)); // N * OH
-  const t = chooseTiling(rows, O, numel(dy.shape.slice(0, 3)), 1, { split: true });
-  tileOrigin(k, t, O, true);
+  const t = chooseTiling(rows, OG, numel(dy.shape.slice(0, 3)), groups, { split: true });
+  tileOrigin(k, t, rows, OG, true, groups);
   // When C is a multiple of r the tile's rows are channels ci0.. of one tap: one bounds check and address for all.
   const oneTap = C % t.r === 0;
   const taps = oneTap ? 1 : t.r;
   for (let i = 0; i < taps; i++) {
-    e.line(`let row${i} = min(m0 + ${i}u, ${rows - 1}u); let ci${i} = row${i} % ${C}u; let ky${i} = i32(row${i} / ${C * KW}u); let kx${i} = i32((row${i} / ${C}u) % ${KW}u);`);
+    e.line(`let row${i} = min(m0 + ${i}u, ${rows - 1}u); let ci${i} = row${i} % ${C}u${groupOffset(groups, C)}; let ky${i} = i32(row${i} / ${C * KW}u); let kx${i} = i32((row${i} / ${C}u) % ${KW}u);`);
   }
-  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${O - 1}u);`);
+  for (let j = 0; j < t.c; j++) e.line(`let ch${j} = min(n0 + ${j}u, ${OG - 1}u)${groupOffset(groups, OG)};`);
   declareAccumulators(e, t);
   // Lane l takes rows l, l + 8, ... of the output pixels ([N * OH] rows of OW pixels).
   e.block(`for (var orow = lid; orow < ${dimExpr(outputRows)}; orow = orow + ${LANES}u)`, () => {
     e.line(`let n = orow / ${OH}u; let oy = i32(orow % ${OH}u);`);
     e.line(`let dyRow = orow * ${OW * O}u;`);
     for (let i = 0; i < taps; i++) {
-      e.line(`let iy${i} = oy * ${sh} + ky${i} - ${pt}; let okY${i} = iy${i} >= 0 && iy${i} < ${H};`);
+      e.line(`let iy${i} = oy * ${sh} + ${dilated(`ky${i}`, dh)} - ${pt}; let okY${i} = iy${i} >= 0 && iy${i} < ${H};`);
       e.line(`let xRow${i} = (n * ${H}u + u32(select(0, iy${i}, okY${i}))) * ${W}u;`);
     }
     reductionLoop(e, "ox", `${OW}u`, unrollFor(t), (ox) => {
       e.block("", () => {
         for (let i = 0; i < taps; i++) {
-          e.line(`let ix${i} = i32(${ox}) * ${sw} + kx${i} - ${pl}; let ok${i} = okY${i} && ix${i} >= 0 && ix${i} < ${W};`);
-          e.line(`let xAt${i} = (xRow${i} + u32(select(0, ix${i}, ok${i}))) * ${C}u + ci${i};`);
+          e.line(`let ix${i} = i32(${ox}) * ${sw} + ${dilated(`kx${i}`, dw)} - ${pl}; let ok${i} = okY${i} && ix${i} >= 0 && ix${i} < ${W};`);
+          e.line(`let xAt${i} = (xRow${i} + u32(select(0, ix${i}, ok${i}))) * ${CX}u + ci${i};`);
         }
         accumulate(
           e,
@@ -165,12 +195,11 @@ function filterGrad(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2dFilter
       conv,
       outputs,
       one,
-      () => `m0 + fi < ${rows}u && n0 + fj < ${O}u`,
-      () => `(m0 + fi) * ${O}u + n0 + fj`,
+      () => `m0 + fi < ${rows}u && n0 + fj < ${OG}u`,
+      () => `(m0 + fi) * ${O}u${groupOffset(groups, OG)} + n0 + fj`,
       () => "total",
     );
   });
   const preamble = `var<workgroup> partial: array<f32, ${size * LANES}>;`;
-  const grid = [{ size: rows, per: t.r }, { size: O, per: t.c }];
-  return k.build({ workgroupSize: LANES, grid, preamble, body: e.code() });
+  return k.build({ workgroupSize: LANES, grid: convGrid(groups, rows, OG, t.r, t.c), preamble, body: e.code() });
 }

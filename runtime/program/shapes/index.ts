@@ -13,7 +13,7 @@ import { SCAN_TYPES } from "./scan.js";
 import { SLICING_TYPES } from "./slicing.js";
 
 export { ShapeError, type TensorType, type TypeRule } from "./rule.js";
-export { windowCount } from "./window.js";
+export { dilatedSize, windowCount } from "./window.js";
 
 export const TYPE_RULES: TypeRules<Op> = { ...SOURCE_TYPES, ...ELEMENTWISE_TYPES, ...REDUCE_TYPES, ...MOVEMENT_TYPES, ...CONTRACTION_TYPES, ...POOL_TYPES, ...GATHER_TYPES, ...SCAN_TYPES, ...SLICING_TYPES };
 

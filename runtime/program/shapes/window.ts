@@ -9,6 +9,11 @@ export function windowCount(size: number, k: number, stride: number, padBefore: 
   return Math.floor((size + padBefore + padAfter - k) / stride) + 1;
 }
 
+/** The cells a dilated kernel spans: k taps d apart, (k - 1) * d + 1 cells (TensorFlow's effective filter size). */
+export function dilatedSize(size: Pair, dilation: Pair): Pair {
+  return [(size[0] - 1) * dilation[0] + 1, (size[1] - 1) * dilation[1] + 1];
+}
+
 /** Checks an NHWC operand and returns its static height and width. */
 export function nhwc(op: string, what: string, t: TensorType): { n: Dim; h: number; w: number; c: Dim } {
   const [n, h, w, c] = t.shape;

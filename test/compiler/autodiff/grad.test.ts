@@ -181,15 +181,15 @@ for (const c of convCases) {
   test(`conv2dInputGrad and conv2dFilterGrad differentiate, ${label}`, (t) => {
     const probe = ops.conv2d(input("x", c.x), input("k", c.k), c.stride, c.padding);
     if (probe.op !== "conv2d") return t.fail();
-    const { stride, pad } = probe.attrs;
+    const geometry = probe.attrs;
     const dy = probe.shape.map(Number);
     checkGradient(t, {
       inputs: [{ name: "dy", shape: dy }, { name: "k", shape: c.k }],
-      build: ([g, k]) => make("conv2dInputGrad", [g!, k!], { stride, pad, inputSize: [c.x[1]!, c.x[2]!] }),
+      build: ([g, k]) => make("conv2dInputGrad", [g!, k!], { ...geometry, inputSize: [c.x[1]!, c.x[2]!] }),
     }, 22);
     checkGradient(t, {
       inputs: [{ name: "x", shape: c.x }, { name: "dy", shape: dy }],
-      build: ([x, g]) => make("conv2dFilterGrad", [x!, g!], { stride, pad, kernelSize: [c.k[0]!, c.k[1]!] }),
+      build: ([x, g]) => make("conv2dFilterGrad", [x!, g!], { ...geometry, kernelSize: [c.k[0]!, c.k[1]!] }),
     }, 23);
   });
 }

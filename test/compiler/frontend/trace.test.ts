@@ -84,3 +84,24 @@ test("one batch norm applied twice in a step is an error: its running statistics
   const twice = BN_MODEL.replace("return matmul(h, param", 'return matmul(batchNorm(h, { name: "bn1" }), param');
   diagnostic(t, twice, "DLC2002", /'bn1\.mean' is updated twice/);
 });
+
+const DROPOUT_MODEL = BN_MODEL.replace("return matmul(h, param", "return matmul(dropout(h, 0.5), param").replace("batchNorm, softmaxCrossEntropy", "batchNorm, dropout, softmaxCrossEntropy");
+
+test("dropout is the identity in inference mode and draws from the step's key in training mode, one salt per call", (t) => {
+  const p = compileSource(DROPOUT_MODEL.replace("dropout(h, 0.5)", "dropout(dropout(h, 0.5), 0.25)"));
+  t.false(graphNodes(entry(p, "predict")!).some((n) => n.op === "random"));
+  t.false(graphNodes(entry(p, "loss")!).some((n) => n.op === "random"), "the loss entry (eval, the test loss) is in inference mode");
+  const training = p.trainingLoss!;
+  const draws = graphNodes(training).filter((n) => n.op === "random");
+  t.deepEqual(draws.map((n) => (n.op === "random" ? n.attrs.salt : -1)).sort(), [0, 1]);
+  t.deepEqual(training.inputs.map((i) => i.attrs.name), ["x", "y", "opt/key"]);
+  const step = sourceCompilation(DROPOUT_MODEL).step();
+  t.deepEqual(step.abi.inputs.filter((b) => b.role === "key").map((b) => b.name), ["opt/key"]);
+});
+
+test("dropout with a rate of 0 draws nothing; a rate outside [0, 1) is diagnosed at the call", (t) => {
+  const none = compileSource(DROPOUT_MODEL.replace("dropout(h, 0.5)", "dropout(h, 0)"));
+  t.false(graphNodes(none.trainingLoss!).some((n) => n.op === "random"));
+  diagnostic(t, DROPOUT_MODEL.replace("dropout(h, 0.5)", "dropout(h, 1)"), "DLC1006", /dropout's rate must be in \[0, 1\), got 1/);
+  diagnostic(t, DROPOUT_MODEL.replace("dropout(h, 0.5)", "dropout(h, -0.1)"), "DLC1006", /dropout's rate must be in \[0, 1\)/);
+});

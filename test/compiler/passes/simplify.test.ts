@@ -78,6 +78,24 @@ test("a transpose of a transpose composes, to nothing when the permutations canc
   t.deepEqual(ops_(algebra(single(transpose(transpose(a, [1, 0, 2]), [0, 2, 1]), [a]))), ["transpose perm=[1, 2, 0]"]);
 });
 
+test("a slice of a slice is one slice; a slice of a pad is a slice of its input, or the fill value; split undoes concat", (t) => {
+  const a = input("a", [5, 8]);
+  t.deepEqual(ops_(algebra(single(ops.slice(ops.slice(a, [1, 2], [4, 5]), [1, 1], [2, 3]), [a]))), ["slice begin=[2, 3] size=[2, 3]"]);
+  const padded = ops.pad(a, [[1, 2], [3, 0]], 0.5);
+  t.deepEqual(ops_(algebra(single(ops.slice(padded, [2, 4], [3, 6]), [a]))), ["slice begin=[1, 1] size=[3, 6]"]);
+  t.deepEqual(ops_(algebra(single(ops.slice(padded, [0, 0], [1, 11]), [a]))), ["const 0.5"], "the first row is all padding");
+  t.deepEqual(ops_(algebra(single(ops.slice(padded, [0, 2], [3, 4]), [a]))), ["pad before=[1, 3] after=[2, 0] value=0.5", "slice begin=[0, 2] size=[3, 4]"], "across the edge: kept");
+  // The pieces of a concat, split again, are the pieces: no kernel reads the concat.
+  const [b, c] = [input("b", [5, 3]), input("c", [5, 2])];
+  const parts = ops.split(ops.concat([a, b, c], 1), [8, 3, 2], 1);
+  const g = simplify({ name: "g", inputs: [a, b, c] as never, outputs: parts.map((node, i) => ({ name: `p${i}`, node })) }).graph;
+  t.deepEqual(g.outputs.map((o) => (o.node.op === "input" ? o.node.attrs.name : opString(o.node))), ["a", "b", "c"]);
+  const rng = new Random(4, 4);
+  const feeds = new Map([["a", { shape: [5, 8], data: sample(rng, [5, 8]) }]]);
+  const window = single(ops.slice(ops.slice(padded, [1, 0], [6, 9]), [0, 2], [5, 6]), [a]);
+  sameValues(t, lowerAndRun(window, feeds), lowerAndRun(algebra(window), feeds), "slice of slice of pad");
+});
+
 test("a reshape of a reshape is one reshape, and a reshape to the same shape is nothing", (t) => {
   const a = x();
   t.deepEqual(ops_(algebra(single(reshape(reshape(a, [6]), [3, 2]), [a]))), ["reshape"]);

@@ -15,7 +15,7 @@ import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from "../../../run
 import { REDUCE_KERNELS } from "../../../runtime/cpu/kernels/reduce.js";
 import type { Kernel } from "../../../runtime/cpu/kernels/types.js";
 import { size, strides, type FloatArray, type NDArray, type Precision } from "../../../runtime/cpu/ndarray.js";
-import type { Pads, Pair, WindowAttrs } from "../../../runtime/program/ops.js";
+import type { ConvAttrs, Pads, Pair, WindowAttrs } from "../../../runtime/program/ops.js";
 import { Random } from "../../../runtime/random.js";
 
 // ---- helpers ------------------------------------------------------------------
@@ -150,19 +150,33 @@ test("matmul with an empty contraction writes zeros", (t) => {
 
 interface ConvCase {
   readonly x: readonly [number, number, number, number];
+  /** [kh, kw, in / groups, out] */
   readonly k: readonly [number, number, number, number];
   readonly stride: Pair;
   readonly pad: Pads;
+  readonly dilation?: Pair;
+  readonly groups?: number;
 }
 
-function outputShape({ x, k, stride, pad }: ConvCase): [number, number, number, number] {
-  return [x[0], Math.floor((x[1] + pad[0] + pad[1] - k[0]) / stride[0]) + 1, Math.floor((x[2] + pad[2] + pad[3] - k[1]) / stride[1]) + 1, k[3]];
+const attrsOf = (cs: ConvCase): ConvAttrs => ({ stride: cs.stride, pad: cs.pad, dilation: cs.dilation ?? [1, 1], groups: cs.groups ?? 1 });
+
+function outputShape(cs: ConvCase): [number, number, number, number] {
+  const { x, k } = cs;
+  const { stride, pad, dilation } = attrsOf(cs);
+  const span = (i: 0 | 1) => (k[i] - 1) * dilation[i] + 1;
+  return [x[0], Math.floor((x[1] + pad[0] + pad[1] - span(0)) / stride[0]) + 1, Math.floor((x[2] + pad[2] + pad[3] - span(1)) / stride[1]) + 1, k[3]];
 }
 
-/** The three convolution products from their one definition: y[n, oy, ox, o] = Σ x[n, oy·sh − pt + ky, ox·sw − pl + kx, c] · k[ky, kx, c, o]. */
+/**
+ * The three convolution products from their one definition, per group g of G:
+ * y[n, oy, ox, o] = Σ x[n, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw, g·cg + ci] · k[ky, kx, ci, o]
+ * for o in group g (o / (out / G) = g) and ci < cg = in / G.
+ */
 function referenceConv(cs: ConvCase, x: NDArray, k: NDArray, dy: NDArray): { y: Reference; dx: Reference; dk: Reference } {
   const [n, h, w, c] = cs.x;
-  const [kh, kw, , o] = cs.k;
+  const [kh, kw, cg, o] = cs.k;
+  const { stride, pad, dilation, groups } = attrsOf(cs);
+  const og = o / groups;
   const [, oh, ow] = outputShape(cs);
   const y = reference(size(dy.shape));
   const dx = reference(size(x.shape));
@@ -172,14 +186,15 @@ function referenceConv(cs: ConvCase, x: NDArray, k: NDArray, dy: NDArray): { y: 
       for (let ox = 0; ox < ow; ox++) {
         for (let ky = 0; ky < kh; ky++) {
           for (let kx = 0; kx < kw; kx++) {
-            const iy = oy * cs.stride[0] - cs.pad[0] + ky;
-            const ix = ox * cs.stride[1] - cs.pad[2] + kx;
+            const iy = oy * stride[0] - pad[0] + ky * dilation[0];
+            const ix = ox * stride[1] - pad[2] + kx * dilation[1];
             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            for (let ci = 0; ci < c; ci++) {
-              for (let oc = 0; oc < o; oc++) {
-                const xi = ((b * h + iy) * w + ix) * c + ci;
+            for (let oc = 0; oc < o; oc++) {
+              const g = Math.floor(oc / og);
+              for (let ci = 0; ci < cg; ci++) {
+                const xi = ((b * h + iy) * w + ix) * c + g * cg + ci;
                 const yi = ((b * oh + oy) * ow + ox) * o + oc;
-                const ki = ((ky * kw + kx) * c + ci) * o + oc;
+                const ki = ((ky * kw + kx) * cg + ci) * o + oc;
                 const xy = x.data[xi]! * k.data[ki]!;
                 y.value[yi]! += xy;
                 y.magnitude[yi]! += Math.abs(xy);
@@ -201,7 +216,8 @@ function referenceConv(cs: ConvCase, x: NDArray, k: NDArray, dy: NDArray): { y: 
 
 function checkConv(t: ExecutionContext, r: Rng, cs: ConvCase): void {
   const yShape = outputShape(cs);
-  const what = `x [${cs.x}] k [${cs.k}] stride [${cs.stride}] pad [${cs.pad}]`;
+  const attrs = attrsOf(cs);
+  const what = `x [${cs.x}] k [${cs.k}] stride [${cs.stride}] pad [${cs.pad}] dilation [${attrs.dilation}] groups ${attrs.groups}`;
   for (const precision of PRECISIONS) {
     const x = random(cs.x, precision, r);
     const k = random(cs.k, precision, r);
@@ -209,35 +225,47 @@ function checkConv(t: ExecutionContext, r: Rng, cs: ConvCase): void {
     const ref = referenceConv(cs, x, k, dy);
     const tol = TOLERANCE[precision];
     const y = unwritten(yShape, precision);
-    conv2d(y, [x, k], { stride: cs.stride, pad: cs.pad }, {});
+    conv2d(y, [x, k], attrs, {});
     close(t, y, ref.y, tol, `conv2d ${precision} ${what}`);
     const dx = unwritten(cs.x, precision);
-    conv2dInputGrad(dx, [dy, k], { stride: cs.stride, pad: cs.pad, inputSize: [cs.x[1], cs.x[2]] }, {});
+    conv2dInputGrad(dx, [dy, k], { ...attrs, inputSize: [cs.x[1], cs.x[2]] }, {});
     close(t, dx, ref.dx, tol, `conv2dInputGrad ${precision} ${what}`);
     const dk = unwritten(cs.k, precision);
-    conv2dFilterGrad(dk, [x, dy], { stride: cs.stride, pad: cs.pad, kernelSize: [cs.k[0], cs.k[1]] }, {});
+    conv2dFilterGrad(dk, [x, dy], { ...attrs, kernelSize: [cs.k[0], cs.k[1]] }, {});
     close(t, dk, ref.dk, tol, `conv2dFilterGrad ${precision} ${what}`);
   }
 }
 
-test("conv2d and both gradients match the reference for random geometries, strides and paddings", (t) => {
-  const r = rng(3);
+/** Random geometries: sizes of 1 and primes, every stride and padding; `grouped` adds dilations and groups. */
+function randomConvs(t: ExecutionContext, seed: number, count: number, grouped: boolean): void {
+  const r = rng(seed);
   let checked = 0;
-  while (checked < 60) {
+  while (checked < count) {
     const kh = pick(r, [1, 2, 3, 5]);
     const kw = pick(r, [1, 2, 3]);
+    const groups = grouped ? pick(r, [1, 2, 3, 5]) : 1;
+    const cg = pick(r, [1, 1, 2, 3]);
     const cs: ConvCase = {
-      x: [pick(r, [1, 2, 3]), pick(r, [1, 2, 5, 7, 9]), pick(r, [1, 3, 4, 8]), pick(r, [1, 2, 3, 5, 8])],
-      k: [kh, kw, 0, pick(r, [1, 2, 3, 5, 7])],
+      x: [pick(r, [1, 2, 3]), pick(r, [1, 2, 5, 7, 9]), pick(r, [1, 3, 4, 8]), grouped ? groups * cg : pick(r, [1, 2, 3, 5, 8])],
+      k: [kh, kw, 0, (grouped ? groups : 1) * pick(r, [1, 2, 3, 5, 7])],
       stride: [pick(r, [1, 1, 2, 3]), pick(r, [1, 1, 2])],
       pad: [pick(r, [0, 1, 2]), pick(r, [0, 1, 3]), pick(r, [0, 1, 2]), pick(r, [0, 1])],
+      ...(grouped ? { dilation: [pick(r, [1, 2, 3]), pick(r, [1, 2])] as Pair, groups } : {}),
     };
-    const full: ConvCase = { ...cs, k: [kh, kw, cs.x[3], cs.k[3]] };
+    const full: ConvCase = { ...cs, k: [kh, kw, cs.x[3] / groups, cs.k[3]] };
     const [, oh, ow] = outputShape(full);
     if (oh < 1 || ow < 1) continue;
     checkConv(t, r, full);
     checked++;
   }
+}
+
+test("conv2d and both gradients match the reference for random geometries, strides and paddings", (t) => {
+  randomConvs(t, 3, 60, false);
+});
+
+test("grouped and dilated conv2d and both gradients match the reference for random geometries", (t) => {
+  randomConvs(t, 5, 80, true);
 });
 
 test("conv2d and both gradients match the reference at the CNN's shapes and across block boundaries", (t) => {
@@ -248,6 +276,16 @@ test("conv2d and both gradients match the reference at the CNN's shapes and acro
   // A patch depth of 3·3·30 = 270 and an input-gradient depth of 3·3·31 = 279 (two depth blocks); 2·13·13 = 338 positions.
   checkConv(t, r, { x: [2, 13, 13, 30], k: [3, 3, 30, 31], stride: [1, 1], pad: same });
   checkConv(t, r, { x: [1, 11, 10, 6], k: [3, 2, 6, 5], stride: [2, 3], pad: [0, 2, 1, 0] });
+});
+
+test("depthwise, grouped and dilated conv2d at larger shapes: channel multipliers, many groups, block boundaries", (t) => {
+  const r = rng(6);
+  // Depthwise: 16 groups of one channel, a multiplier of 1 and of 3.
+  checkConv(t, r, { x: [2, 14, 13, 16], k: [3, 3, 1, 16], stride: [1, 1], pad: [2, 2, 2, 2], dilation: [2, 2], groups: 16 });
+  checkConv(t, r, { x: [1, 9, 11, 7], k: [3, 3, 1, 21], stride: [2, 1], pad: [1, 1, 1, 1], groups: 7 });
+  // Groups of 30 channels over 270-deep patches; a dilation that skips the middle of a 17-wide row.
+  checkConv(t, r, { x: [2, 13, 13, 60], k: [3, 3, 30, 62], stride: [1, 1], pad: [1, 1, 1, 1], groups: 2 });
+  checkConv(t, r, { x: [1, 5, 17, 4], k: [2, 3, 2, 6], stride: [1, 2], pad: [0, 1, 0, 0], dilation: [3, 7], groups: 2 });
 });
 
 // ---- pooling ------------------------------------------------------------------

@@ -133,6 +133,25 @@ test("an ABI with inconsistent roles is refused", (t) => {
   refused(t, withAbi(iris, (abi) => ({ ...abi, outputs: abi.outputs.slice(0, -1) })), /^train\.abi\.outputs: 4 bindings for the step's 5 outputs$/);
 });
 
+test("cnn-bn (dropout and batch norm): the random key after the data, the running statistics written as parameters without state", (t) => {
+  const cnn = buildModel(join(ROOT, "models/cnn-bn.ts"), { training: true });
+  const { abi } = cnn.train!;
+  t.deepEqual(abi.inputs.slice(0, 5).map((b) => [b.name, b.role]), [["pixels", "data"], ["label", "data"], ["opt/key", "key"], ["opt/lr", "hyper"], ["opt/step", "hyper"]]);
+  const key = cnn.train!.step.inputs[2]!;
+  t.deepEqual([key.dtype, key.shape], ["i32", [2]]);
+  const running = cnn.params.filter((p) => p.trainable === false).map((p) => p.name);
+  t.deepEqual(running, ["conv1.bn.mean", "conv1.bn.variance", "conv2.bn.mean", "conv2.bn.variance", "fc.bn.mean", "fc.bn.variance"]);
+  for (const name of running) {
+    t.true(abi.outputs.some((b) => b.role === "param" && b.param === name), `${name} is written`);
+    t.false(abi.inputs.some((b) => b.role === "state" && b.param === name), `${name} has no optimizer state`);
+  }
+  t.notThrows(() => checkTrainAbi(cnn.params, cnn.train!));
+  // A data input bound as the key is refused.
+  const keyAt = (abi: TrainAbi) => abi.inputs.findIndex((b) => b.role === "key");
+  refused(t, withAbi(cnn, (a) => ({ ...a, inputs: a.inputs.map((b, i) => (i === 0 ? { name: b.name, role: "key" as const } : b)) })), /^train\.abi\.inputs\[0\]: 'pixels' is f32\[batch, 784\], the random key is i32\[2\]$/);
+  t.is(keyAt(abi), 2);
+});
+
 test("no source file but runtime/program/abi.ts spells the training ABI's names", (t) => {
   const files = sourceFiles("compiler", "runtime", "cli", "lang", "bin");
   t.true(files.length > 50, `${files.length} files`);

@@ -145,9 +145,9 @@ for (const c of convs) {
     const conv = y.inputs[0]!.inputs[0]!;
     if (conv.op !== "conv2d") return t.fail();
     const dy = input("dy", conv.shape.map(Number));
-    const { stride, pad } = conv.attrs;
-    const dx = make("conv2dInputGrad", [dy, k], { stride, pad, inputSize: [c.x[1]!, c.x[2]!] });
-    const dk = make("conv2dFilterGrad", [x, dy], { stride, pad, kernelSize: [c.k[0]!, c.k[1]!] });
+    const geometry = conv.attrs;
+    const dx = make("conv2dInputGrad", [dy, k], { ...geometry, inputSize: [c.x[1]!, c.x[2]!] });
+    const dk = make("conv2dFilterGrad", [x, dy], { ...geometry, kernelSize: [c.k[0]!, c.k[1]!] });
     const maxp = ops.pool("maxPool2d", x, 2, 1, "same");
     const avgp = ops.pool("avgPool2d", x, 3, 2, "same");
     const outs: Record<string, Node> = { y, dx, dk, maxp, avgp };

@@ -139,9 +139,9 @@ for (const c of convs) {
     if (conv.op !== "conv2d") return t.fail();
     const y = ops.relu(ops.binaryOp("add", conv, bias));
     const dy = input("dy", conv.shape);
-    const { stride, pad } = conv.attrs;
-    const dx = make("conv2dInputGrad", [dy, k], { stride, pad, inputSize: [c.x[1] as number, c.x[2] as number] });
-    const dk = make("conv2dFilterGrad", [x, dy], { stride, pad, kernelSize: [c.k[0]!, c.k[1]!] });
+    const geometry = conv.attrs;
+    const dx = make("conv2dInputGrad", [dy, k], { ...geometry, inputSize: [c.x[1] as number, c.x[2] as number] });
+    const dk = make("conv2dFilterGrad", [x, dy], { ...geometry, kernelSize: [c.k[0]!, c.k[1]!] });
     // Epilogues on the gradients: a relu derivative on dx, an SGD step on the kernel.
     const dxMasked = ops.where(ops.binaryOp("greater", x, 0), dx, 0);
     const kNext = ops.binaryOp("sub", k, ops.binaryOp("mul", dk, 0.01));
