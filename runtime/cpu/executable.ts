@@ -29,7 +29,7 @@ interface Plan {
   /** Buffer of each node, shared by aliases (reshapes) and by nodes with disjoint lifetimes. */
   readonly buffers: (Data | undefined)[];
   readonly run: (() => void)[];
-  /** Bytes of buffers the plan allocated. */
+  /** Bytes of buffers the plan allocated (the products' WebAssembly heap apart). */
   readonly bytes: number;
 }
 

@@ -3,14 +3,15 @@
 //
 // Three functions are emitted by the assembler (runtime/wasm/assembler.ts),
 // named XNNPACK-style by what they compute and their tile, so a profile line
-// says what ran:
+// says what ran (the module also holds the convolutions' patch functions of
+// patches.ts, which pack into the same panels):
 //
 // - f32_pack_4 / f32_pack_8 copy a block of a strided matrix R into panels of
 //   4 (or 8) rows, element R[q + i][p] to panel q at (p * W + i): op(A) into
 //   4-row panels, op(B)ᵀ into 8-column panels. Rows past the end of the block
 //   are zero, so the micro-kernel never needs an edge case inside its loop.
 //   A layout is only a pair of strides to the packer, so the four transpose
-//   layouts (and later im2col patches) cost nothing in the kernel.
+//   layouts cost nothing in the kernel.
 // - f32_gemm_4x8 sweeps the 4x8 micro-kernel over one packed MC x KC block of A
 //   and one KC x NC block of B: per depth step two f32x4 loads of B, four
 //   broadcast loads of A, eight multiply-adds into eight f32x4 accumulators.
@@ -27,12 +28,13 @@
 // (runtime/cpu/wasm) calls `product` with addresses in a memory it reserved
 // once per plan; operands are then any strided matrices in that memory (row
 // strides of their own, so a group's slice of channels is read in place), and
-// op(A) may instead come from a JavaScript packer that writes the panels
-// itself, as the convolutions' implicit im2col patches do.
+// op(A) may instead come from another packer that writes the panels itself,
+// as the convolutions' implicit im2col (patches.ts, in the same module) does.
 
 import { PAGE_BYTES, requireWasm, type WasmApi, type WasmInstance, type WasmMemory, type WasmModule } from "./api.js";
 import { FunctionBuilder, ModuleBuilder, type Local } from "./assembler.js";
 import { wasmFeatures } from "./features.js";
+import { emitPatchFunctions, patchKernels, type PatchKernels } from "./patches.js";
 import { DEFAULT_CACHE, MR, NR, planGemm, type CacheModel, type GemmPlan } from "./plan.js";
 
 const F32 = 4;
@@ -364,12 +366,13 @@ function emitGemm4x8(m: ModuleBuilder): void {
   });
 }
 
-/** The GEMM module: two packers and the 4x8 macro-kernel over one imported memory `env.memory`. */
+/** The GEMM module: two packers, the 4x8 macro-kernel and the patch functions over one imported memory `env.memory`. */
 export function emitGemmModule(memory: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }): ModuleBuilder {
   const m = new ModuleBuilder().importMemory({ module: "env", name: "memory", ...memory });
   emitPack(m, MR);
   emitPack(m, NR);
   emitGemm4x8(m);
+  emitPatchFunctions(m);
   return m;
 }
 
@@ -380,11 +383,11 @@ type Macro = (mc: number, nc: number, kc: number, ap: number, bp: number, c: num
 
 /**
  * Packs rows [r0, r0 + rows) of op(A), over depth [d0, d0 + depth), into
- * ceil(rows / 4) panels of depth x 4 at `panels[0]` (element (r0 + 4q + i,
- * d0 + p) at panels[(q * depth + p) * 4 + i], rows past the end zero): the
- * layout of f32_pack_4 and of runtime/cpu/kernels/gemm.ts's packers.
+ * ceil(rows / 4) panels of depth x 4 floats at byte address `dst` (element
+ * (r0 + 4q + i, d0 + p) at float (q * depth + p) * 4 + i, rows past the end
+ * zero): the layout f32_pack_4 writes, as the patch packers of patches.ts do.
  */
-export type PanelPacker = (panels: Float32Array, r0: number, rows: number, d0: number, depth: number) => void;
+export type PanelPacker = (dst: number, r0: number, rows: number, d0: number, depth: number) => void;
 
 /** Where one product's operands live in linear memory (byte addresses, 16-aligned scratch). */
 export interface ProductArgs {
@@ -420,8 +423,10 @@ export function scratchBytes(plan: GemmPlan): number {
 export interface Gemm {
   /** C = op(A) · op(B) for row-major f32 A (m x k, or k x m if transA) and B (k x n, or n x k if transB). */
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA?: boolean, transB?: boolean): Float32Array;
-  /** The product over operands already in `memory`: what the executable will call. */
+  /** The product over operands already in `memory`: what the executable calls. */
   product(args: ProductArgs): void;
+  /** The convolutions' implicit im2col packers and col2im scatter over the same memory. */
+  readonly patches: PatchKernels;
   readonly memory: WasmMemory;
   readonly cache: CacheModel;
   /** The emitted module in text form. */
@@ -494,19 +499,6 @@ function bind(instance: WasmInstance, memory: WasmMemory, cache: CacheModel, mod
   const pack8 = instance.exports[`f32_pack_${NR}`] as Pack;
   const macro = instance.exports[`f32_gemm_${MR}x${NR}`] as Macro;
 
-  // The view a JavaScript packer writes A's panels through, from byte `panelsAt` on.
-  let panels: Float32Array = new Float32Array(0);
-  let panelsBuffer: ArrayBuffer | SharedArrayBuffer | undefined;
-  let panelsAt = -1;
-  const panelsView = (at: number): Float32Array => {
-    if (memory.buffer !== panelsBuffer || at !== panelsAt) {
-      panelsBuffer = memory.buffer;
-      panelsAt = at;
-      panels = new Float32Array(memory.buffer, at);
-    }
-    return panels;
-  };
-
   function product(args: ProductArgs): void {
     const { m, k, n, a, b, c, transA, transB, scratch, plan, packA } = args;
     const ldc = args.ldc ?? n;
@@ -531,7 +523,7 @@ function bind(instance: WasmInstance, memory: WasmMemory, cache: CacheModel, mod
         pack8(b + jc * bRow + pc * bDepth, bRow, bDepth, nc, kc, bp);
         for (let ic = 0; ic < m; ic += plan.mc) {
           const mc = Math.min(plan.mc, m - ic);
-          if (packA) packA(panelsView(ap), ic, mc, pc, kc);
+          if (packA) packA(ap, ic, mc, pc, kc);
           else pack4(a + ic * aRow + pc * aDepth, aRow, aDepth, mc, kc, ap);
           macro(mc, nc, kc, ap, bp, c + (ic * ldc + jc) * F32, ldc * F32, accumulate || pc > 0 ? 1 : 0, tile);
         }
@@ -562,6 +554,7 @@ function bind(instance: WasmInstance, memory: WasmMemory, cache: CacheModel, mod
   return {
     matmul,
     product,
+    patches: patchKernels(instance.exports),
     memory,
     cache,
     get text() {

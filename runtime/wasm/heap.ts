@@ -10,10 +10,12 @@ import { PAGE_BYTES, type WasmMemory } from "./api.js";
 export class Heap {
   private buffer: ArrayBuffer | SharedArrayBuffer;
   private floats: Float32Array;
+  private ints: Int32Array;
 
   constructor(readonly memory: WasmMemory) {
     this.buffer = memory.buffer;
     this.floats = new Float32Array(this.buffer);
+    this.ints = new Int32Array(this.buffer);
   }
 
   /** Bytes the memory holds now. */
@@ -30,11 +32,22 @@ export class Heap {
 
   /** The whole memory as floats: float i is at byte 4i. */
   get f32(): Float32Array {
+    this.refresh();
+    return this.floats;
+  }
+
+  /** The whole memory as i32s: int i is at byte 4i. */
+  get i32(): Int32Array {
+    this.refresh();
+    return this.ints;
+  }
+
+  private refresh(): void {
     if (this.memory.buffer !== this.buffer) {
       this.buffer = this.memory.buffer;
       this.floats = new Float32Array(this.buffer);
+      this.ints = new Int32Array(this.buffer);
     }
-    return this.floats;
   }
 }
 

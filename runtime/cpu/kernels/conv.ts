@@ -172,8 +172,3 @@ export const conv2dInputGrad: Kernel<"conv2dInputGrad"> = (out, [dy, k], attrs) 
     }
   }
 };
-
-// The patch packers and the window geometry, for the f32 executable's
-// WebAssembly convolutions (runtime/cpu/wasm/conv.ts), which pack the same
-// patches into WebAssembly memory.
-export { geometry, patchColumns, patchRows, Positions, runOfTaps, tapOffset, type Geometry };

@@ -34,14 +34,7 @@ const NC = 512;
  * R[r0 + 4q + i][d0 + p] goes to dst[(q * depth + p) * 4 + i]. Rows of the
  * last panel past `rows` are zero. For A, R = op(A); for B, R = op(B)ᵀ.
  */
-export type Packer = (dst: PanelArray, r0: number, rows: number, d0: number, depth: number) => void;
-
-/**
- * Where a packer writes: this product's float64 panels, or float32 panels in
- * WebAssembly memory, the same layout for the SIMD GEMM's 4-row A panels
- * (runtime/wasm/gemm.ts), which the f32 executable fills with these packers.
- */
-export type PanelArray = Float64Array | Float32Array;
+export type Packer = (dst: Float64Array, r0: number, rows: number, d0: number, depth: number) => void;
 
 /** Where C lives: C[i][j] is data[offset + i * rowStride + j * colStride]. */
 export interface Target {
@@ -183,6 +176,6 @@ export function stridedPacker(src: FloatArray, offset: number, rowStride: number
 }
 
 /** Zeroes row `start` of a panel (every 4th element, `depth` of them). */
-export function zeroRow(dst: PanelArray, start: number, depth: number): void {
+export function zeroRow(dst: Float64Array, start: number, depth: number): void {
   for (let p = 0, o = start; p < depth; p++, o += PANEL) dst[o] = 0;
 }

@@ -4,11 +4,10 @@
 // cache blocks) in all four transpose layouts: normwise relative error
 // ||C - C_ref||_F / ||C_ref||_F <= 1e-5; the same for products over
 // operands with row strides of their own, accumulated into C, or with A packed
-// by the JavaScript GEMM's packer. Also the tile plan's invariants.
+// by a packer of the caller's. Also the tile plan's invariants.
 
 import test from "ava";
-import { stridedPacker } from "../../../runtime/cpu/kernels/gemm.js";
-import { createGemm, createGemmSync, scratchBytes, type Gemm } from "../../../runtime/wasm/gemm.js";
+import { createGemm, createGemmSync, scratchBytes, type Gemm, type PanelPacker } from "../../../runtime/wasm/gemm.js";
 import { Heap, regions } from "../../../runtime/wasm/heap.js";
 import { blockSize, DEFAULT_CACHE, MR, NR, planGemm } from "../../../runtime/wasm/plan.js";
 import { Random } from "../../../runtime/random.js";
@@ -155,7 +154,20 @@ test("the emitted module reads as text with kernels named by what they compute",
   t.regex(g.text, /v128\.load32_splat offset=12/);
 });
 
-test("product over strided operands in memory: row strides, accumulation, and a JavaScript packer for A", (t) => {
+/** Packs op(A) (A row-major m x k, or k x m if transA) into 4-row panels at byte `dst` of g's memory, as f32_pack_4 does. */
+function panelsOf(a: Float32Array, m: number, k: number, transA: boolean, g: Gemm): PanelPacker {
+  return (dst, r0, rows, d0, depth) => {
+    const panels = new Float32Array(g.memory.buffer, dst, Math.ceil(rows / MR) * MR * depth);
+    for (let q = 0; q < Math.ceil(rows / MR) * MR; q++) {
+      for (let p = 0; p < depth; p++) {
+        const [i, j] = [r0 + q, d0 + p];
+        panels[Math.floor(q / MR) * depth * MR + p * MR + (q % MR)] = q < rows ? a[transA ? j * m + i : i * k + j]! : 0;
+      }
+    }
+  };
+}
+
+test("product over strided operands in memory: row strides, accumulation, and a packer of the caller's for A", (t) => {
   const g = createGemmSync();
   const heap = new Heap(g.memory);
   const r = rng(9);
@@ -191,10 +203,9 @@ test("product over strided operands in memory: row strides, accumulation, and a 
       f.set(c0, cAt >> 2);
       g.product({ m, k, n, a: aAt, b: bAt, c: cAt, transA, transB, lda, ldb, ldc, accumulate: true, scratch: 0, plan });
       t.true(relativeError(result(true), ref) <= 1e-5, `${what}: accumulated`);
-      // The JavaScript GEMM's packer of op(A), writing float32 panels into the memory instead of `a`.
+      // A packer of op(A) written here in JavaScript, from `a` outside the memory.
       f.set(c0, cAt >> 2);
-      const [ai, ak] = transA ? [1, m] : [k, 1];
-      g.product({ m, k, n, a: -1, b: bAt, c: cAt, transA: false, transB, ldb, ldc, packA: stridedPacker(a, 0, ai, ak), scratch: 0, plan });
+      g.product({ m, k, n, a: -1, b: bAt, c: cAt, transA: false, transB, ldb, ldc, packA: panelsOf(a, m, k, transA, g), scratch: 0, plan });
       t.true(relativeError(result(false), ref) <= 1e-5, `${what}: packed by JavaScript`);
     }
   }

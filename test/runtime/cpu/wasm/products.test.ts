@@ -2,7 +2,7 @@
 // float64 reference evaluator (the JavaScript GEMM in Float64Array): matmul in
 // every layout, batched and broadcast over a batch, at awkward sizes (1, 3,
 // 17, 31, 65, 129, primes, a depth of 1, 512), and the three convolutions at
-// odd sizes, strides and paddings. Each output element must be within
+// odd sizes, strides, paddings, dilations and groups. Each output element must be within
 // 1e-5 · Σ|terms| of the reference, the scale of float32 rounding in a sum
 // (the magnitude is the same product of the operands' absolute values, also
 // evaluated in float64). Outputs start as NaN in a heap that earlier products
@@ -116,60 +116,92 @@ test("a batch broadcast by the frontend ([4, 1, 6, 5] @ [3, 5, 2]) matches the f
 // ---- convolutions ---------------------------------------------------------------
 
 interface ConvCase {
+  /** x is [n, h, w, c]; the kernel [kh, kw, c / groups, o]. */
   readonly x: readonly [number, number, number, number];
-  readonly k: readonly [number, number, number, number];
+  readonly k: readonly [number, number, number];
   readonly stride: Pair;
   readonly pad: Pads;
+  readonly dilation?: Pair;
+  readonly groups?: number;
 }
 
-function outputShape({ x, k, stride, pad }: ConvCase): [number, number, number, number] {
-  return [x[0], Math.floor((x[1] + pad[0] + pad[1] - k[0]) / stride[0]) + 1, Math.floor((x[2] + pad[2] + pad[3] - k[1]) / stride[1]) + 1, k[3]];
+function attrsOf(cs: ConvCase) {
+  return { stride: cs.stride, pad: cs.pad, dilation: cs.dilation ?? ([1, 1] as Pair), groups: cs.groups ?? 1 };
+}
+
+function kernelShape(cs: ConvCase): [number, number, number, number] {
+  return [cs.k[0], cs.k[1], cs.x[3] / (cs.groups ?? 1), cs.k[2]];
+}
+
+function outputShape(cs: ConvCase): [number, number, number, number] {
+  const { x, k, stride, pad } = cs;
+  const [dh, dw] = cs.dilation ?? [1, 1];
+  return [x[0], Math.floor((x[1] + pad[0] + pad[1] - (k[0] - 1) * dh - 1) / stride[0]) + 1, Math.floor((x[2] + pad[2] + pad[3] - (k[1] - 1) * dw - 1) / stride[1]) + 1, k[2]];
 }
 
 function checkConv(t: ExecutionContext, cs: ConvCase, products: Products = shared): void {
-  const what = `x [${cs.x}] k [${cs.k}] stride [${cs.stride}] pad [${cs.pad}]`;
-  const { stride, pad } = cs;
+  const attrs = attrsOf(cs);
+  const ks = kernelShape(cs);
+  const what = `x [${cs.x}] k [${ks}] stride [${cs.stride}] pad [${cs.pad}] dilation [${attrs.dilation}] groups ${attrs.groups}`;
   const x = input("x", cs.x);
-  const k = input("k", cs.k);
+  const k = input("k", ks);
   const dy = input("dy", outputShape(cs));
-  check(t, graph([x, k], make("conv2d", [x, k], { stride, pad })), `conv2d ${what}`, products);
-  check(t, graph([dy, k], make("conv2dInputGrad", [dy, k], { stride, pad, inputSize: [cs.x[1], cs.x[2]] })), `conv2dInputGrad ${what}`, products);
-  check(t, graph([x, dy], make("conv2dFilterGrad", [x, dy], { stride, pad, kernelSize: [cs.k[0], cs.k[1]] })), `conv2dFilterGrad ${what}`, products);
+  check(t, graph([x, k], make("conv2d", [x, k], attrs)), `conv2d ${what}`, products);
+  check(t, graph([dy, k], make("conv2dInputGrad", [dy, k], { ...attrs, inputSize: [cs.x[1], cs.x[2]] })), `conv2dInputGrad ${what}`, products);
+  check(t, graph([x, dy], make("conv2dFilterGrad", [x, dy], { ...attrs, kernelSize: [cs.k[0], cs.k[1]] })), `conv2dFilterGrad ${what}`, products);
 }
 
 const SAME: Pads = [1, 1, 1, 1];
 
 const CONVS: readonly ConvCase[] = [
-  { x: [1, 1, 1, 1], k: [1, 1, 1, 1], stride: [1, 1], pad: [0, 0, 0, 0] },
-  { x: [3, 7, 5, 3], k: [3, 3, 3, 5], stride: [1, 1], pad: SAME },
-  { x: [2, 9, 8, 17], k: [3, 2, 17, 3], stride: [2, 3], pad: [0, 2, 1, 0] },
-  { x: [1, 11, 13, 5], k: [5, 3, 5, 7], stride: [3, 2], pad: [2, 1, 0, 1] },
-  { x: [2, 6, 6, 1], k: [2, 2, 1, 31], stride: [2, 2], pad: [0, 0, 0, 0] },
-  { x: [1, 5, 5, 2], k: [1, 1, 2, 3], stride: [1, 1], pad: [0, 0, 0, 0] },
+  { x: [1, 1, 1, 1], k: [1, 1, 1], stride: [1, 1], pad: [0, 0, 0, 0] },
+  { x: [3, 7, 5, 3], k: [3, 3, 5], stride: [1, 1], pad: SAME },
+  { x: [2, 9, 8, 17], k: [3, 2, 3], stride: [2, 3], pad: [0, 2, 1, 0] },
+  { x: [1, 11, 13, 5], k: [5, 3, 7], stride: [3, 2], pad: [2, 1, 0, 1] },
+  { x: [2, 6, 6, 1], k: [2, 2, 31], stride: [2, 2], pad: [0, 0, 0, 0] },
+  { x: [1, 5, 5, 2], k: [1, 1, 3], stride: [1, 1], pad: [0, 0, 0, 0] },
   // The CNN's shapes (batch 2), and depths past one cache block (3·3·30 = 270, 3·3·31 = 279).
-  { x: [2, 28, 28, 1], k: [3, 3, 1, 16], stride: [1, 1], pad: SAME },
-  { x: [2, 14, 14, 16], k: [3, 3, 16, 32], stride: [1, 1], pad: SAME },
-  { x: [2, 13, 13, 30], k: [3, 3, 30, 31], stride: [1, 1], pad: SAME },
+  { x: [2, 28, 28, 1], k: [3, 3, 16], stride: [1, 1], pad: SAME },
+  { x: [2, 14, 14, 16], k: [3, 3, 32], stride: [1, 1], pad: SAME },
+  { x: [2, 13, 13, 30], k: [3, 3, 31], stride: [1, 1], pad: SAME },
+];
+
+// Dilated, grouped (channels per group a multiple of 4 or not: the two paths
+// of the transposed packer), depthwise (the direct loops) and all at once.
+const VARIANTS: readonly ConvCase[] = [
+  { x: [2, 9, 11, 3], k: [3, 3, 5], stride: [1, 1], pad: [2, 2, 2, 2], dilation: [2, 2] },
+  { x: [1, 12, 10, 4], k: [2, 3, 6], stride: [2, 1], pad: [0, 1, 3, 0], dilation: [3, 2] },
+  { x: [2, 7, 7, 8], k: [3, 3, 6], stride: [1, 1], pad: SAME, groups: 2 },
+  { x: [2, 6, 9, 12], k: [3, 2, 9], stride: [1, 2], pad: [1, 0, 0, 1], groups: 3 },
+  { x: [1, 8, 8, 16], k: [3, 3, 8], stride: [1, 1], pad: SAME, groups: 2 },
+  { x: [2, 6, 7, 5], k: [3, 3, 10], stride: [1, 1], pad: SAME, groups: 5 },
+  { x: [2, 10, 9, 6], k: [3, 2, 4], stride: [2, 2], pad: [2, 1, 1, 2], dilation: [2, 3], groups: 2 },
 ];
 
 test("conv2d and both gradients match the float64 reference at odd sizes, strides and paddings", (t) => {
   for (const cs of CONVS) checkConv(t, cs);
 });
 
+test("dilated, grouped and depthwise convolutions match the float64 reference", (t) => {
+  for (const cs of VARIANTS) checkConv(t, cs);
+});
+
 test("random convolution geometries match the float64 reference", (t) => {
   const r = new Random(11);
   const pick = <T>(xs: readonly T[]): T => xs[r.int(xs.length)]!;
-  for (let checked = 0; checked < 25; ) {
+  for (let checked = 0; checked < 30; ) {
+    const groups = pick([1, 1, 1, 2, 3]);
     const cs: ConvCase = {
-      x: [pick([1, 2, 3]), pick([1, 2, 5, 7, 9]), pick([1, 3, 4, 8]), pick([1, 2, 3, 5, 8])],
-      k: [pick([1, 2, 3, 5]), pick([1, 2, 3]), 0, pick([1, 2, 3, 5, 7, 9])],
+      x: [pick([1, 2, 3]), pick([1, 2, 5, 7, 9]), pick([1, 3, 4, 8]), groups * pick([1, 2, 3, 4, 5, 8])],
+      k: [pick([1, 2, 3, 5]), pick([1, 2, 3]), groups * pick([1, 2, 3, 5])],
       stride: [pick([1, 1, 2, 3]), pick([1, 1, 2])],
       pad: [pick([0, 1, 2]), pick([0, 1, 3]), pick([0, 1, 2]), pick([0, 1])],
+      dilation: [pick([1, 1, 2]), pick([1, 1, 3])],
+      groups,
     };
-    const full: ConvCase = { ...cs, k: [cs.k[0], cs.k[1], cs.x[3], cs.k[3]] };
-    const [, oh, ow] = outputShape(full);
+    const [, oh, ow] = outputShape(cs);
     if (oh < 1 || ow < 1) continue;
-    checkConv(t, full);
+    checkConv(t, cs);
     checked++;
   }
 });
@@ -201,7 +233,7 @@ test("a forced JavaScript GEMM, and a host without SIMD128, fall back with the r
   t.deepEqual(createProducts("wasm", { wasm: false, simd: false, sharedMemory: false }), { kind: "js", reason: "this JavaScript host has no WebAssembly" });
   for (const products of [forced, noSimd]) {
     check(t, matmulGraph(17, 31, 3, true, false), "fallback matmul", products);
-    checkConv(t, { x: [2, 9, 8, 3], k: [3, 2, 3, 5], stride: [2, 1], pad: [1, 0, 1, 1] }, products);
+    checkConv(t, { x: [2, 9, 8, 4], k: [3, 2, 6], stride: [2, 1], pad: [1, 0, 1, 1], dilation: [1, 2], groups: 2 }, products);
   }
 });
 
