@@ -70,12 +70,12 @@ export const conv2d: Prepare<"conv2d"> = (engine, out, [xs, ks], attrs) => {
       heap.set(X, xAt! >> 2);
       heap.set(K, kAt! >> 2);
       zeros.array.fill(0);
-      geos.forEach((geo, grp) => {
-        writeGeometry(engine.heap.i32, 0, geo);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
         // The group's columns of K and y, read and written in place.
         const [b, c] = [kAt! + 4 * grp * og, yAt! + 4 * grp * og];
         engine.gemm.product({ m: positions, k: depth, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
-      });
+      }
       Y.set(y.array);
       engine.calls++;
     },
@@ -104,11 +104,11 @@ export const conv2dFilterGrad: Prepare<"conv2dFilterGrad"> = (engine, out, [xs, 
       heap.set(X, xAt! >> 2);
       heap.set(DY, dyAt! >> 2);
       zeros.array.fill(0);
-      geos.forEach((geo, grp) => {
-        writeGeometry(engine.heap.i32, 0, geo);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
         const [b, c] = [dyAt! + 4 * grp * og, dkAt! + 4 * grp * og];
         engine.gemm.product({ m: depth, k: positions, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
-      });
+      }
       DK.set(dk.array);
       engine.calls++;
     },
@@ -141,8 +141,8 @@ export const conv2dInputGrad: Prepare<"conv2dInputGrad"> = (engine, out, [dys, k
       heap.set(DY, dyAt! >> 2);
       heap.set(K, kAt! >> 2);
       dx.array.fill(0);
-      geos.forEach((geo, grp) => {
-        writeGeometry(engine.heap.i32, 0, geo);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
         for (let p0 = 0; p0 < positions; p0 += block) {
           const rows = Math.min(block, positions - p0);
           // dP rows = the group's dy rows · its Kᵀ, K read as it lies ([depth, o]).
@@ -150,7 +150,7 @@ export const conv2dInputGrad: Prepare<"conv2dInputGrad"> = (engine, out, [dys, k
           gemm.product({ m: rows, k: og, n: depth, a, b: kAt! + 4 * grp * og, c: dpAt!, lda: g.o, ldb: g.o, transA: false, transB: true, scratch: GEOMETRY_BYTES, plan: p });
           gemm.patches.scatter(0, p0, rows, dpAt!);
         }
-      });
+      }
       DX.set(dx.array);
       engine.calls++;
     },
