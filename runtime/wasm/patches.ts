@@ -441,7 +441,7 @@ function emitScatter(m: ModuleBuilder): void {
     const { let: set, inc, doWhile } = ops(f);
     const L = (name: string) => f.addLocal("i32", name);
     const pos = { b: L("b"), oy: L("oy"), ox: L("ox") };
-    const [ky, kx, d, n, iy, ix, none] = ["ky", "kx", "d", "n", "iy", "ix", "none"].map(L) as [Local, Local, Local, Local, Local, Local, Local];
+    const [ky, kx, d, n, iy, ix, none] = ["ky", "kx", "d", "n", "iy", "ix", "noExtra"].map(L) as [Local, Local, Local, Local, Local, Local, Local];
     emitPosition(f, g, p0, pos);
     set(none, () => f.i32.const(0));
     doWhile(
