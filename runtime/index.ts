@@ -14,7 +14,7 @@ export { loadArtifact, readArtifact, parseArtifact } from "./artifact/read.js";
 export { ArtifactError, type ArtifactPayload } from "./artifact/format.js";
 export { createBackend, type BackendChoice } from "./backends.js";
 export type { Backend, BackendKind } from "./train/backend.js";
-export { CpuBackend } from "./cpu/backend.js";
+export { CpuBackend, type CpuBackendOptions } from "./cpu/backend.js";
 export { WebGpuBackend } from "./webgpu/backend.js";
 export { openDevice, type GpuContext } from "./webgpu/device.js";
 export { entryOf, type ModelProgram, type EntryProgram } from "./program/model.js";

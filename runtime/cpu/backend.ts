@@ -1,22 +1,37 @@
 // The CPU backend: parameters and optimizer state in Float32Arrays, every
-// program run by the interpreter.
+// program run by the interpreter, the products of all of them on one
+// WebAssembly SIMD GEMM and its memory (or the JavaScript GEMM without it).
 
 import { inputsWith, stepKey, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import { CpuExecutable } from "./executable.js";
 import type { NDArray } from "./ndarray.js";
+import { createProducts, type GemmChoice, type Products } from "./wasm/engine.js";
+
+export interface CpuBackendOptions {
+  /** The GEMM under matmul and the convolutions: WebAssembly SIMD where the host has it (the default), or JavaScript. */
+  readonly gemm?: GemmChoice;
+}
 
 export class CpuBackend implements Backend {
   readonly kind = "cpu";
-  readonly description = "CPU interpreter (float32, fused elementwise loops)";
+  readonly description: string;
+  /** What runs the products of every entry point. */
+  readonly products: Products;
   private readonly values = new Map<string, Float32Array>();
   private readonly executables = new Map<string, CpuExecutable>();
   private readonly scalars: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
   /** The loss of each step since the last takeLosses(). */
   private losses: number[] = [];
 
-  constructor(private readonly model: ModelProgram) {
+  constructor(
+    private readonly model: ModelProgram,
+    options: CpuBackendOptions = {},
+  ) {
+    this.products = createProducts(options.gemm);
+    const gemm = this.products.kind === "wasm" ? "WebAssembly SIMD GEMM" : "JavaScript GEMM";
+    this.description = `CPU interpreter (float32, fused elementwise loops, ${gemm})`;
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
     for (const s of model.train?.state ?? []) this.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
   }
@@ -44,7 +59,7 @@ export class CpuBackend implements Backend {
     if (!exe) {
       const entry = name === "train" ? this.model.train?.step : entryOf(this.model, name);
       if (!entry) throw new Error(`the model has no entry point '${name}'`);
-      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32")));
+      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32", { products: this.products })));
     }
     return exe;
   }

@@ -5,6 +5,12 @@
 // do not overlap, and every fused step gets its prepared loop. Running a step
 // then allocates nothing. Outputs are views of the plan's buffers, valid until
 // the next run with the same sizes.
+//
+// In float32 the products (matmul, the convolutions) run on the WebAssembly
+// SIMD GEMM where the host has it (wasm/): each is prepared with the plan, and
+// the plan reserves the heap for the largest once. The float64 reference
+// evaluator keeps the JavaScript GEMM, so the tests compare two
+// implementations.
 
 import { evalShape, type DimEnv } from "../program/dim.js";
 import type { CpuProgram } from "../program/program.js";
@@ -13,6 +19,9 @@ import { bindDims, RunError } from "./bind.js";
 import { KERNELS } from "./kernels/index.js";
 import type { Kernel } from "./kernels/types.js";
 import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
+import { createProducts, type GemmChoice, type Products } from "./wasm/engine.js";
+import { isProductOp, WASM_PRODUCTS } from "./wasm/index.js";
+import type { Prepare } from "./wasm/products.js";
 
 interface Plan {
   readonly env: DimEnv;
@@ -20,21 +29,39 @@ interface Plan {
   /** Buffer of each node, shared by aliases (reshapes) and by nodes with disjoint lifetimes. */
   readonly buffers: (Data | undefined)[];
   readonly run: (() => void)[];
-  /** Bytes of buffers the plan allocated. */
+  /** Bytes of buffers the plan allocated (the products' WebAssembly heap apart). */
   readonly bytes: number;
+}
+
+export interface CpuExecutableOptions {
+  /** Compiles a fused group into a runner: the block interpreter today, WebAssembly SIMD tomorrow. */
+  readonly fuse?: FusedCompiler;
+  /** What runs the products in float32: an engine shared with other executables, or which GEMM to create ("wasm" by default). */
+  readonly products?: Products | GemmChoice;
+}
+
+function productsFor(program: CpuProgram, precision: Precision, choice: Products | GemmChoice): Products {
+  if (precision === "f64") return { kind: "js", reason: "the float64 reference evaluator computes in JavaScript" };
+  if (typeof choice === "object") return choice;
+  if (!program.graph.nodes.some((n) => isProductOp(n.op))) return { kind: "js", reason: "the program has no products" };
+  return createProducts(choice);
 }
 
 export class CpuExecutable {
   private readonly plans = new Map<string, Plan>();
   private readonly inputOf: Map<number, string>;
+  private readonly fuse: FusedCompiler;
+  /** What runs the products: the wasm engine, or the JavaScript GEMM and why (always so in float64). */
+  readonly products: Products;
 
   constructor(
     readonly program: CpuProgram,
     readonly precision: Precision = "f32",
-    /** Compiles a fused group into a runner: the block interpreter today, WebAssembly SIMD tomorrow. */
-    private readonly fuse: FusedCompiler = prepareFused,
+    options: CpuExecutableOptions = {},
   ) {
     this.inputOf = new Map(program.graph.inputs.map((b) => [b.node, b.name]));
+    this.fuse = options.fuse ?? prepareFused;
+    this.products = productsFor(program, precision, options.products ?? "wasm");
   }
 
   run(feeds: ReadonlyMap<string, NDArray>, params: ReadonlyMap<string, NDArray>): Map<string, NDArray> {
@@ -95,6 +122,7 @@ export class CpuExecutable {
     const release = new Map<number, number[]>();
     for (const [b, k] of lastUse) if (k !== Infinity) release.set(k, [...(release.get(k) ?? []), b]);
     let bytes = 0;
+    let heapBytes = 0;
     const run: (() => void)[] = [];
     steps.forEach((s, k) => {
       const i = s.node;
@@ -111,6 +139,12 @@ export class CpuExecutable {
         if (s.kind === "fused") {
           const loop: FusedRunner = this.fuse(nodes, s.members, i, shapes, env, this.precision);
           run.push(() => loop(buffers));
+        } else if (this.products.kind === "wasm" && isProductOp(n.op)) {
+          const [a, b] = n.inputs as [number, number];
+          const product = (WASM_PRODUCTS[n.op] as Prepare<typeof n.op>)(this.products.engine, shapes[i]!, [shapes[a]!, shapes[b]!], n.attrs as never);
+          heapBytes = Math.max(heapBytes, product.bytes);
+          const out = buf as Float32Array;
+          run.push(() => product.run(out, buffers[a] as Float32Array, buffers[b] as Float32Array));
         } else {
           const kernel = KERNELS[n.op];
           if (typeof kernel !== "function") throw new Error(`internal: ${n.op} has no kernel`);
@@ -126,6 +160,7 @@ export class CpuExecutable {
         free.set(key, [...(free.get(key) ?? []), buf]);
       }
     });
+    if (this.products.kind === "wasm") this.products.engine.heap.reserve(heapBytes);
     return { env, shapes, buffers, run, bytes };
   }
 }

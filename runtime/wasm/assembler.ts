@@ -200,6 +200,8 @@ export class FunctionBuilder {
     add: (): void => this.binary("i32.add", 0x6a),
     sub: (): void => this.binary("i32.sub", 0x6b),
     mul: (): void => this.binary("i32.mul", 0x6c),
+    div_u: (): void => this.binary("i32.div_u", 0x6e),
+    rem_u: (): void => this.binary("i32.rem_u", 0x70),
     and: (): void => this.binary("i32.and", 0x71),
     or: (): void => this.binary("i32.or", 0x72),
     shl: (): void => this.binary("i32.shl", 0x74),

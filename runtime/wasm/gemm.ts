@@ -3,14 +3,15 @@
 //
 // Three functions are emitted by the assembler (runtime/wasm/assembler.ts),
 // named XNNPACK-style by what they compute and their tile, so a profile line
-// says what ran:
+// says what ran (the module also holds the convolutions' patch functions of
+// patches.ts, which pack into the same panels):
 //
 // - f32_pack_4 / f32_pack_8 copy a block of a strided matrix R into panels of
 //   4 (or 8) rows, element R[q + i][p] to panel q at (p * W + i): op(A) into
 //   4-row panels, op(B)ᵀ into 8-column panels. Rows past the end of the block
 //   are zero, so the micro-kernel never needs an edge case inside its loop.
 //   A layout is only a pair of strides to the packer, so the four transpose
-//   layouts (and later im2col patches) cost nothing in the kernel.
+//   layouts cost nothing in the kernel.
 // - f32_gemm_4x8 sweeps the 4x8 micro-kernel over one packed MC x KC block of A
 //   and one KC x NC block of B: per depth step two f32x4 loads of B, four
 //   broadcast loads of A, eight multiply-adds into eight f32x4 accumulators.
@@ -23,14 +24,17 @@
 // 1024^3 product.
 //
 // Buffers: `matmul` copies A and B into linear memory and C out of it, which
-// costs O(mk + kn + mn) against the O(mnk) product. The CPU executable will
-// instead plan its buffers directly in linear memory and call `product` with
-// their addresses, as it plans ArrayBuffer offsets today; the scratch area is
-// then one more planned buffer of `scratchBytes(plan)`.
+// costs O(mk + kn + mn) against the O(mnk) product. The CPU executable
+// (runtime/cpu/wasm) calls `product` with addresses in a memory it reserved
+// once per plan; operands are then any strided matrices in that memory (row
+// strides of their own, so a group's slice of channels is read in place), and
+// op(A) may instead come from another packer that writes the panels itself,
+// as the convolutions' implicit im2col (patches.ts, in the same module) does.
 
-import { PAGE_BYTES, requireWasm, type WasmMemory } from "./api.js";
+import { PAGE_BYTES, requireWasm, type WasmApi, type WasmInstance, type WasmMemory, type WasmModule } from "./api.js";
 import { FunctionBuilder, ModuleBuilder, type Local } from "./assembler.js";
 import { wasmFeatures } from "./features.js";
+import { emitPatchFunctions, patchKernels, type PatchKernels } from "./patches.js";
 import { DEFAULT_CACHE, MR, NR, planGemm, type CacheModel, type GemmPlan } from "./plan.js";
 
 const F32 = 4;
@@ -362,12 +366,13 @@ function emitGemm4x8(m: ModuleBuilder): void {
   });
 }
 
-/** The GEMM module: two packers and the 4x8 macro-kernel over one imported memory `env.memory`. */
+/** The GEMM module: two packers, the 4x8 macro-kernel and the patch functions over one imported memory `env.memory`. */
 export function emitGemmModule(memory: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }): ModuleBuilder {
   const m = new ModuleBuilder().importMemory({ module: "env", name: "memory", ...memory });
   emitPack(m, MR);
   emitPack(m, NR);
   emitGemm4x8(m);
+  emitPatchFunctions(m);
   return m;
 }
 
@@ -375,6 +380,14 @@ export function emitGemmModule(memory: { readonly initial: number; readonly maxi
 
 type Pack = (src: number, rowStride: number, depthStride: number, rows: number, depth: number, dst: number) => void;
 type Macro = (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accumulate: number, tile: number) => void;
+
+/**
+ * Packs rows [r0, r0 + rows) of op(A), over depth [d0, d0 + depth), into
+ * ceil(rows / 4) panels of depth x 4 floats at byte address `dst` (element
+ * (r0 + 4q + i, d0 + p) at float (q * depth + p) * 4 + i, rows past the end
+ * zero): the layout f32_pack_4 writes, as the patch packers of patches.ts do.
+ */
+export type PanelPacker = (dst: number, r0: number, rows: number, d0: number, depth: number) => void;
 
 /** Where one product's operands live in linear memory (byte addresses, 16-aligned scratch). */
 export interface ProductArgs {
@@ -385,10 +398,18 @@ export interface ProductArgs {
   readonly a: number;
   /** B is k x n row-major, or n x k when transB. */
   readonly b: number;
-  /** C is m x n row-major; overwritten. */
+  /** C is m x n row-major. */
   readonly c: number;
   readonly transA: boolean;
   readonly transB: boolean;
+  /** Row strides in elements of A, B and C as stored (default: dense, k or m for A, n or k for B, n for C). */
+  readonly lda?: number;
+  readonly ldb?: number;
+  readonly ldc?: number;
+  /** C += op(A) · op(B) instead of C = op(A) · op(B). */
+  readonly accumulate?: boolean;
+  /** Packs op(A) instead of reading `a` (then `a`, `lda` and `transA` are unused). */
+  readonly packA?: PanelPacker;
   /** scratchBytes(plan) bytes for the packed blocks and the edge tile. */
   readonly scratch: number;
   readonly plan: GemmPlan;
@@ -402,8 +423,10 @@ export function scratchBytes(plan: GemmPlan): number {
 export interface Gemm {
   /** C = op(A) · op(B) for row-major f32 A (m x k, or k x m if transA) and B (k x n, or n x k if transB). */
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA?: boolean, transB?: boolean): Float32Array;
-  /** The product over operands already in `memory`: what the executable will call. */
+  /** The product over operands already in `memory`: what the executable calls. */
   product(args: ProductArgs): void;
+  /** The convolutions' implicit im2col packers and col2im scatter over the same memory. */
+  readonly patches: PatchKernels;
   readonly memory: WasmMemory;
   readonly cache: CacheModel;
   /** The emitted module in text form. */
@@ -422,35 +445,77 @@ function align16(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
 
-/** Compiles the GEMM module over a fresh memory. Rejects where WebAssembly SIMD128 is missing. */
-export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
+type Limits = { readonly initial: number; readonly maximum?: number; readonly shared?: boolean };
+
+interface Setup {
+  readonly api: WasmApi;
+  readonly cache: CacheModel;
+  readonly limits: Limits;
+}
+
+/** Checks the host for `options`; throws where WebAssembly, SIMD128 or a requested shared memory is missing. */
+function setup(options: GemmOptions): Setup {
   const api = requireWasm();
   const features = wasmFeatures();
   if (!features.simd) throw new Error("this host's WebAssembly has no SIMD128");
   const shared = options.shared ?? false;
   if (shared && !features.sharedMemory) throw new Error("this host's WebAssembly has no shared memory");
-  const cache = options.cache ?? DEFAULT_CACHE;
   const limits = shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 };
+  return { api, cache: options.cache ?? DEFAULT_CACHE, limits };
+}
+
+/** Compiles the GEMM module over a fresh memory. Rejects where WebAssembly SIMD128 is missing. */
+export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
+  const { api, cache, limits } = setup(options);
   const module = emitGemmModule(limits);
   const memory = new api.Memory(limits);
   const instance = await api.instantiate(await api.compile(module.toBytes()), { env: { memory } });
+  return bind(instance, memory, cache, module);
+}
+
+/** The module emitted and compiled for each memory's limits: synchronous compilation happens once per process. */
+const compiled = new Map<string, { readonly builder: ModuleBuilder; readonly module: WasmModule }>();
+
+/**
+ * The same, compiled synchronously, for the CPU executable, whose runs are
+ * synchronous. The module is 1.3 KB and compiles in under a millisecond in
+ * Node (browsers allow synchronous compilation on the main thread up to
+ * 4 KB). Throws where WebAssembly SIMD128 is missing.
+ */
+export function createGemmSync(options: GemmOptions = {}): Gemm {
+  const { api, cache, limits } = setup(options);
+  const key = JSON.stringify(limits);
+  let entry = compiled.get(key);
+  if (!entry) {
+    const builder = emitGemmModule(limits);
+    compiled.set(key, (entry = { builder, module: new api.Module(builder.toBytes()) }));
+  }
+  const memory = new api.Memory(limits);
+  return bind(new api.Instance(entry.module, { env: { memory } }), memory, cache, entry.builder);
+}
+
+function bind(instance: WasmInstance, memory: WasmMemory, cache: CacheModel, module: ModuleBuilder): Gemm {
   const pack4 = instance.exports[`f32_pack_${MR}`] as Pack;
   const pack8 = instance.exports[`f32_pack_${NR}`] as Pack;
   const macro = instance.exports[`f32_gemm_${MR}x${NR}`] as Macro;
 
   function product(args: ProductArgs): void {
-    const { m, k, n, a, b, c, transA, transB, scratch, plan } = args;
+    const { m, k, n, a, b, c, transA, transB, scratch, plan, packA } = args;
+    const ldc = args.ldc ?? n;
+    const accumulate = args.accumulate ?? false;
     if (m === 0 || n === 0) return;
     if (k === 0) {
-      new Float32Array(memory.buffer, c, m * n).fill(0);
+      if (!accumulate) for (let i = 0; i < m; i++) new Float32Array(memory.buffer, c + i * ldc * F32, n).fill(0);
       return;
     }
     const tile = scratch;
     const bp = tile + TILE_BYTES;
     const ap = bp + plan.kc * plan.nc * F32;
     // R[r][p] at base + r * rowStride + p * depthStride: R = op(A) for A, op(B)ᵀ for B.
-    const [aRow, aDepth] = transA ? [F32, m * F32] : [k * F32, F32];
-    const [bRow, bDepth] = transB ? [k * F32, F32] : [F32, n * F32];
+    const lda = (args.lda ?? (transA ? m : k)) * F32;
+    const ldb = (args.ldb ?? (transB ? k : n)) * F32;
+    const [aRow, aDepth] = transA ? [F32, lda] : [lda, F32];
+    const [bRow, bDepth] = transB ? [ldb, F32] : [F32, ldb];
     for (let jc = 0; jc < n; jc += plan.nc) {
       const nc = Math.min(plan.nc, n - jc);
       for (let pc = 0; pc < k; pc += plan.kc) {
@@ -458,8 +523,9 @@ export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
         pack8(b + jc * bRow + pc * bDepth, bRow, bDepth, nc, kc, bp);
         for (let ic = 0; ic < m; ic += plan.mc) {
           const mc = Math.min(plan.mc, m - ic);
-          pack4(a + ic * aRow + pc * aDepth, aRow, aDepth, mc, kc, ap);
-          macro(mc, nc, kc, ap, bp, c + (ic * n + jc) * F32, n * F32, pc > 0 ? 1 : 0, tile);
+          if (packA) packA(ap, ic, mc, pc, kc);
+          else pack4(a + ic * aRow + pc * aDepth, aRow, aDepth, mc, kc, ap);
+          macro(mc, nc, kc, ap, bp, c + (ic * ldc + jc) * F32, ldc * F32, accumulate || pc > 0 ? 1 : 0, tile);
         }
       }
     }
@@ -485,5 +551,14 @@ export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
     return new Float32Array(memory.buffer, cAt, m * n).slice();
   }
 
-  return { matmul, product, memory, cache, text: module.toText() };
+  return {
+    matmul,
+    product,
+    patches: patchKernels(instance.exports),
+    memory,
+    cache,
+    get text() {
+      return module.toText();
+    },
+  };
 }

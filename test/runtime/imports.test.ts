@@ -22,7 +22,8 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(file)) continue;
     files.add(file);
     const text = readFileSync(file, "utf8").replace(/^\s*\/\/.*$/gm, "");
-    for (const m of text.matchAll(/(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g)) {
+    // Static imports and re-exports begin a line (so a template string such as `(import "${m.module}" ...` in the wasm assembler's text is none).
+    for (const m of text.matchAll(/^\s*(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm)) {
       const spec = m[1] ?? m[2] ?? m[3]!;
       if (spec.startsWith(".")) stack.push(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
       else packages.add(spec);

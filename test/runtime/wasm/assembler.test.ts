@@ -53,6 +53,20 @@ test("an empty module and a scalar i32 function validate and run", (t) => {
   });
   t.is(f(300, 7), 2100 - 70000);
   t.is(f(-3, 5), -70015);
+  const divRem = single([["a", "i32"], ["b", "i32"]], ["i32"], (f, [a, b]) => {
+    // (a / b) * 1000 + a % b, unsigned
+    f.get(a!);
+    f.get(b!);
+    f.i32.div_u();
+    f.i32.const(1000);
+    f.i32.mul();
+    f.get(a!);
+    f.get(b!);
+    f.i32.rem_u();
+    f.i32.add();
+  });
+  t.is(divRem(47, 5), 9002);
+  t.is(divRem(4, 9), 4);
 });
 
 test("a counted loop sums 1..n, and if/else computes |x| in f32", (t) => {

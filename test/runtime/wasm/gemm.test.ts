@@ -2,10 +2,13 @@
 // definition, on random inputs of awkward shapes (sizes of 1, primes, sizes
 // that are not multiples of the 4x8 tile, k of 0 and 1, shapes that cross the
 // cache blocks) in all four transpose layouts: normwise relative error
-// ||C - C_ref||_F / ||C_ref||_F <= 1e-5. Also the tile plan's invariants.
+// ||C - C_ref||_F / ||C_ref||_F <= 1e-5; the same for products over
+// operands with row strides of their own, accumulated into C, or with A packed
+// by a packer of the caller's. Also the tile plan's invariants.
 
 import test from "ava";
-import { createGemm, scratchBytes, type Gemm } from "../../../runtime/wasm/gemm.js";
+import { createGemm, createGemmSync, scratchBytes, type Gemm, type PanelPacker } from "../../../runtime/wasm/gemm.js";
+import { Heap, regions } from "../../../runtime/wasm/heap.js";
 import { blockSize, DEFAULT_CACHE, MR, NR, planGemm } from "../../../runtime/wasm/plan.js";
 import { Random } from "../../../runtime/random.js";
 
@@ -149,4 +152,70 @@ test("the emitted module reads as text with kernels named by what they compute",
   t.regex(g.text, /\(func \$f32_pack_4 /);
   t.regex(g.text, /\(func \$f32_pack_8 /);
   t.regex(g.text, /v128\.load32_splat offset=12/);
+});
+
+/** Packs op(A) (A row-major m x k, or k x m if transA) into 4-row panels at byte `dst` of g's memory, as f32_pack_4 does. */
+function panelsOf(a: Float32Array, m: number, k: number, transA: boolean, g: Gemm): PanelPacker {
+  return (dst, r0, rows, d0, depth) => {
+    const panels = new Float32Array(g.memory.buffer, dst, Math.ceil(rows / MR) * MR * depth);
+    for (let q = 0; q < Math.ceil(rows / MR) * MR; q++) {
+      for (let p = 0; p < depth; p++) {
+        const [i, j] = [r0 + q, d0 + p];
+        panels[Math.floor(q / MR) * depth * MR + p * MR + (q % MR)] = q < rows ? a[transA ? j * m + i : i * k + j]! : 0;
+      }
+    }
+  };
+}
+
+test("product over strided operands in memory: row strides, accumulation, and a packer of the caller's for A", (t) => {
+  const g = createGemmSync();
+  const heap = new Heap(g.memory);
+  const r = rng(9);
+  for (const [m, k, n] of [[1, 1, 1], [7, 13, 9], [37, 300, 21], [65, 3, 129]] as const) {
+    for (const [transA, transB] of LAYOUTS) {
+      const plan = planGemm(m, n, k);
+      // A, B and C each sit in a wider matrix (5, 3 and 2 extra columns), as a group's slice of channels does.
+      const [ar, ac] = transA ? [k, m] : [m, k];
+      const [br, bc] = transB ? [n, k] : [k, n];
+      const [lda, ldb, ldc] = [ac + 5, bc + 3, n + 2];
+      const { at, end } = regions(scratchBytes(plan), ar * lda, br * ldb, m * ldc);
+      const [aAt, bAt, cAt] = at as [number, number, number];
+      heap.reserve(end);
+      const f = heap.f32;
+      const a = Float32Array.from({ length: ar * ac }, () => 2 * r() - 1);
+      const b = Float32Array.from({ length: br * bc }, () => 2 * r() - 1);
+      for (let i = 0; i < ar; i++) for (let j = 0; j < lda; j++) f[(aAt >> 2) + i * lda + j] = j < ac ? a[i * ac + j]! : NaN;
+      for (let i = 0; i < br; i++) for (let j = 0; j < ldb; j++) f[(bAt >> 2) + i * ldb + j] = j < bc ? b[i * bc + j]! : NaN;
+      const c0 = Float32Array.from({ length: m * ldc }, () => 2 * r() - 1);
+      const ref = reference(a, b, m, k, n, transA, transB);
+      const what = `${m}x${k}x${n} ${transA} ${transB}`;
+      const result = (accumulated: boolean): Float32Array => {
+        const c = new Float32Array(m * n);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) c[i * n + j] = f[(cAt >> 2) + i * ldc + j]! - (accumulated ? c0[i * ldc + j]! : 0);
+          for (let j = n; j < ldc; j++) t.is(f[(cAt >> 2) + i * ldc + j], c0[i * ldc + j], `${what}: padding column ${j} of row ${i} untouched`);
+        }
+        return c;
+      };
+      f.set(c0, cAt >> 2);
+      g.product({ m, k, n, a: aAt, b: bAt, c: cAt, transA, transB, lda, ldb, ldc, scratch: 0, plan });
+      t.true(relativeError(result(false), ref) <= 1e-5, `${what}: strided`);
+      f.set(c0, cAt >> 2);
+      g.product({ m, k, n, a: aAt, b: bAt, c: cAt, transA, transB, lda, ldb, ldc, accumulate: true, scratch: 0, plan });
+      t.true(relativeError(result(true), ref) <= 1e-5, `${what}: accumulated`);
+      // A packer of op(A) written here in JavaScript, from `a` outside the memory.
+      f.set(c0, cAt >> 2);
+      g.product({ m, k, n, a: -1, b: bAt, c: cAt, transA: false, transB, ldb, ldc, packA: panelsOf(a, m, k, transA, g), scratch: 0, plan });
+      t.true(relativeError(result(false), ref) <= 1e-5, `${what}: packed by JavaScript`);
+    }
+  }
+});
+
+test("the synchronously compiled module computes what the asynchronous one does", async (t) => {
+  const r = rng(12);
+  const a = Float32Array.from({ length: 19 * 23 }, () => r() - 0.5);
+  const b = Float32Array.from({ length: 23 * 29 }, () => r() - 0.5);
+  const sync = createGemmSync();
+  t.not(sync.memory, (await gemm()).memory, "a fresh memory per instance");
+  t.deepEqual(sync.matmul(a, b, 19, 23, 29), (await gemm()).matmul(a, b, 19, 23, 29));
 });

@@ -1,0 +1,158 @@
+// The three convolutions on the WebAssembly GEMM, as the same products as
+// runtime/cpu/kernels/conv.ts (P the patch matrix of x, K the kernel as a
+// [kh·kw·cg, out] matrix per group):
+//
+//   conv2d            y  = P · K        P packed from x by f32_pack_patches_4
+//   conv2dFilterGrad  dk = Pᵀ · dy      Pᵀ packed from x by f32_pack_patches_t_4
+//   conv2dInputGrad   dP = dy · Kᵀ      a block of positions at a time, then
+//                                       added into dx by f32_scatter_patches
+//
+// P is never built: the packers of runtime/wasm/patches.ts read each block of
+// it from x straight into the GEMM's A panels. The operands are copied into
+// the heap whole (memcpys), the output is computed there and copied out. A
+// grouped convolution is one product per group over the group's channels and
+// columns, read and written in place through row strides; a depthwise one
+// runs the direct loops of kernels/depthwise.ts, as in float64.
+//
+// Each product's heap: the geometry block at 0, the GEMM's scratch, then its
+// operands.
+
+import { depthwise, depthwiseFilterGrad, depthwiseInputGrad, isDepthwise } from "../kernels/depthwise.js";
+import { geometry, type Geometry } from "../kernels/patches.js";
+import { size } from "../ndarray.js";
+import { scratchBytes, type PanelPacker } from "../../wasm/gemm.js";
+import { HeapView, regions } from "../../wasm/heap.js";
+import { GEOMETRY_BYTES, writeGeometry, type PatchGeometry } from "../../wasm/patches.js";
+import { planGemm, type CacheModel, type GemmPlan } from "../../wasm/plan.js";
+import type { PreparedProduct, Prepare } from "./products.js";
+import type { WasmEngine } from "./engine.js";
+
+/** The tile plan of an m x k x n product (any of which may be 0). */
+const plan = (m: number, n: number, k: number, cache: CacheModel): GemmPlan => planGemm(Math.max(m, 1), Math.max(n, 1), Math.max(k, 1), cache);
+
+/** The geometry block of group `grp`: x (or dx) at byte `x`, padding read from `zero`. */
+function groupGeometry(g: Geometry, grp: number, x: number, zero: number): PatchGeometry {
+  return { ...g, x: x + 4 * grp * g.cg, zero };
+}
+
+/** Bytes from 0 that the geometry block and the GEMM's scratch take; operands follow. */
+const scratchEnd = (p: GemmPlan): number => GEOMETRY_BYTES + scratchBytes(p);
+
+/** A depthwise convolution: the direct loops, no heap. */
+function direct(run: PreparedProduct["run"]): PreparedProduct {
+  return { bytes: 0, run };
+}
+
+function packer(engine: WasmEngine, pack: "packRows" | "packColumns"): PanelPacker {
+  const patches = engine.gemm.patches;
+  return (dst, r0, rows, d0, depth) => patches[pack](0, r0, rows, d0, depth, dst);
+}
+
+export const conv2d: Prepare<"conv2d"> = (engine, out, [xs, ks], attrs) => {
+  const g = geometry(xs!, out, [ks![0]!, ks![1]!], attrs);
+  if (isDepthwise(g)) return direct((Y, X, K) => depthwise(g, X, K, Y));
+  const og = g.o / attrs.groups;
+  const positions = g.n * g.oh * g.ow;
+  const depth = g.kh * g.kw * g.cg;
+  const p = plan(positions, og, depth, engine.gemm.cache);
+  const {
+    at: [xAt, zeroAt, kAt, yAt],
+    end,
+  } = regions(scratchEnd(p), size(xs!), Math.max(g.cg, 4), depth * g.o, positions * g.o);
+  const geos = Array.from({ length: attrs.groups }, (_, grp) => groupGeometry(g, grp, xAt!, zeroAt!));
+  const zeros = new HeapView(engine.heap, zeroAt!, Math.max(g.cg, 4));
+  const y = new HeapView(engine.heap, yAt!, positions * g.o);
+  const packA = packer(engine, "packRows");
+  return {
+    bytes: end,
+    run(Y, X, K) {
+      const heap = engine.heap.f32;
+      heap.set(X, xAt! >> 2);
+      heap.set(K, kAt! >> 2);
+      zeros.array.fill(0);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
+        // The group's columns of K and y, read and written in place.
+        const [b, c] = [kAt! + 4 * grp * og, yAt! + 4 * grp * og];
+        engine.gemm.product({ m: positions, k: depth, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
+      }
+      Y.set(y.array);
+      engine.calls++;
+    },
+  };
+};
+
+export const conv2dFilterGrad: Prepare<"conv2dFilterGrad"> = (engine, out, [xs, dys], attrs) => {
+  const g = geometry(xs!, dys!, attrs.kernelSize, attrs);
+  if (isDepthwise(g)) return direct((DK, X, DY) => depthwiseFilterGrad(g, X, DY, DK));
+  const og = g.o / attrs.groups;
+  const positions = g.n * g.oh * g.ow;
+  const depth = g.kh * g.kw * g.cg;
+  const p = plan(depth, og, positions, engine.gemm.cache);
+  const {
+    at: [xAt, zeroAt, dyAt, dkAt],
+    end,
+  } = regions(scratchEnd(p), size(xs!), Math.max(g.cg, 4), positions * g.o, depth * g.o);
+  const geos = Array.from({ length: attrs.groups }, (_, grp) => groupGeometry(g, grp, xAt!, zeroAt!));
+  const zeros = new HeapView(engine.heap, zeroAt!, Math.max(g.cg, 4));
+  const dk = new HeapView(engine.heap, dkAt!, depth * g.o);
+  const packA = packer(engine, "packColumns");
+  return {
+    bytes: end,
+    run(DK, X, DY) {
+      const heap = engine.heap.f32;
+      heap.set(X, xAt! >> 2);
+      heap.set(DY, dyAt! >> 2);
+      zeros.array.fill(0);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
+        const [b, c] = [dyAt! + 4 * grp * og, dkAt! + 4 * grp * og];
+        engine.gemm.product({ m: depth, k: positions, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
+      }
+      DK.set(dk.array);
+      engine.calls++;
+    },
+  };
+};
+
+/** Elements of dP computed per block: a few hundred rows, sized to stay in L2 for the scatter. */
+const PATCH_BLOCK = 1 << 16;
+
+export const conv2dInputGrad: Prepare<"conv2dInputGrad"> = (engine, out, [dys, ks], attrs) => {
+  const g = geometry(out, dys!, [ks![0]!, ks![1]!], attrs);
+  if (isDepthwise(g)) return direct((DX, DY, K) => depthwiseInputGrad(g, DY, K, DX));
+  const og = g.o / attrs.groups;
+  const positions = g.n * g.oh * g.ow;
+  const depth = g.kh * g.kw * g.cg; // dP's columns, in (ky, kx, c) order
+  const block = Math.max(4, Math.min(256, Math.floor(PATCH_BLOCK / depth) & ~3));
+  const p = plan(Math.min(block, positions), depth, og, engine.gemm.cache);
+  const {
+    at: [dyAt, kAt, dxAt, dpAt],
+    end,
+  } = regions(scratchEnd(p), positions * g.o, depth * g.o, size(out), block * depth);
+  // The scatter skips taps in the padding: no address is -1.
+  const geos = Array.from({ length: attrs.groups }, (_, grp) => groupGeometry(g, grp, dxAt!, -1));
+  const dx = new HeapView(engine.heap, dxAt!, size(out));
+  const { gemm } = engine;
+  return {
+    bytes: end,
+    run(DX, DY, K) {
+      const heap = engine.heap.f32;
+      heap.set(DY, dyAt! >> 2);
+      heap.set(K, kAt! >> 2);
+      dx.array.fill(0);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
+        for (let p0 = 0; p0 < positions; p0 += block) {
+          const rows = Math.min(block, positions - p0);
+          // dP rows = the group's dy rows · its Kᵀ, K read as it lies ([depth, o]).
+          const a = dyAt! + 4 * (p0 * g.o + grp * og);
+          gemm.product({ m: rows, k: og, n: depth, a, b: kAt! + 4 * grp * og, c: dpAt!, lda: g.o, ldb: g.o, transA: false, transB: true, scratch: GEOMETRY_BYTES, plan: p });
+          gemm.patches.scatter(0, p0, rows, dpAt!);
+        }
+      }
+      DX.set(dx.array);
+      engine.calls++;
+    },
+  };
+};
