@@ -5,9 +5,15 @@
 import type { ExecutionContext } from "ava";
 import { lowerGpu } from "../../compiler/codegen/wgsl/program.js";
 import type { Graph } from "../../compiler/ir/node.js";
+import { CpuBackend } from "../../runtime/cpu/backend.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
+import { initialize } from "../../runtime/init/init.js";
+import type { ModelProgram } from "../../runtime/program/model.js";
+import type { Backend } from "../../runtime/train/backend.js";
+import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
 import { gpu } from "./gpu.js";
+import { relativeError } from "./gradcheck.js";
 import { lowerAndRun } from "./run.js";
 
 export interface BackendRun {
@@ -32,4 +38,29 @@ export async function everyBackend(t: ExecutionContext, g: Graph, feeds: Readonl
     runs.push({ what: `WebGPU ${fusion ? "fused" : "unfused"}`, outputs: new Map([...outputs].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }])), slack: 2 });
   }
   return runs;
+}
+
+/** A training model on WebGPU and on the CPU, both loaded with the same seeded initial values. */
+export async function bothBackends(t: ExecutionContext, model: ModelProgram, seed = 1): Promise<{ onGpu: WebGpuBackend; onCpu: CpuBackend; values: Map<string, Float32Array> }> {
+  const ctx = await gpu(t);
+  // The shared test device outlives this backend: its dispose must not destroy it.
+  const onGpu = await WebGpuBackend.create({ ...ctx, destroy: () => {} }, model);
+  const onCpu = new CpuBackend(model);
+  const values = new Map(model.params.map((p) => [p.name, initialize(p.init, p.shape, seed, p.name)]));
+  await onGpu.load(values);
+  await onCpu.load(values);
+  return { onGpu, onCpu, values };
+}
+
+/** Parameters within 1e-4 and optimizer state within 5e-4 (Adam's v sums squared gradients: twice the relative spread). */
+export const STEP_TOLERANCE = (name: string) => (name.startsWith("opt/") ? 5e-4 : 1e-4);
+
+/** Every parameter and state tensor on WebGPU against the CPU's, normwise. */
+export async function sameWeights(t: ExecutionContext, onGpu: Backend, onCpu: Backend, tolerance: (name: string) => number = STEP_TOLERANCE): Promise<void> {
+  const [g, c] = [await onGpu.read(), await onCpu.read()];
+  for (const [name, v] of c) {
+    const tol = tolerance(name);
+    const err = relativeError(g.get(name)!, v);
+    t.true(err <= tol, `${name}: relative error ${err.toExponential(2)} > ${tol}`);
+  }
 }

@@ -6,15 +6,13 @@
 
 import test from "ava";
 import { graphNodes } from "../../../compiler/ir/graph.js";
-import { CpuBackend } from "../../../runtime/cpu/backend.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { initialize } from "../../../runtime/init/init.js";
 import { entryOf } from "../../../runtime/program/model.js";
 import { Random } from "../../../runtime/random.js";
-import { WebGpuBackend } from "../../../runtime/webgpu/backend.js";
 import { sourceCompilation } from "../../helpers/compile.js";
-import { closeGpu, gpu } from "../../helpers/gpu.js";
-import { relativeError, sample } from "../../helpers/gradcheck.js";
+import { bothBackends, sameWeights } from "../../helpers/backends.js";
+import { closeGpu } from "../../helpers/gpu.js";
+import { sample } from "../../helpers/gradcheck.js";
 
 test.after.always(closeGpu);
 
@@ -48,12 +46,7 @@ test.serial("a depthwise, dilated and grouped model compiles to grouped, dilated
 
 test.serial("a depthwise, dilated and grouped model's loss falls over 12 steps, alike on the CPU and on WebGPU", async (t) => {
   const model = sourceCompilation(MODEL).model({ training: true, webgpu: true });
-  const ctx = await gpu(t);
-  const onGpu = await WebGpuBackend.create({ ...ctx, destroy: () => {} }, model);
-  const onCpu = new CpuBackend(model);
-  const values = new Map(model.params.map((p) => [p.name, initialize(p.init, p.shape, 1, p.name)]));
-  await onGpu.load(values);
-  await onCpu.load(values);
+  const { onGpu, onCpu } = await bothBackends(t, model);
   const rng = new Random(17, 17);
   const batch = 8;
   const inputs = new Map<string, NDArray>();
@@ -70,9 +63,5 @@ test.serial("a depthwise, dilated and grouped model's loss falls over 12 steps, 
     losses.push(b);
   }
   t.true(losses.at(-1)! < 0.5 * losses[0]!, `losses ${losses.map((l) => l.toFixed(4)).join(", ")}`);
-  const [g, c] = [await onGpu.read(), await onCpu.read()];
-  for (const [name, v] of c) {
-    const tol = name.startsWith("opt/") ? 5e-4 : 1e-4;
-    t.true(relativeError(g.get(name)!, v) <= tol, `${name}: relative error ${relativeError(g.get(name)!, v).toExponential(2)} > ${tol}`);
-  }
+  await sameWeights(t, onGpu, onCpu);
 });

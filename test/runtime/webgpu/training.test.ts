@@ -16,14 +16,12 @@ import test from "ava";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildModel } from "../../../compiler/build.js";
-import { CpuBackend } from "../../../runtime/cpu/backend.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { initialize } from "../../../runtime/init/init.js";
 import { entryOf } from "../../../runtime/program/model.js";
 import { Random } from "../../../runtime/random.js";
-import { WebGpuBackend } from "../../../runtime/webgpu/backend.js";
-import { closeGpu, gpu } from "../../helpers/gpu.js";
-import { relativeError, sample } from "../../helpers/gradcheck.js";
+import { bothBackends, sameWeights, STEP_TOLERANCE } from "../../helpers/backends.js";
+import { closeGpu } from "../../helpers/gpu.js";
+import { sample } from "../../helpers/gradcheck.js";
 import { ROOT } from "../../helpers/paths.js";
 
 test.after.always(closeGpu);
@@ -31,12 +29,7 @@ test.after.always(closeGpu);
 for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".ts"))) {
   test.serial(`models/${file}: 5 steps on WebGPU match the CPU`, async (t) => {
     const model = buildModel(join(ROOT, "models", file), { training: true, webgpu: true });
-    const ctx = await gpu(t);
-    const onGpu = await WebGpuBackend.create({ ...ctx, destroy: () => {} }, model);
-    const onCpu = new CpuBackend(model);
-    const values = new Map(model.params.map((p) => [p.name, initialize(p.init, p.shape, 1, p.name)]));
-    await onGpu.load(values);
-    await onCpu.load(values);
+    const { onGpu, onCpu } = await bothBackends(t, model);
     const loss = entryOf(model, "loss")!;
     const rng = new Random(file.length, 6);
     for (let step = 1; step <= 5; step++) {
@@ -51,11 +44,7 @@ for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".
       const b = await onCpu.step(inputs, 0.01, step, true);
       t.true(Math.abs(a! - b!) <= 1e-4 * Math.max(1, Math.abs(b!)), `step ${step}: loss ${a} on WebGPU, ${b} on the CPU`);
     }
-    const [g, c] = [await onGpu.read(), await onCpu.read()];
     const normalized = model.params.some((p) => p.trainable === false);
-    for (const [name, v] of c) {
-      const tol = name.startsWith("opt/") ? (normalized ? 1e-2 : 5e-4) : normalized ? 1e-3 : 1e-4;
-      t.true(relativeError(g.get(name)!, v) <= tol, `${name}: relative error ${relativeError(g.get(name)!, v).toExponential(2)} > ${tol}`);
-    }
+    await sameWeights(t, onGpu, onCpu, normalized ? (name) => (name.startsWith("opt/") ? 1e-2 : 1e-3) : STEP_TOLERANCE);
   });
 }
