@@ -5,6 +5,7 @@ import { dimEq, numel, type Dim } from "../../runtime/program/dim.js";
 import { inputAt, isNonEmpty, lookup, nonEmpty } from "../ir/checked.js";
 import type { Node } from "../ir/node.js";
 import {
+  MAX_KERNEL_BUFFERS,
   byOrder,
   closure,
   isAnchor,
@@ -49,6 +50,24 @@ export function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, 
   const drafts: Draft[] = [];
   const draftOf = new Map<Node, Draft>(); // output or anchor -> its kernel
   const leaves = (x: Node) => closure(x, materialized).flatMap((n) => n.inputs).filter((i) => materialized.has(i) && i !== x);
+  // The buffers that share an anchor join its kernel whatever it binds (partition keeps that within
+  // MAX_KERNEL_BUFFERS): a buffer may join a kernel only if all of them still fit.
+  const anchorsOf = new Map(targets.map((x) => [x, closure(x, materialized).filter(isAnchor)] as const));
+  const sharers = new Map<Node, Node[]>();
+  for (const [x, anchors] of anchorsOf) {
+    for (const a of anchors) {
+      const list = sharers.get(a);
+      if (list) list.push(x);
+      else sharers.set(a, [x]);
+    }
+  }
+  const fits = (x: Node, d: Draft): boolean => {
+    const outputs = new Set<Node>(d.outputs);
+    for (const o of outputs) for (const a of anchorsOf.get(o) ?? []) for (const y of sharers.get(a) ?? []) outputs.add(y);
+    const bound = new Set([x, ...leaves(x)]);
+    for (const o of outputs) for (const b of [o, ...leaves(o)]) bound.add(b);
+    return bound.size <= MAX_KERNEL_BUFFERS;
+  };
 
   for (const x of targets) {
     const inline = closure(x, materialized);
@@ -57,7 +76,7 @@ export function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, 
     const reductions = anchors.filter(isReduce);
     let d: Draft | undefined = anchors.map((a) => draftOf.get(a)).find((k) => k !== undefined);
     // A pointwise buffer joins an earlier pointwise or epilogue kernel of its size that writes what it reads.
-    if (!d && join && anchors.length === 0) d = joinable(x, leaves(x), drafts, draftOf, materialized);
+    if (!d && join && anchors.length === 0) d = joinable(x, leaves(x), drafts, draftOf, materialized, fits);
     if (d) d.outputs.push(x);
     else {
       d = draft(x, core, reductions);
@@ -82,8 +101,8 @@ export function group(nodes: readonly Node[], order: ReadonlyMap<Node, number>, 
   });
 }
 
-/** An existing kernel that x can join: same iteration space, reading its outputs at the same index, and nothing in between. */
-function joinable(x: Node, reads: readonly Node[], drafts: readonly Draft[], draftOf: ReadonlyMap<Node, Draft>, materialized: ReadonlySet<Node>): Draft | undefined {
+/** An existing kernel that x can join: same iteration space, reading its outputs at the same index, nothing in between, and bindings to spare. */
+function joinable(x: Node, reads: readonly Node[], drafts: readonly Draft[], draftOf: ReadonlyMap<Node, Draft>, materialized: ReadonlySet<Node>, fits: (x: Node, d: Draft) => boolean): Draft | undefined {
   const size = numel(x.shape);
   for (const r of reads) {
     const d = draftOf.get(r);
@@ -95,10 +114,11 @@ function joinable(x: Node, reads: readonly Node[], drafts: readonly Draft[], dra
     if (!dimEq(space, size) || (d.kind === "row" && !d.outputs.every((o) => dimEq(numel(o.shape), space)))) continue;
     // Every other buffer x reads must come from a kernel before d (or d itself).
     const position = drafts.indexOf(d);
-    if (reads.every((y) => {
+    if (!reads.every((y) => {
       const k = draftOf.get(y);
       return k === undefined || drafts.indexOf(k) <= position;
-    })) return d;
+    })) continue;
+    if (fits(x, d)) return d;
   }
   return undefined;
 }

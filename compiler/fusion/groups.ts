@@ -31,6 +31,18 @@ export const isReduce = (n: Node): n is ReduceNode => OP_FAMILY[n.op] === "reduc
 export const isIndexed = (n: Node): n is IndexedNode => OP_FAMILY[n.op] === "gather" || OP_FAMILY[n.op] === "scan";
 export const isAnchor = (n: Node): n is AnchorNode => isContraction(n) || isWindow(n) || isIndexed(n) || isReduce(n);
 export const isSource = (n: Node) => n.op === "input" || n.op === "param";
+/**
+ * The most buffers one kernel may bind (those it reads and those it writes):
+ * as many as dlc's widest kernels (a contraction with the Adam update as its
+ * epilogue) bind. An adapter has a limit (maxStorageBuffersPerShaderStage: 8
+ * by default, 16 on lavapipe). Legality cuts an expression that reads more
+ * (a value recomputed by every reader is recomputed once per kernel: the
+ * gradient of a recurrence, h = z * h + ..., is a pointwise chain back through
+ * every step, which every step's kernel recomputed whole, reading every step's
+ * buffers), and grouping joins no buffer to a kernel that would then bind more.
+ */
+export const MAX_KERNEL_BUFFERS = 10;
+
 /** Views whose index map is the identity on flat indices. */
 export const isFlat = (n: Node) => n.op === "reshape" || n.op === "stopGradient";
 

@@ -34,7 +34,7 @@
 
 import { graphNodes } from "../ir/graph.js";
 import type { Graph, Node } from "../ir/node.js";
-import { anchorOf, byOrder, closure, isAnchor, isContraction, isFlat, isReduce, isSource, type AnchorNode, type KernelGroup } from "./groups.js";
+import { MAX_KERNEL_BUFFERS, anchorOf, byOrder, closure, isAnchor, isContraction, isFlat, isReduce, isSource, type AnchorNode, type KernelGroup } from "./groups.js";
 import { findCycle, group, schedule } from "./grouping.js";
 import { compatible, isCheapPrologue, isFlatOfMaterialized, violation } from "./legality.js";
 
@@ -95,14 +95,26 @@ export function partition(g: Graph, options: PartitionOptions = {}): Partition {
     }
     if (changed) continue;
     // A non-materialized anchor read by two buffers' expressions must be computed by one kernel for both.
+    // Its kernel must also fit an adapter's bindings: the buffers it writes and those they read.
     const owner = new Map<Node, Node>();
+    const bound = new Map<Node, Set<Node>>();
     for (const x of [...materialized].filter((n) => !isSource(n))) {
-      for (const a of closure(x, materialized).filter((n): n is AnchorNode => isAnchor(n) && n !== x)) {
+      const inline = closure(x, materialized);
+      const reads = inline.flatMap((n) => n.inputs).filter((i) => materialized.has(i));
+      for (const a of inline.filter((n): n is AnchorNode => isAnchor(n) && n !== x)) {
         const other = owner.get(a);
+        const buffers = bound.get(a) ?? new Set<Node>();
+        for (const b of [x, ...reads]) buffers.add(b);
         if (other && !compatible(other, x, a, materialized)) {
           give(a, `read by two kernels (${other.op} and ${x.op})`);
           changed = true;
-        } else owner.set(a, x);
+        } else if (other && buffers.size > MAX_KERNEL_BUFFERS) {
+          give(a, `its kernel would bind ${buffers.size} buffers, more than ${MAX_KERNEL_BUFFERS}`);
+          changed = true;
+        } else {
+          owner.set(a, x);
+          bound.set(a, buffers);
+        }
       }
     }
     if (changed) continue;

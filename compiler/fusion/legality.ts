@@ -4,12 +4,52 @@
 
 import { dimEq, numel } from "../../runtime/program/dim.js";
 import { OP_FAMILY } from "../../runtime/program/ops.js";
-import { inputAt, isNonEmpty } from "../ir/checked.js";
+import { inputAt, isNonEmpty, lookup } from "../ir/checked.js";
 import type { Node } from "../ir/node.js";
-import { byOrder, closure, dependents, dependsOn, isAnchor, isFlat, isReduce, isSource, reaching, readsRowIndex, reducedShape, rowOf, sameRow, type AnchorNode, type ReduceNode, type RowStructure } from "./groups.js";
+import { MAX_KERNEL_BUFFERS, byOrder, closure, dependents, dependsOn, isAnchor, isFlat, isReduce, isSource, reaching, readsRowIndex, reducedShape, rowOf, sameRow, type AnchorNode, type ReduceNode, type RowStructure } from "./groups.js";
 
 /** Why x's inline expression cannot be one kernel, and which node should get a buffer to fix it; undefined if it can. */
 export function violation(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
+  return structural(x, inline, order) ?? tooManyBuffers(x, inline, order);
+}
+
+/**
+ * When x's expression reads more buffers than a kernel may bind: the inline
+ * value to give a buffer, the one that reads the most buffers while fitting in
+ * a kernel of its own (the longest piece of a chain that one kernel can
+ * compute), else the one that reads the most; undefined when no inline value
+ * reads two (a concat of too many tensors: nothing to cut).
+ */
+function tooManyBuffers(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
+  const inlineSet = new Set(inline);
+  const reads = new Set(inline.flatMap((n) => n.inputs).filter((i) => !inlineSet.has(i)));
+  if (reads.size + 1 <= MAX_KERNEL_BUFFERS) return undefined;
+  // The buffers each inline value reads, inputs first (topological order, no recursion).
+  const leaves = new Map<Node, ReadonlySet<Node>>();
+  for (const n of [...inline].sort(byOrder(order))) {
+    const s = new Set<Node>();
+    for (const i of n.inputs) {
+      const l = leaves.get(i);
+      if (l) for (const b of l) s.add(b);
+      else if (!inlineSet.has(i)) s.add(i);
+    }
+    leaves.set(n, s);
+  }
+  let fits: Node | undefined;
+  let widest: Node | undefined;
+  const count = (n: Node | undefined) => (n === undefined ? 0 : lookup(leaves, n, "an inline value's reads").size);
+  for (const n of inline) {
+    if (n === x || isAnchor(n) || isFlat(n) || OP_FAMILY[n.op] !== "elementwise") continue;
+    const k = count(n);
+    if (k < 2 || k >= reads.size) continue;
+    if (k + 1 <= MAX_KERNEL_BUFFERS && k > count(fits)) fits = n;
+    if (k > count(widest)) widest = n;
+  }
+  const fix = fits ?? widest;
+  return fix && { fix, why: `the expression reads ${reads.size} buffers, more than a kernel may bind (${MAX_KERNEL_BUFFERS} with its output)` };
+}
+
+function structural(x: Node, inline: readonly Node[], order: ReadonlyMap<Node, number>): { fix: Node; why: string } | undefined {
   const anchors = inline.filter(isAnchor).sort(byOrder(order));
   const cores = anchors.filter((a) => !isReduce(a));
   const reductions = anchors.filter(isReduce);

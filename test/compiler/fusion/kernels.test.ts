@@ -8,7 +8,7 @@ import { grad } from "../../../compiler/autodiff/grad.js";
 import { Compilation } from "../../../compiler/compilation.js";
 import { lowerCpu } from "../../../compiler/codegen/cpu.js";
 import { lowerGpu } from "../../../compiler/codegen/wgsl/program.js";
-import { CONTRACTION_OPS, INDEXED_OPS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
+import { CONTRACTION_OPS, INDEXED_OPS, MAX_KERNEL_BUFFERS, partition, REDUCTION_OPS, rowOf, sameRow, WINDOW_OPS } from "../../../compiler/fusion/kernels.js";
 import { graphNodes } from "../../../compiler/ir/graph.js";
 import type { Graph, Node } from "../../../compiler/ir/node.js";
 import { broadcastInDim, matmul as matmulPrim, reduce } from "../../../compiler/ops/build.js";
@@ -20,6 +20,7 @@ import { OP_FAMILY, OPS } from "../../../runtime/program/ops.js";
 import { input } from "../../helpers/gradcheck.js";
 import { ROOT } from "../../helpers/paths.js";
 import { randomGraph } from "../../helpers/random-graph.js";
+import { sourceCompilation } from "../../helpers/compile.js";
 
 const graph = (inputs: Node[], outputs: Record<string, Node>): Graph => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
 const kinds = (g: Graph) => partition(simplify(eraseStopGradient(g)).graph).kernels.map((k) => k.kind);
@@ -90,6 +91,43 @@ test("each Adam update (moments, bias correction, the write) is fused into the k
     t.true(k[0]!.outputs.includes(outputsOf(`state/opt/m/${param.name}`)) && k[0]!.outputs.includes(outputsOf(`state/opt/v/${param.name}`)), param.name);
     t.true(k[0]!.kind === "contraction" || k[0]!.kind === "row", `${param.name}'s update is in its gradient's ${k[0]!.kind} kernel`);
   }
+});
+
+// A gated recurrence, as in a GRU: the gradient of h = z * h + ... is a pointwise
+// chain back through every step, which each step's kernel used to recompute
+// whole, reading every step's buffers (17 and more: more than lavapipe binds).
+const RECURRENCE = `import { type Tensor, param, matmul, sigmoid, tanh, reshape, slice, sum, adam } from "dlc";
+export function loss(x: Tensor<["batch", 24, 6]>): Tensor<[]> {
+  const w = param("w", [6, 8], "glorot");
+  const u = param("u", [8, 8], "glorot");
+  const v = param("v", [8, 8], "glorot");
+  let h = tanh(matmul(reshape(slice(x, [0, 0, 0], [-1, 1, 6]), [-1, 6]), w));
+  for (let t = 1; t < 24; t++) {
+    const row = reshape(slice(x, [0, t, 0], [-1, 1, 6]), [-1, 6]);
+    const z = sigmoid(matmul(row, w) + matmul(h, u));
+    h = z * h + (1 - z) * tanh(matmul(row, w) + matmul(h, v));
+  }
+  return sum(h);
+}
+export const train = { optimizer: adam({ lr: 1e-3 }) };
+`;
+
+test("no kernel binds more buffers than MAX_KERNEL_BUFFERS: a recurrence's gradient chain is cut into pieces", (t) => {
+  const c = sourceCompilation(RECURRENCE);
+  const step = c.step().graph;
+  const p = c.plan(step);
+  const widest = Math.max(...c.wgsl(step).kernels.map((k) => k.bindings.length));
+  t.true(widest <= MAX_KERNEL_BUFFERS, `a kernel binds ${widest} buffers`);
+  t.true([...p.reasons.values()].some((why) => /more than a kernel may bind|would bind/.test(why)), "the cut has its reason");
+});
+
+test("a sum of 30 buffers is cut into kernels that each bind at most MAX_KERNEL_BUFFERS", (t) => {
+  const xs = Array.from({ length: 30 }, (_, i) => input(`x${i}`, [16]));
+  const y = xs.slice(1).reduce((a, b) => ops.binaryOp("add", a, b), xs[0]!);
+  const g = graph(xs, { y });
+  const program = lowerGpu(g, { fusion: true }, partition(g));
+  t.true(program.kernels.every((k) => k.bindings.length <= MAX_KERNEL_BUFFERS), program.kernels.map((k) => k.bindings.length).join(" "));
+  t.true(program.kernels.length <= 4, `${program.kernels.length} kernels`);
 });
 
 test("every value that gets a buffer has a reason", (t) => {
