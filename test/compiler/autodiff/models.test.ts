@@ -2,7 +2,8 @@
 // every model in models/, agrees with central finite differences of the loss
 // (traced in training mode, with a fixed random key, so dropout's masks are
 // fixed) in float64 on a random batch (a sample of coordinates of every
-// trainable parameter, h = 1e-6, normwise relative error <= 1e-6).
+// trainable parameter, h = 1e-5: the rounding error of a difference, eps |loss| / h, stays well below the
+// smallest gradients of the transformer's attention, normwise relative error <= 1e-6).
 
 import test from "ava";
 import { readdirSync } from "node:fs";
@@ -53,7 +54,7 @@ for (const file of models) {
     const f = () => lowerAndRun(loss, feeds, params).get("loss")!.data[0]!;
     t.true(Math.abs(out.get("loss")!.data[0]! - f()) <= 1e-12 * Math.abs(f()), "the training graph computes the same loss");
 
-    const h = 1e-6;
+    const h = 1e-5;
     for (const p of program.params.filter((d) => d.trainable !== false)) {
       const x = params.get(p.name)!.data;
       const g = out.get(gradName(p.name))!.data;
