@@ -48,71 +48,53 @@ function packer(engine: WasmEngine, pack: "packRows" | "packColumns"): PanelPack
   return (dst, r0, rows, d0, depth) => patches[pack](0, r0, rows, d0, depth, dst);
 }
 
+/**
+ * C = A · B per group, A packed from x's patches by `pack` (P for conv2d, Pᵀ
+ * for the filter gradient): A is m x k, B (the operand after x) k x out, C m x
+ * out, each group's columns of B and C read and written in place.
+ */
+function patchProduct(engine: WasmEngine, g: Geometry, groups: number, xSize: number, m: number, k: number, pack: "packRows" | "packColumns"): PreparedProduct {
+  const og = g.o / groups;
+  const p = plan(m, og, k, engine.gemm.cache);
+  const {
+    at: [xAt, zeroAt, bAt, cAt],
+    end,
+  } = regions(scratchEnd(p), xSize, Math.max(g.cg, 4), k * g.o, m * g.o);
+  const geos = Array.from({ length: groups }, (_, grp) => groupGeometry(g, grp, xAt!, zeroAt!));
+  const zeros = new HeapView(engine.heap, zeroAt!, Math.max(g.cg, 4));
+  const c = new HeapView(engine.heap, cAt!, m * g.o);
+  const packA = packer(engine, pack);
+  return {
+    bytes: end,
+    run(C, X, B) {
+      const heap = engine.heap.f32;
+      heap.set(X, xAt! >> 2);
+      heap.set(B, bAt! >> 2);
+      zeros.array.fill(0);
+      for (let grp = 0; grp < geos.length; grp++) {
+        writeGeometry(engine.heap.i32, 0, geos[grp]!);
+        // The group's columns of B and C, read and written in place.
+        const [b, out] = [bAt! + 4 * grp * og, cAt! + 4 * grp * og];
+        engine.gemm.product({ m, k, n: og, a: 0, b, c: out, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
+      }
+      C.set(c.array);
+      engine.calls++;
+    },
+  };
+}
+
+/** y = P · K. */
 export const conv2d: Prepare<"conv2d"> = (engine, out, [xs, ks], attrs) => {
   const g = geometry(xs!, out, [ks![0]!, ks![1]!], attrs);
   if (isDepthwise(g)) return direct((Y, X, K) => depthwise(g, X, K, Y));
-  const og = g.o / attrs.groups;
-  const positions = g.n * g.oh * g.ow;
-  const depth = g.kh * g.kw * g.cg;
-  const p = plan(positions, og, depth, engine.gemm.cache);
-  const {
-    at: [xAt, zeroAt, kAt, yAt],
-    end,
-  } = regions(scratchEnd(p), size(xs!), Math.max(g.cg, 4), depth * g.o, positions * g.o);
-  const geos = Array.from({ length: attrs.groups }, (_, grp) => groupGeometry(g, grp, xAt!, zeroAt!));
-  const zeros = new HeapView(engine.heap, zeroAt!, Math.max(g.cg, 4));
-  const y = new HeapView(engine.heap, yAt!, positions * g.o);
-  const packA = packer(engine, "packRows");
-  return {
-    bytes: end,
-    run(Y, X, K) {
-      const heap = engine.heap.f32;
-      heap.set(X, xAt! >> 2);
-      heap.set(K, kAt! >> 2);
-      zeros.array.fill(0);
-      for (let grp = 0; grp < geos.length; grp++) {
-        writeGeometry(engine.heap.i32, 0, geos[grp]!);
-        // The group's columns of K and y, read and written in place.
-        const [b, c] = [kAt! + 4 * grp * og, yAt! + 4 * grp * og];
-        engine.gemm.product({ m: positions, k: depth, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
-      }
-      Y.set(y.array);
-      engine.calls++;
-    },
-  };
+  return patchProduct(engine, g, attrs.groups, size(xs!), g.n * g.oh * g.ow, g.kh * g.kw * g.cg, "packRows");
 };
 
+/** dk = Pᵀ · dy. */
 export const conv2dFilterGrad: Prepare<"conv2dFilterGrad"> = (engine, out, [xs, dys], attrs) => {
   const g = geometry(xs!, dys!, attrs.kernelSize, attrs);
   if (isDepthwise(g)) return direct((DK, X, DY) => depthwiseFilterGrad(g, X, DY, DK));
-  const og = g.o / attrs.groups;
-  const positions = g.n * g.oh * g.ow;
-  const depth = g.kh * g.kw * g.cg;
-  const p = plan(depth, og, positions, engine.gemm.cache);
-  const {
-    at: [xAt, zeroAt, dyAt, dkAt],
-    end,
-  } = regions(scratchEnd(p), size(xs!), Math.max(g.cg, 4), positions * g.o, depth * g.o);
-  const geos = Array.from({ length: attrs.groups }, (_, grp) => groupGeometry(g, grp, xAt!, zeroAt!));
-  const zeros = new HeapView(engine.heap, zeroAt!, Math.max(g.cg, 4));
-  const dk = new HeapView(engine.heap, dkAt!, depth * g.o);
-  const packA = packer(engine, "packColumns");
-  return {
-    bytes: end,
-    run(DK, X, DY) {
-      const heap = engine.heap.f32;
-      heap.set(X, xAt! >> 2);
-      heap.set(DY, dyAt! >> 2);
-      zeros.array.fill(0);
-      for (let grp = 0; grp < geos.length; grp++) {
-        writeGeometry(engine.heap.i32, 0, geos[grp]!);
-        const [b, c] = [dyAt! + 4 * grp * og, dkAt! + 4 * grp * og];
-        engine.gemm.product({ m: depth, k: positions, n: og, a: 0, b, c, ldb: g.o, ldc: g.o, transA: false, transB: false, packA, scratch: GEOMETRY_BYTES, plan: p });
-      }
-      DK.set(dk.array);
-      engine.calls++;
-    },
-  };
+  return patchProduct(engine, g, attrs.groups, size(xs!), g.kh * g.kw * g.cg, g.n * g.oh * g.ow, "packColumns");
 };
 
 /** Elements of dP computed per block: a few hundred rows, sized to stay in L2 for the scatter. */
