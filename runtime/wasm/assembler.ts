@@ -96,7 +96,7 @@ interface Frame {
 }
 
 /** A natural-alignment log2 for each access width, the `align` hint of a memarg. */
-const ALIGN = { 4: 2, 16: 4 } as const;
+const ALIGN = { 1: 0, 4: 2, 8: 3, 16: 4 } as const;
 
 export class FunctionBuilder {
   readonly params: readonly Local[];
@@ -145,7 +145,7 @@ export class FunctionBuilder {
     this.op(text, [SIMD_PREFIX, ...encodeU32(opcode), ...imm], pops, pushes);
   }
 
-  private memarg(offset: number, width: 4 | 16): number[] {
+  private memarg(offset: number, width: 1 | 4 | 8 | 16): number[] {
     return [...encodeU32(ALIGN[width]), ...encodeU32(offset)];
   }
 
@@ -206,6 +206,14 @@ export class FunctionBuilder {
     or: (): void => this.binary("i32.or", 0x72),
     shl: (): void => this.binary("i32.shl", 0x74),
     shr_u: (): void => this.binary("i32.shr_u", 0x76),
+    shr_s: (): void => this.binary("i32.shr_s", 0x75),
+    xor: (): void => this.binary("i32.xor", 0x73),
+    le_u: (): void => this.binary("i32.le_u", 0x4d),
+    ge_u: (): void => this.binary("i32.ge_u", 0x4f),
+    div_s: (): void => this.binary("i32.div_s", 0x6d),
+    rem_s: (): void => this.binary("i32.rem_s", 0x6f),
+    reinterpret_f32: (): void => this.op("i32.reinterpret_f32", [0xbc], ["f32"], ["i32"]),
+    trunc_sat_f32_s: (): void => this.op("i32.trunc_sat_f32_s", [0xfc, 0x00], ["f32"], ["i32"]),
   };
 
   private binary(text: string, opcode: number, type: ValType = "i32"): void {
@@ -219,28 +227,157 @@ export class FunctionBuilder {
     add: (): void => this.binary("f32.add", 0x92, "f32"),
     sub: (): void => this.binary("f32.sub", 0x93, "f32"),
     mul: (): void => this.binary("f32.mul", 0x94, "f32"),
+    div: (): void => this.binary("f32.div", 0x95, "f32"),
     min: (): void => this.binary("f32.min", 0x96, "f32"),
     max: (): void => this.binary("f32.max", 0x97, "f32"),
+    abs: (): void => this.op("f32.abs", [0x8b], ["f32"], ["f32"]),
+    neg: (): void => this.op("f32.neg", [0x8c], ["f32"], ["f32"]),
+    ceil: (): void => this.op("f32.ceil", [0x8d], ["f32"], ["f32"]),
+    floor: (): void => this.op("f32.floor", [0x8e], ["f32"], ["f32"]),
+    sqrt: (): void => this.op("f32.sqrt", [0x91], ["f32"], ["f32"]),
+    eq: (): void => this.op("f32.eq", [0x5b], ["f32", "f32"], ["i32"]),
+    ne: (): void => this.op("f32.ne", [0x5c], ["f32", "f32"], ["i32"]),
+    lt: (): void => this.op("f32.lt", [0x5d], ["f32", "f32"], ["i32"]),
+    gt: (): void => this.op("f32.gt", [0x5e], ["f32", "f32"], ["i32"]),
+    le: (): void => this.op("f32.le", [0x5f], ["f32", "f32"], ["i32"]),
+    ge: (): void => this.op("f32.ge", [0x60], ["f32", "f32"], ["i32"]),
+    convert_i32_s: (): void => this.op("f32.convert_i32_s", [0xb2], ["i32"], ["f32"]),
+    reinterpret_i32: (): void => this.op("f32.reinterpret_i32", [0xbe], ["i32"], ["f32"]),
+  };
+
+  /** Bulk memory: memory.copy [dst, src, bytes] and memory.fill [dst, byte, bytes] on memory 0. */
+  readonly memory = {
+    copy: (): void => this.op("memory.copy", [0xfc, ...encodeU32(10), 0x00, 0x00], ["i32", "i32", "i32"], []),
+    fill: (): void => this.op("memory.fill", [0xfc, ...encodeU32(11), 0x00], ["i32", "i32", "i32"], []),
   };
 
   // ---- SIMD128 ----
+
+  private v2(text: string, opcode: number): void {
+    this.simd(text, opcode, ["v128", "v128"], ["v128"]);
+  }
+
+  private v1(text: string, opcode: number): void {
+    this.simd(text, opcode, ["v128"], ["v128"]);
+  }
 
   readonly v128 = {
     load: (offset = 0): void => this.simd(`v128.load${FunctionBuilder.offsetText(offset)}`, 0x00, ["i32"], ["v128"], this.memarg(offset, 16)),
     /** Loads one f32 (or i32) and broadcasts it to the four lanes. */
     load32_splat: (offset = 0): void => this.simd(`v128.load32_splat${FunctionBuilder.offsetText(offset)}`, 0x09, ["i32"], ["v128"], this.memarg(offset, 4)),
+    /** Loads one 32-bit value into lane 0, the other lanes zero. */
+    load32_zero: (offset = 0): void => this.simd(`v128.load32_zero${FunctionBuilder.offsetText(offset)}`, 0x5c, ["i32"], ["v128"], this.memarg(offset, 4)),
+    /** [address, vector] -> vector with `lane` replaced by the 32-bit value at the address. */
+    load32_lane: (lane: 0 | 1 | 2 | 3, offset = 0): void =>
+      this.simd(`v128.load32_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x56, ["i32", "v128"], ["v128"], [...this.memarg(offset, 4), lane]),
     store: (offset = 0): void => this.simd(`v128.store${FunctionBuilder.offsetText(offset)}`, 0x0b, ["i32", "v128"], [], this.memarg(offset, 16)),
+    /** [address, vector]: stores lane `lane`'s 32 bits at the address. */
+    store32_lane: (lane: 0 | 1 | 2 | 3, offset = 0): void =>
+      this.simd(`v128.store32_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x5a, ["i32", "v128"], [], [...this.memarg(offset, 4), lane]),
+    /** A constant vector of four 32-bit lanes, given as their bits (i32) or values (f32). */
+    const_i32x4: (lanes: readonly [number, number, number, number]): void => {
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      lanes.forEach((v, i) => view.setInt32(4 * i, v | 0, true));
+      this.simd(`v128.const i32x4 ${lanes.map((v) => v | 0).join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+    },
+    const_f32x4: (lanes: readonly [number, number, number, number]): void => {
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      lanes.forEach((v, i) => view.setFloat32(4 * i, v, true));
+      this.simd(`v128.const f32x4 ${lanes.join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+    },
+    not: (): void => this.v1("v128.not", 0x4d),
+    and: (): void => this.v2("v128.and", 0x4e),
+    /** a & ~b. */
+    andnot: (): void => this.v2("v128.andnot", 0x4f),
+    or: (): void => this.v2("v128.or", 0x50),
+    xor: (): void => this.v2("v128.xor", 0x51),
+    /** [a, b, mask] -> (a & mask) | (b & ~mask). */
+    bitselect: (): void => this.simd("v128.bitselect", 0x52, ["v128", "v128", "v128"], ["v128"]),
+    any_true: (): void => this.simd("v128.any_true", 0x53, ["v128"], ["i32"]),
   };
+
+  /** i8x16.shuffle of two vectors by 16 byte indices (0-15 from a, 16-31 from b). */
+  shuffle(bytes: readonly number[]): void {
+    if (bytes.length !== 16 || bytes.some((b) => b < 0 || b > 31)) throw new Error(`${this.name}: a shuffle takes 16 lane indices below 32`);
+    this.simd(`i8x16.shuffle ${bytes.join(" ")}`, 0x0d, ["v128", "v128"], ["v128"], [...bytes]);
+  }
 
   readonly f32x4 = {
     splat: (): void => this.simd("f32x4.splat", 0x13, ["f32"], ["v128"]),
     extract_lane: (lane: 0 | 1 | 2 | 3): void => this.simd(`f32x4.extract_lane ${lane}`, 0x1f, ["v128"], ["f32"], [lane]),
-    add: (): void => this.simd("f32x4.add", 0xe4, ["v128", "v128"], ["v128"]),
-    sub: (): void => this.simd("f32x4.sub", 0xe5, ["v128", "v128"], ["v128"]),
-    mul: (): void => this.simd("f32x4.mul", 0xe6, ["v128", "v128"], ["v128"]),
-    min: (): void => this.simd("f32x4.min", 0xe8, ["v128", "v128"], ["v128"]),
-    max: (): void => this.simd("f32x4.max", 0xe9, ["v128", "v128"], ["v128"]),
+    replace_lane: (lane: 0 | 1 | 2 | 3): void => this.simd(`f32x4.replace_lane ${lane}`, 0x20, ["v128", "f32"], ["v128"], [lane]),
+    eq: (): void => this.v2("f32x4.eq", 0x41),
+    ne: (): void => this.v2("f32x4.ne", 0x42),
+    lt: (): void => this.v2("f32x4.lt", 0x43),
+    gt: (): void => this.v2("f32x4.gt", 0x44),
+    le: (): void => this.v2("f32x4.le", 0x45),
+    ge: (): void => this.v2("f32x4.ge", 0x46),
+    ceil: (): void => this.v1("f32x4.ceil", 0x67),
+    floor: (): void => this.v1("f32x4.floor", 0x68),
+    trunc: (): void => this.v1("f32x4.trunc", 0x69),
+    nearest: (): void => this.v1("f32x4.nearest", 0x6a),
+    abs: (): void => this.v1("f32x4.abs", 0xe0),
+    neg: (): void => this.v1("f32x4.neg", 0xe1),
+    sqrt: (): void => this.v1("f32x4.sqrt", 0xe3),
+    add: (): void => this.v2("f32x4.add", 0xe4),
+    sub: (): void => this.v2("f32x4.sub", 0xe5),
+    mul: (): void => this.v2("f32x4.mul", 0xe6),
+    div: (): void => this.v2("f32x4.div", 0xe7),
+    /** IEEE minimum and maximum: NaN if either lane is NaN. */
+    min: (): void => this.v2("f32x4.min", 0xe8),
+    max: (): void => this.v2("f32x4.max", 0xe9),
+    /** b < a ? b : a, and a < b ? b : a: one instruction on x86, NaN-unaware. */
+    pmin: (): void => this.v2("f32x4.pmin", 0xea),
+    pmax: (): void => this.v2("f32x4.pmax", 0xeb),
+    convert_i32x4_s: (): void => this.v1("f32x4.convert_i32x4_s", 0xfa),
+    convert_i32x4_u: (): void => this.v1("f32x4.convert_i32x4_u", 0xfb),
   };
+
+  readonly i32x4 = {
+    splat: (): void => this.simd("i32x4.splat", 0x11, ["i32"], ["v128"]),
+    extract_lane: (lane: 0 | 1 | 2 | 3): void => this.simd(`i32x4.extract_lane ${lane}`, 0x1b, ["v128"], ["i32"], [lane]),
+    replace_lane: (lane: 0 | 1 | 2 | 3): void => this.simd(`i32x4.replace_lane ${lane}`, 0x1c, ["v128", "i32"], ["v128"], [lane]),
+    eq: (): void => this.v2("i32x4.eq", 0x37),
+    ne: (): void => this.v2("i32x4.ne", 0x38),
+    lt_s: (): void => this.v2("i32x4.lt_s", 0x39),
+    lt_u: (): void => this.v2("i32x4.lt_u", 0x3a),
+    gt_s: (): void => this.v2("i32x4.gt_s", 0x3b),
+    gt_u: (): void => this.v2("i32x4.gt_u", 0x3c),
+    le_s: (): void => this.v2("i32x4.le_s", 0x3d),
+    ge_s: (): void => this.v2("i32x4.ge_s", 0x3f),
+    abs: (): void => this.v1("i32x4.abs", 0xa0),
+    neg: (): void => this.v1("i32x4.neg", 0xa1),
+    all_true: (): void => this.simd("i32x4.all_true", 0xa3, ["v128"], ["i32"]),
+    bitmask: (): void => this.simd("i32x4.bitmask", 0xa4, ["v128"], ["i32"]),
+    /** [vector, i32 count] shifts. */
+    shl: (): void => this.simd("i32x4.shl", 0xab, ["v128", "i32"], ["v128"]),
+    shr_s: (): void => this.simd("i32x4.shr_s", 0xac, ["v128", "i32"], ["v128"]),
+    shr_u: (): void => this.simd("i32x4.shr_u", 0xad, ["v128", "i32"], ["v128"]),
+    add: (): void => this.v2("i32x4.add", 0xae),
+    sub: (): void => this.v2("i32x4.sub", 0xb1),
+    mul: (): void => this.v2("i32x4.mul", 0xb5),
+    min_s: (): void => this.v2("i32x4.min_s", 0xb6),
+    min_u: (): void => this.v2("i32x4.min_u", 0xb7),
+    max_s: (): void => this.v2("i32x4.max_s", 0xb8),
+    max_u: (): void => this.v2("i32x4.max_u", 0xb9),
+    /** Toward zero, saturating; NaN becomes 0. */
+    trunc_sat_f32x4_s: (): void => this.v1("i32x4.trunc_sat_f32x4_s", 0xf8),
+    trunc_sat_f32x4_u: (): void => this.v1("i32x4.trunc_sat_f32x4_u", 0xf9),
+  };
+
+  readonly i64x2 = {
+    /** The full 64-bit products of lanes 0 and 1 (low) or 2 and 3 (high) of two u32x4. */
+    extmul_low_i32x4_u: (): void => this.v2("i64x2.extmul_low_i32x4_u", 0xde),
+    extmul_high_i32x4_u: (): void => this.v2("i64x2.extmul_high_i32x4_u", 0xdf),
+    shr_u: (): void => this.simd("i64x2.shr_u", 0xcd, ["v128", "i32"], ["v128"]),
+  };
+
+  /** call of function `index` of the module, whose parameter and result types the caller states. */
+  call(index: number, params: readonly ValType[], results: readonly ValType[]): void {
+    this.op(`call ${index}`, [0x10, ...encodeU32(index)], params, results);
+  }
 
   // ---- control ----
 

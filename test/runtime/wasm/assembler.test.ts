@@ -216,3 +216,146 @@ test("the feature probes: SIMD128 and shared memory in this Node", (t) => {
   const memory = new api.Memory({ initial: 1, maximum: 1, shared: true });
   t.notThrows(() => new api.Instance(new api.Module(sharedMemoryProbe()), { env: { memory } }));
 });
+
+/** Runs `op` on vectors a (and b) stored at bytes 0 and 16 of a fresh memory, returning the result's four lanes as i32 bits. */
+function lanes(op: (f: FunctionBuilder) => void, arity: 1 | 2, a: Int32Array, b = new Int32Array(4)): Int32Array {
+  const memory = new api.Memory({ initial: 1 });
+  const f = single([], [], (f) => {
+    f.i32.const(32);
+    f.i32.const(0);
+    f.v128.load();
+    if (arity === 2) {
+      f.i32.const(16);
+      f.v128.load();
+    }
+    op(f);
+    f.v128.store();
+  }, memory);
+  const ints = new Int32Array(memory.buffer);
+  ints.set(a, 0);
+  ints.set(b, 4);
+  f();
+  return ints.slice(8, 12);
+}
+
+const bitsOf = (xs: readonly number[]) => new Int32Array(Float32Array.from(xs).buffer);
+const floatsOf = (bits: Int32Array) => Array.from(new Float32Array(bits.buffer));
+
+test("every SIMD lane op computes what its name says, lane by lane", (t) => {
+  const x = [1.5, -2.25, 0, 9];
+  const y = [0.5, -2.25, -3, 16];
+  const f2: [string, (f: FunctionBuilder) => void, (a: number, b: number) => number][] = [
+    ["f32x4.div", (f) => f.f32x4.div(), (a, b) => a / b],
+    ["f32x4.pmax", (f) => f.f32x4.pmax(), (a, b) => (a < b ? b : a)],
+    ["f32x4.pmin", (f) => f.f32x4.pmin(), (a, b) => (b < a ? b : a)],
+  ];
+  for (const [name, op, ref] of f2) t.deepEqual(floatsOf(lanes(op, 2, bitsOf(x), bitsOf(y))), x.map((a, i) => Math.fround(ref(a, y[i]!))), name);
+  const f1: [string, (f: FunctionBuilder) => void, (a: number) => number][] = [
+    ["f32x4.abs", (f) => f.f32x4.abs(), Math.abs],
+    ["f32x4.neg", (f) => f.f32x4.neg(), (a) => (a === 0 ? 0 : -a)], // deepEqual tells -0 from 0; neg flips the sign bit
+    ["f32x4.floor", (f) => f.f32x4.floor(), Math.floor],
+    ["f32x4.ceil", (f) => f.f32x4.ceil(), Math.ceil],
+    ["f32x4.trunc", (f) => f.f32x4.trunc(), Math.trunc],
+    ["f32x4.nearest", (f) => f.f32x4.nearest(), (a) => (Math.abs(a % 1) === 0.5 ? 2 * Math.round(a / 2) : Math.round(a))],
+  ];
+  for (const [name, op, ref] of f1) t.deepEqual(floatsOf(lanes(op, 1, bitsOf(x))).map((v) => v + 0), x.map((a) => ref(a) + 0), name);
+  const sqrt = floatsOf(lanes((f) => f.f32x4.sqrt(), 1, bitsOf([4, 2, 0, 9])));
+  t.deepEqual(sqrt, [2, Math.fround(Math.SQRT2), 0, 3]);
+  const cmp: [string, (f: FunctionBuilder) => void, (a: number, b: number) => boolean][] = [
+    ["f32x4.eq", (f) => f.f32x4.eq(), (a, b) => a === b],
+    ["f32x4.ne", (f) => f.f32x4.ne(), (a, b) => a !== b],
+    ["f32x4.lt", (f) => f.f32x4.lt(), (a, b) => a < b],
+    ["f32x4.gt", (f) => f.f32x4.gt(), (a, b) => a > b],
+    ["f32x4.le", (f) => f.f32x4.le(), (a, b) => a <= b],
+    ["f32x4.ge", (f) => f.f32x4.ge(), (a, b) => a >= b],
+  ];
+  for (const [name, op, ref] of cmp) t.deepEqual([...lanes(op, 2, bitsOf(x), bitsOf(y))], x.map((a, i) => (ref(a, y[i]!) ? -1 : 0)), name);
+
+  const p = Int32Array.from([7, -3, 0x7fffffff, -8]);
+  const q = Int32Array.from([2, 5, 1, -8]);
+  const i2: [string, (f: FunctionBuilder) => void, (a: number, b: number) => number][] = [
+    ["i32x4.add", (f) => f.i32x4.add(), (a, b) => (a + b) | 0],
+    ["i32x4.sub", (f) => f.i32x4.sub(), (a, b) => (a - b) | 0],
+    ["i32x4.mul", (f) => f.i32x4.mul(), Math.imul],
+    ["i32x4.min_s", (f) => f.i32x4.min_s(), Math.min],
+    ["i32x4.max_s", (f) => f.i32x4.max_s(), Math.max],
+    ["i32x4.min_u", (f) => f.i32x4.min_u(), (a, b) => ((a >>> 0) < (b >>> 0) ? a : b)],
+    ["i32x4.max_u", (f) => f.i32x4.max_u(), (a, b) => ((a >>> 0) > (b >>> 0) ? a : b)],
+    ["i32x4.eq", (f) => f.i32x4.eq(), (a, b) => -(a === b)],
+    ["i32x4.ne", (f) => f.i32x4.ne(), (a, b) => -(a !== b)],
+    ["i32x4.lt_s", (f) => f.i32x4.lt_s(), (a, b) => -(a < b)],
+    ["i32x4.lt_u", (f) => f.i32x4.lt_u(), (a, b) => -((a >>> 0) < (b >>> 0))],
+    ["i32x4.gt_s", (f) => f.i32x4.gt_s(), (a, b) => -(a > b)],
+    ["i32x4.gt_u", (f) => f.i32x4.gt_u(), (a, b) => -((a >>> 0) > (b >>> 0))],
+    ["i32x4.le_s", (f) => f.i32x4.le_s(), (a, b) => -(a <= b)],
+    ["i32x4.ge_s", (f) => f.i32x4.ge_s(), (a, b) => -(a >= b)],
+    ["v128.and", (f) => f.v128.and(), (a, b) => a & b],
+    ["v128.andnot", (f) => f.v128.andnot(), (a, b) => a & ~b],
+    ["v128.or", (f) => f.v128.or(), (a, b) => a | b],
+    ["v128.xor", (f) => f.v128.xor(), (a, b) => a ^ b],
+  ];
+  for (const [name, op, ref] of i2) t.deepEqual([...lanes(op, 2, p, q)], [...p].map((a, i) => ref(a, q[i]!) | 0), name);
+  const i1: [string, (f: FunctionBuilder) => void, (a: number) => number][] = [
+    ["i32x4.abs", (f) => f.i32x4.abs(), (a) => Math.abs(a) | 0],
+    ["i32x4.neg", (f) => f.i32x4.neg(), (a) => -a | 0],
+    ["v128.not", (f) => f.v128.not(), (a) => ~a],
+    ["i32x4.shl 3", (f) => (f.i32.const(3), f.i32x4.shl()), (a) => a << 3],
+    ["i32x4.shr_s 3", (f) => (f.i32.const(3), f.i32x4.shr_s()), (a) => a >> 3],
+    ["i32x4.shr_u 3", (f) => (f.i32.const(3), f.i32x4.shr_u()), (a) => (a >>> 3) | 0],
+  ];
+  for (const [name, op, ref] of i1) t.deepEqual([...lanes(op, 1, p)], [...p].map(ref), name);
+
+  // Conversions, select, shuffles, constants and 64-bit products.
+  t.deepEqual(floatsOf(lanes((f) => f.f32x4.convert_i32x4_s(), 1, Int32Array.from([1, -2, 3, 1 << 24]))), [1, -2, 3, 16777216]);
+  t.deepEqual([...lanes((f) => f.i32x4.trunc_sat_f32x4_s(), 1, bitsOf([1.9, -2.9, 3e10, NaN]))], [1, -2, 0x7fffffff, 0]);
+  t.deepEqual([...lanes((f) => (f.v128.const_i32x4([-1, 0, -1, 0]), f.v128.bitselect()), 2, p, q)], [7, 5, 0x7fffffff, -8]);
+  t.deepEqual([...lanes((f) => f.shuffle([4, 5, 6, 7, 0, 1, 2, 3, 28, 29, 30, 31, 16, 17, 18, 19]), 2, p, q)], [-3, 7, -8, 2]);
+  t.deepEqual(floatsOf(lanes((f) => (f.drop("v128"), f.v128.const_f32x4([0.5, -1, 2, 3])), 1, p)), [0.5, -1, 2, 3]);
+  const a = Int32Array.from([0xd2511f53 | 0, 3, -1, 0x10000]);
+  const b = Int32Array.from([0x12345678, 5, -1, 0x10000]);
+  const lo = lanes((f) => f.i64x2.extmul_low_i32x4_u(), 2, a, b);
+  const hi = lanes((f) => f.i64x2.extmul_high_i32x4_u(), 2, a, b);
+  const product = (x: number, y: number) => BigInt(x >>> 0) * BigInt(y >>> 0);
+  const words = (v: Int32Array) => [BigInt(v[0]! >>> 0) | (BigInt(v[1]! >>> 0) << 32n), BigInt(v[2]! >>> 0) | (BigInt(v[3]! >>> 0) << 32n)];
+  t.deepEqual(words(lo), [product(a[0]!, b[0]!), product(a[1]!, b[1]!)]);
+  t.deepEqual(words(hi), [product(a[2]!, b[2]!), product(a[3]!, b[3]!)]);
+  t.deepEqual([...lanes((f) => (f.i32.const(32), f.i64x2.shr_u()), 1, Int32Array.from([1, 2, 3, 4]))], [2, 0, 4, 0]);
+  t.true(lanes((f) => (f.i32x4.all_true(), f.i32x4.splat()), 1, p)[0] === 0);
+  t.deepEqual([...lanes((f) => (f.i32x4.bitmask(), f.i32x4.splat()), 1, p)], [0b1010, 0b1010, 0b1010, 0b1010]);
+});
+
+test("scalar f32 ops, bulk memory and calls between functions", (t) => {
+  const memory = new api.Memory({ initial: 1 });
+  const m = new ModuleBuilder();
+  m.importMemory({ module: "env", name: "memory", initial: 1 });
+  const square = m.function("square", [["x", "f32"]], ["f32"], (f) => {
+    f.get(f.params[0]!);
+    f.get(f.params[0]!);
+    f.f32.mul();
+  }, false);
+  m.function("f", [["x", "f32"]], ["f32"], (f) => {
+    f.get(f.params[0]!);
+    f.call(square, ["f32"], ["f32"]);
+    f.f32.sqrt();
+    f.f32.neg();
+    f.f32.abs();
+    f.f32.const(3);
+    f.f32.div();
+  });
+  m.function("copy", [], [], (f) => {
+    f.i32.const(64);
+    f.i32.const(0);
+    f.i32.const(8);
+    f.memory.copy();
+    f.i32.const(72);
+    f.i32.const(7);
+    f.i32.const(4);
+    f.memory.fill();
+  });
+  const exports = instantiate(m, memory);
+  t.is((exports["f"] as (x: number) => number)(-6), 2);
+  const bytes = new Uint8Array(memory.buffer);
+  bytes.set([1, 2, 3, 4, 5, 6, 7, 8]);
+  (exports["copy"] as () => void)();
+  t.deepEqual([...bytes.slice(64, 76)], [1, 2, 3, 4, 5, 6, 7, 8, 7, 7, 7, 7]);
+});
