@@ -320,7 +320,8 @@ test("every SIMD lane op computes what its name says, lane by lane", (t) => {
   t.deepEqual(words(lo), [product(a[0]!, b[0]!), product(a[1]!, b[1]!)]);
   t.deepEqual(words(hi), [product(a[2]!, b[2]!), product(a[3]!, b[3]!)]);
   t.deepEqual([...lanes((f) => (f.i32.const(32), f.i64x2.shr_u()), 1, Int32Array.from([1, 2, 3, 4]))], [2, 0, 4, 0]);
-  t.true(lanes((f) => (f.i32x4.all_true(), f.i32x4.splat()), 1, p)[0] === 0);
+  t.is(lanes((f) => (f.i32x4.all_true(), f.i32x4.splat()), 1, p)[0], 1);
+  t.is(lanes((f) => (f.i32x4.all_true(), f.i32x4.splat()), 1, q.map((v, i) => (i === 2 ? 0 : v)))[0], 0);
   t.deepEqual([...lanes((f) => (f.i32x4.bitmask(), f.i32x4.splat()), 1, p)], [0b1010, 0b1010, 0b1010, 0b1010]);
 });
 
