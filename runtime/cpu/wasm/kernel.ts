@@ -1,0 +1,50 @@
+// The WebAssembly kernels of the float32 executable, other than the products:
+// each op's kernel is an emitter that writes one function's body for fixed
+// shapes and fixed heap addresses. A plan lays out every buffer in the heap
+// once (runtime/cpu/executable.ts), so a kernel is specialized to its sizes
+// and addresses, takes no arguments and allocates nothing; the plan's kernels
+// are emitted into one module, compiled once per plan.
+//
+// Slots follow one convention that lets vector loops skip scalar tails: a
+// slot starts on a 16-byte boundary and owns its bytes up to the next one, so
+// a kernel may read four lanes past its last element (the values there are
+// garbage) and write them in its output (nobody reads them).
+
+import type { Op, OpAttrs } from "../../program/ops.js";
+import { requireWasm, type WasmMemory } from "../../wasm/api.js";
+import { ModuleBuilder, type FunctionBuilder } from "../../wasm/assembler.js";
+
+/** A buffer of a plan in the heap. */
+export interface Slot {
+  /** Byte address: a multiple of 16. */
+  readonly at: number;
+  readonly shape: readonly number[];
+  readonly dtype: "f32" | "i32";
+}
+
+/** Writes the body of a kernel computing `out` from `ins` (a function of no parameters and no results). */
+export type WasmKernelEmitter<O extends Op> = (f: FunctionBuilder, out: Slot, ins: readonly Slot[], attrs: OpAttrs[O]) => void;
+
+export type WasmKernelTable<K extends Op> = { readonly [O in K]: WasmKernelEmitter<O> };
+
+/** Bytes a slot of `elements` 4-byte values owns: rounded up to whole vectors. */
+export function slotBytes(elements: number): number {
+  return Math.ceil(elements / 4) * 16;
+}
+
+/** A kernel to emit: its export name and body. */
+export interface KernelSource {
+  readonly name: string;
+  readonly emit: (f: FunctionBuilder) => void;
+}
+
+/** Emits the kernels into one module over `memory` (imported as env.memory), compiles it synchronously and returns each kernel's entry. */
+export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[], shared = false): Map<string, () => void> {
+  const api = requireWasm();
+  const m = new ModuleBuilder();
+  m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });
+  for (const k of kernels) m.function(k.name, [], [], k.emit);
+  const bytes = m.toBytes();
+  const instance = new api.Instance(new api.Module(bytes), { env: { memory } });
+  return new Map(kernels.map((k) => [k.name, instance.exports[k.name] as () => void]));
+}
