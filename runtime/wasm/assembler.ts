@@ -65,12 +65,20 @@ function encodeName(name: string): number[] {
   return [...encodeU32(utf8.length), ...utf8];
 }
 
+/** Appends `bytes` to `out` (a loop, not push(...bytes): a module's code can exceed the engine's argument limit). */
+function append(out: number[], bytes: readonly number[]): number[] {
+  for (const b of bytes) out.push(b);
+  return out;
+}
+
 function encodeVec(items: readonly number[][]): number[] {
-  return [...encodeU32(items.length), ...items.flat()];
+  const out = encodeU32(items.length);
+  for (const item of items) append(out, item);
+  return out;
 }
 
 function section(id: number, body: number[]): number[] {
-  return [id, ...encodeU32(body.length), ...body];
+  return append([id, ...encodeU32(body.length)], body);
 }
 
 // ---- functions -----------------------------------------------------------------
@@ -471,8 +479,8 @@ export class FunctionBuilder {
       groups.push([...encodeU32(j - i), VALTYPE[this.locals[i]!.type]]);
       i = j;
     }
-    const body = [...encodeVec(groups), ...this.code, 0x0b];
-    return [...encodeU32(body.length), ...body];
+    const body = append(append(encodeVec(groups), this.code), [0x0b]);
+    return append(encodeU32(body.length), body);
   }
 
   toText(): string {
@@ -533,17 +541,17 @@ export class ModuleBuilder {
       return index;
     });
     const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    out.push(...section(1, encodeVec(typeBytes)));
+    append(out, section(1, encodeVec(typeBytes)));
     if (this.memory) {
       const m = this.memory;
       const flags = (m.maximum !== undefined ? 1 : 0) | (m.shared ? 2 : 0);
       const limits = [flags, ...encodeU32(m.initial), ...(m.maximum !== undefined ? encodeU32(m.maximum) : [])];
       out.push(...section(2, encodeVec([[...encodeName(m.module), ...encodeName(m.name), 0x02, ...limits]])));
     }
-    out.push(...section(3, encodeVec(typeOf.map((t) => encodeU32(t)))));
+    append(out, section(3, encodeVec(typeOf.map((t) => encodeU32(t)))));
     const exports = this.functions.flatMap(({ builder, exported }, i) => (exported ? [[...encodeName(builder.name), 0x00, ...encodeU32(i)]] : []));
-    out.push(...section(7, encodeVec(exports)));
-    out.push(...section(10, encodeVec(this.functions.map(({ builder }) => builder.encode()))));
+    append(out, section(7, encodeVec(exports)));
+    append(out, section(10, encodeVec(this.functions.map(({ builder }) => builder.encode()))));
     return new Uint8Array(out);
   }
 

@@ -8,6 +8,8 @@
 import { PAGE_BYTES, type WasmMemory } from "./api.js";
 
 export class Heap {
+  /** The first byte no region has been allocated from. */
+  private top = 0;
   private buffer: ArrayBuffer | SharedArrayBuffer;
   private floats: Float32Array;
   private ints: Int32Array;
@@ -28,6 +30,14 @@ export class Heap {
     const have = this.memory.buffer.byteLength / PAGE_BYTES;
     const want = Math.ceil(bytes / PAGE_BYTES);
     if (want > have) this.memory.grow(want - have);
+  }
+
+  /** A region of `bytes` bytes for good (a plan's buffers): its 16-byte aligned address, the memory grown to hold it. */
+  allocate(bytes: number): number {
+    const at = align16(this.top);
+    this.top = at + bytes;
+    this.reserve(this.top);
+    return at;
   }
 
   /** The whole memory as floats: float i is at byte 4i. */

@@ -1,0 +1,335 @@
+// A fused elementwise group as one WebAssembly SIMD128 loop over its output,
+// four elements per iteration, every member's value in a v128 local: no
+// scratch buffer, no pass per member. Shapes and heap addresses are constants
+// of the plan (kernel.ts), so the loop carries only counters.
+//
+// Operands, per iteration:
+// - a materialized node read contiguously: one v128.load at the loop's byte
+//   offset (the slot's address is the load's constant offset);
+// - an index map of a materialized node (broadcast, transpose, slice, pad)
+//   and iota: a walker keeps the multi-index of the current element and its
+//   source offset, carrying from the innermost axis outwards (and wrapping
+//   the outermost, so that lanes past the end stay inside the source). After
+//   merging axes the map walks contiguously, a walker whose innermost run is
+//   a multiple of 4 and contiguous (stride 1) or repeated (stride 0) loads
+//   four lanes at once (v128.load or load32_splat); any other gathers lane by lane;
+// - random: four Philox draws from the lanes' flat indices (random.ts);
+// - constants: splats set once before the loop.
+// The elementwise members then compute from these locals (elementwise.ts),
+// and the root's value is stored. Slots are padded to whole vectors, so the
+// last iteration needs no scalar tail.
+
+import { evalDim, type DimEnv } from "../../program/dim.js";
+import { isElementwise } from "../../program/elementwise.js";
+import type { ProgramNode } from "../../program/program.js";
+import type { FunctionBuilder, Local } from "../../wasm/assembler.js";
+import { strides } from "../ndarray.js";
+import { WASM_ELEMENTWISE } from "./elementwise.js";
+import type { Slot } from "./kernel.js";
+import { emitRandom4 } from "./random.js";
+
+/** A walk over an index space: its axes (outermost first), the source stride of each in elements, and what it yields. */
+interface Walk {
+  readonly dims: readonly number[];
+  readonly strides: readonly number[];
+  /** Byte address the source offset is relative to (unused for iota). */
+  readonly base: number;
+  /** Source offset of index 0, in elements (negative before a pad's leading padding). */
+  readonly start: number;
+  readonly kind: { readonly tag: "load" } | { readonly tag: "pad"; readonly before: readonly number[]; readonly inShape: readonly number[]; readonly bits: number } | { readonly tag: "iota"; readonly axis: number };
+  readonly dtype: "f32" | "i32";
+}
+
+/** Drops size-1 axes and merges neighbours that walk the source as one axis. */
+function merged(dims: readonly number[], srcStrides: readonly number[]): { dims: number[]; strides: number[] } {
+  const out = { dims: [] as number[], strides: [] as number[] };
+  dims.forEach((d, k) => {
+    if (d === 1) return;
+    const last = out.dims.length - 1;
+    if (last >= 0 && out.strides[last] === srcStrides[k]! * d) {
+      out.dims[last] = out.dims[last]! * d;
+      out.strides[last] = srcStrides[k]!;
+    } else {
+      out.dims.push(d);
+      out.strides.push(srcStrides[k]!);
+    }
+  });
+  return out;
+}
+
+/** The walk of an index-map member m over materialized x, or undefined where m is not one. */
+function walkOf(n: ProgramNode, shape: readonly number[], inShape: readonly number[], x: Slot | undefined): Walk | undefined {
+  const inStrides = strides(inShape);
+  const load = { tag: "load" } as const;
+  switch (n.op) {
+    case "broadcast": {
+      const src = shape.map(() => 0);
+      n.attrs.dims.forEach((d, i) => {
+        if (inShape[i] !== 1) src[d] = inStrides[i]!;
+      });
+      return { ...merged(shape, src), base: x!.at, start: 0, kind: load, dtype: n.dtype };
+    }
+    case "transpose":
+      return { ...merged(shape, n.attrs.perm.map((p) => inStrides[p]!)), base: x!.at, start: 0, kind: load, dtype: n.dtype };
+    case "slice": {
+      const offset = n.attrs.begin.reduce((o, b, i) => o + b * inStrides[i]!, 0);
+      return { ...merged(shape, inStrides), base: x!.at, start: offset, kind: load, dtype: n.dtype };
+    }
+    case "pad": {
+      const { before, value } = n.attrs;
+      const bits = n.dtype === "i32" ? value | 0 : new Int32Array(Float32Array.of(value).buffer)[0]!;
+      const start = -before.reduce((o, b, i) => o + b * inStrides[i]!, 0);
+      return { dims: shape, strides: inStrides, base: x!.at, start, kind: { tag: "pad", before, inShape, bits }, dtype: n.dtype };
+    }
+    case "iota":
+      return { dims: shape, strides: shape.map(() => 0), base: 0, start: 0, kind: { tag: "iota", axis: n.attrs.axis }, dtype: n.dtype };
+    default:
+      return undefined;
+  }
+}
+
+/** Whether four consecutive elements of the walk are one vector load (contiguous) or one splat (repeated). */
+function vectorLoad(w: Walk): "load" | "splat" | undefined {
+  if (w.kind.tag !== "load") return undefined;
+  const r = w.dims.length;
+  if (r === 0) return "splat";
+  if (w.dims[r - 1]! % 4 !== 0) return undefined;
+  return w.strides[r - 1] === 1 ? "load" : w.strides[r - 1] === 0 ? "splat" : undefined;
+}
+
+/** The walker's state: a counter per axis and the source offset in bytes. */
+class Walker {
+  private readonly idx: Local[];
+  private readonly src: Local;
+  readonly value: Local;
+
+  constructor(
+    private readonly f: FunctionBuilder,
+    private readonly w: Walk,
+    name: string,
+  ) {
+    this.idx = w.dims.map((_, k) => f.addLocal("i32", `${name}_i${k}`));
+    this.src = f.addLocal("i32", `${name}_src`);
+    this.value = f.addLocal("v128", name);
+  }
+
+  /** Before the loop: the offset of element 0 (counters start at zero). */
+  init(): void {
+    this.f.i32.const(4 * this.w.start);
+    this.f.set(this.src);
+  }
+
+  /** Sets `value` to the walk's next four elements and steps past them. */
+  next(): void {
+    const { f, w } = this;
+    const mode = vectorLoad(w);
+    if (mode) {
+      f.get(this.src);
+      if (mode === "load") f.v128.load(w.base);
+      else f.v128.load32_splat(w.base);
+      f.set(this.value);
+      this.advance(4);
+      return;
+    }
+    for (const lane of [0, 1, 2, 3] as const) {
+      f.get(this.value);
+      this.scalar();
+      f.i32x4.replace_lane(lane);
+      f.set(this.value);
+      this.advance(1);
+    }
+  }
+
+  /** Pushes the current element's bits as an i32. */
+  private scalar(): void {
+    const { f, w } = this;
+    const kind = w.kind;
+    if (kind.tag === "load") {
+      f.get(this.src);
+      f.i32.load(w.base);
+    } else if (kind.tag === "iota") {
+      f.get(this.idx[kind.axis]!);
+      if (w.dtype === "f32") {
+        f.f32.convert_i32_s();
+        f.i32.reinterpret_f32();
+      }
+    } else {
+      // Inside the source on every padded axis: load (from a safe address otherwise), else the fill value.
+      const inside = (): void => {
+        let first = true;
+        w.dims.forEach((_, k) => {
+          if (kind.before[k] === 0 && kind.inShape[k] === w.dims[k]) return;
+          f.get(this.idx[k]!);
+          f.i32.const(kind.before[k]!);
+          f.i32.sub();
+          f.i32.const(kind.inShape[k]!);
+          f.i32.lt_u();
+          if (!first) f.i32.and();
+          first = false;
+        });
+        if (first) f.i32.const(1);
+      };
+      f.get(this.src);
+      f.i32.const(0);
+      inside();
+      f.select("i32");
+      f.i32.load(w.base);
+      f.i32.const(kind.bits);
+      inside();
+      f.select("i32");
+    }
+  }
+
+  /** Steps `step` elements along the innermost axis (a divisor of its size), carrying outwards; the outermost wraps to 0. */
+  private advance(step: number): void {
+    const { f, w } = this;
+    const r = w.dims.length;
+    if (r === 0) return;
+    const bump = (k: number, by: number): void => {
+      f.get(this.idx[k]!);
+      f.i32.const(by);
+      f.i32.add();
+      f.set(this.idx[k]!);
+      if (w.strides[k] !== 0) {
+        f.get(this.src);
+        f.i32.const(4 * by * w.strides[k]!);
+        f.i32.add();
+        f.set(this.src);
+      }
+    };
+    const carry = (k: number, by: number): void => {
+      bump(k, by);
+      f.get(this.idx[k]!);
+      f.i32.const(w.dims[k]!);
+      f.i32.eq();
+      f.if(() => {
+        // Back to the start of axis k, one step along axis k - 1.
+        bump(k, -w.dims[k]!);
+        if (k > 0) carry(k - 1, 1);
+      });
+    };
+    carry(r - 1, step);
+  }
+}
+
+/**
+ * The body of the kernel computing fused group `members` (ending with `root`)
+ * into its slot, or the reason it must run in JavaScript.
+ */
+export function fusedKernel(
+  nodes: readonly ProgramNode[],
+  members: readonly number[],
+  root: number,
+  shapes: readonly (readonly number[])[],
+  env: DimEnv,
+  slotOf: (i: number) => Slot,
+): ((f: FunctionBuilder) => void) | string {
+  const inGroup = new Set(members);
+  for (const m of members) {
+    const n = nodes[m]!;
+    if (n.op === "random" && PENDING.has("random")) return "random has no WebAssembly lanes yet";
+    if (n.op === "const" || n.op === "reshape" || n.op === "random" || INDEX_MAPS.has(n.op)) continue;
+    if (!isElementwise(n.op)) return `${n.op} is not elementwise`;
+    if (!WASM_ELEMENTWISE[n.op] || PENDING.has(n.op)) return `${n.op} has no WebAssembly lanes yet`;
+    if ((n.op === "sqrt" || n.op === "div") && n.dtype !== "f32") return `${n.op} of i32`;
+  }
+  const total = shapes[root]!.reduce((a, b) => a * b, 1);
+  return (f) => {
+    if (total === 0) return;
+    const value = new Map<number, Local>();
+    const loads: { node: number; local: Local }[] = [];
+    const walkers: Walker[] = [];
+    const randoms: { local: Local; salt: number; key: number }[] = [];
+    const p = f.addLocal("i32", "p");
+    const index = f.addLocal("i32", "index");
+    const operand = (i: number): Local => {
+      const known = value.get(i);
+      if (known) return known;
+      if (inGroup.has(i)) throw new Error(`internal: fused member ${i} read before it is computed`);
+      // A materialized node: loaded each iteration.
+      const local = f.addLocal("v128", `in${i}`);
+      loads.push({ node: i, local });
+      value.set(i, local);
+      return local;
+    };
+    const computed: { local: Local; emit: () => void }[] = [];
+    for (const m of members) {
+      const n = nodes[m]!;
+      if (n.op === "reshape" || n.op === "stopGradient") {
+        value.set(m, operand(n.inputs[0]!));
+        continue;
+      }
+      if (n.op === "const") {
+        const v = typeof n.attrs.value === "number" ? n.attrs.value : evalDim(n.attrs.value, env);
+        const local = f.addLocal("v128", `c${m}`);
+        if (n.dtype === "i32") f.v128.const_i32x4([v, v, v, v]);
+        else f.v128.const_f32x4([v, v, v, v]);
+        f.set(local);
+        value.set(m, local);
+        continue;
+      }
+      if (n.op === "random") {
+        const local = f.addLocal("v128", `random${m}`);
+        randoms.push({ local, salt: n.attrs.salt, key: slotOf(n.inputs[0]!).at });
+        value.set(m, local);
+        continue;
+      }
+      const x = n.inputs[0];
+      const walk = walkOf(n, shapes[m]!, x === undefined ? [] : shapes[x]!, x === undefined ? undefined : slotOf(x));
+      if (walk) {
+        const walker = new Walker(f, walk, `${n.op}${m}`);
+        walker.init();
+        walkers.push(walker);
+        value.set(m, walker.value);
+        continue;
+      }
+      const op = n.op as Parameters<typeof isElementwise>[0] & keyof typeof WASM_ELEMENTWISE;
+      const ins = n.inputs.map(operand);
+      const types = n.inputs.map((i) => nodes[i]!.dtype);
+      const local = f.addLocal("v128", `${op}${m}`);
+      computed.push({ local, emit: () => WASM_ELEMENTWISE[op]!(f, ins, types, n.dtype) });
+      value.set(m, local);
+    }
+    const result = operand(root);
+    const at = slotOf(root).at;
+    const bytes = 16 * Math.ceil(total / 4);
+    f.loop((again) => {
+      for (const { node, local } of loads) {
+        f.get(p);
+        f.v128.load(slotOf(node).at);
+        f.set(local);
+      }
+      for (const w of walkers) w.next();
+      for (const r of randoms) {
+        emitRandom4(f, index, r.salt, r.key);
+        f.set(r.local);
+      }
+      for (const c of computed) {
+        c.emit();
+        f.set(c.local);
+      }
+      f.get(p);
+      f.get(result);
+      f.v128.store(at);
+      if (randoms.length) {
+        f.get(index);
+        f.i32.const(4);
+        f.i32.add();
+        f.set(index);
+      }
+      f.get(p);
+      f.i32.const(16);
+      f.i32.add();
+      f.local.tee(p);
+      f.i32.const(bytes);
+      f.i32.lt_u();
+      f.br_if(again);
+    });
+  };
+}
+
+/** Ops whose lanes are still to come (the math functions). */
+const PENDING = new Set(["exp", "log", "tanh", "sin", "cos", "erf", "softplus", "log1p", "expm1", "pow", "random"]);
+
+/** Members that read a materialized node (or nothing) through an index map: each gets a walker. */
+const INDEX_MAPS = new Set(["broadcast", "transpose", "slice", "pad", "iota"]);
