@@ -25,9 +25,10 @@ import type { Kernel } from "./kernels/types.js";
 import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
 import { fusedKernel } from "./wasm/fused.js";
-import { isProductOp, WASM_PRODUCTS } from "./wasm/index.js";
+import { isProductOp, wasmKernel, WASM_PRODUCTS } from "./wasm/index.js";
 import { compileKernels, slotBytes, type KernelSource, type Slot } from "./wasm/kernel.js";
 import type { Prepare, PreparedProduct } from "./wasm/products.js";
+import type { FunctionBuilder } from "../wasm/assembler.js";
 
 interface Plan {
   readonly env: DimEnv;
@@ -242,6 +243,17 @@ export class CpuExecutable {
         planned.push(product.bind({ out: slotOf(i).at, a: slotOf(a).at, b: slotOf(b).at, scratch: scratchAt }));
         wasmSteps++;
         continue;
+      }
+      if (slots) {
+        const emitter = wasmKernel(n.op);
+        const emit = emitter ? (f: FunctionBuilder) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) : fusedKernel(nodes, [i], i, shapes, env, slotOf);
+        if (typeof emit === "function") {
+          const name = `${n.op}_${i}`;
+          kernels.push({ name, emit });
+          planned.push({ kernel: name });
+          wasmSteps++;
+          continue;
+        }
       }
       const kernel = KERNELS[n.op];
       if (typeof kernel !== "function") throw new Error(`internal: ${n.op} has no kernel`);

@@ -7,8 +7,9 @@
 //
 // Slots follow one convention that lets vector loops skip scalar tails: a
 // slot starts on a 16-byte boundary and owns its bytes up to the next one, so
-// a kernel may read four lanes past its last element (the values there are
-// garbage) and write them in its output (nobody reads them).
+// a kernel may read the whole last vector of an input (the lanes past its last
+// element are garbage) and write the whole last vector of its output (nobody
+// reads the lanes past the end).
 
 import type { Op, OpAttrs } from "../../program/ops.js";
 import { requireWasm, type WasmMemory } from "../../wasm/api.js";
