@@ -1,4 +1,5 @@
-// Choosing a backend: the CPU interpreter, WebGPU, or (auto) WebGPU when an
+// Choosing a backend: the CPU (WebAssembly SIMD), the CPU reference
+// interpreter in JavaScript (`cpu-js`), WebGPU, or (auto) WebGPU when an
 // adapter exists.
 
 import { CpuBackend } from "./cpu/backend.js";
@@ -8,10 +9,11 @@ import { WebGpuBackend } from "./webgpu/backend.js";
 import { openDevice } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
-export type BackendChoice = "cpu" | "webgpu" | "auto";
+export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
 
 export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto"): Promise<Backend> {
   if (choice === "cpu") return new CpuBackend(model);
+  if (choice === "cpu-js") return new CpuBackend(model, { engine: "js" });
   const ctx = await openDevice();
   if (!ctx) {
     if (choice === "auto") return new CpuBackend(model);

@@ -62,7 +62,7 @@ async function training(name: "mlp" | "cnn", batch: number, steps: number): Prom
     ["pixels", { shape: [batch, 784], data: Float32Array.from({ length: batch * 784 }, () => 255 * rng.uniform()) }],
     ["label", { shape: [batch], data: Int32Array.from({ length: batch }, () => rng.int(10)) }],
   ]);
-  const backends = { js: new CpuBackend(model, { gemm: "js" }), wasm: new CpuBackend(model, { gemm: "wasm" }) };
+  const backends = { js: new CpuBackend(model, { engine: "js" }), wasm: new CpuBackend(model, { engine: "wasm" }) };
   const t = { js: 0, wasm: 0 };
   for (const c of CHOICES) await backends[c].load(values);
   const round = (c: GemmChoice) => async () => {

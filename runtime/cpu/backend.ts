@@ -1,6 +1,8 @@
 // The CPU backend: parameters and optimizer state in Float32Arrays, every
-// program run by the interpreter, the products of all of them on one
-// WebAssembly SIMD GEMM and its memory (or the JavaScript GEMM without it).
+// program run in float32 on one WebAssembly engine and its memory (SIMD
+// kernels generated per plan, products on the SIMD GEMM), or, as the
+// reference (`cpu-js`, or a host without WebAssembly SIMD), by the JavaScript
+// interpreter.
 
 import { inputsWith, stepKey, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type ModelProgram } from "../program/model.js";
@@ -10,8 +12,8 @@ import type { NDArray } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products } from "./wasm/engine.js";
 
 export interface CpuBackendOptions {
-  /** The GEMM under matmul and the convolutions: WebAssembly SIMD where the host has it (the default), or JavaScript. */
-  readonly gemm?: GemmChoice;
+  /** What runs the programs: WebAssembly SIMD where the host has it (the default), or the JavaScript interpreter. */
+  readonly engine?: GemmChoice;
 }
 
 export class CpuBackend implements Backend {
@@ -29,9 +31,8 @@ export class CpuBackend implements Backend {
     private readonly model: ModelProgram,
     options: CpuBackendOptions = {},
   ) {
-    this.products = createProducts(options.gemm);
-    const gemm = this.products.kind === "wasm" ? "WebAssembly SIMD GEMM" : "JavaScript GEMM";
-    this.description = `CPU interpreter (float32, fused elementwise loops, ${gemm})`;
+    this.products = createProducts(options.engine);
+    this.description = this.products.kind === "wasm" ? "CPU (WebAssembly SIMD128, float32)" : `CPU reference interpreter (JavaScript, float32: ${this.products.reason})`;
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
     for (const s of model.train?.state ?? []) this.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
   }

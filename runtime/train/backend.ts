@@ -8,7 +8,7 @@ export type BackendKind = "cpu" | "webgpu";
 
 export interface Backend {
   readonly kind: BackendKind;
-  /** What it runs on, for people: "CPU interpreter (float32)", an adapter's description. */
+  /** What it runs on, for people: "CPU (WebAssembly SIMD128, float32)", an adapter's description. */
   readonly description: string;
   /** Sets parameter and optimizer-state values (by checkpoint name). */
   load(values: ReadonlyMap<string, Float32Array>): Promise<void>;

@@ -12,8 +12,10 @@ import type { ModelProgram } from "../../runtime/program/model.js";
 import type { Backend } from "../../runtime/train/backend.js";
 import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
+import { entryOf } from "../../runtime/program/model.js";
+import type { Random } from "../../runtime/random.js";
 import { gpu } from "./gpu.js";
-import { relativeError } from "./gradcheck.js";
+import { relativeError, sample } from "./gradcheck.js";
 import { lowerAndRun } from "./run.js";
 
 export interface BackendRun {
@@ -54,6 +56,35 @@ export async function bothBackends(t: ExecutionContext, model: ModelProgram, see
 
 /** Parameters within 1e-4 and optimizer state within 5e-4 (Adam's v sums squared gradients: twice the relative spread). */
 export const STEP_TOLERANCE = (name: string) => (name.startsWith("opt/") ? 5e-4 : 1e-4);
+
+/**
+ * Tolerances of a model's weights after a few steps: STEP_TOLERANCE, or with
+ * batch norm 1e-3 for parameters and 1e-2 for optimizer state (batch norm
+ * makes the gradient of what it normalizes cancel to near rounding level, and
+ * Adam's first step, lr * g / |g|, moves such an element by a full lr either way).
+ */
+export function modelTolerance(model: ModelProgram): (name: string) => number {
+  const normalized = model.params.some((p) => p.trainable === false);
+  return normalized ? (name) => (name.startsWith("opt/") ? 1e-2 : 1e-3) : STEP_TOLERANCE;
+}
+
+/**
+ * A batch for models/<file>'s loss: labels below each label's class count,
+ * features in [0, 2], except the transformer's pixels, in 0..255 as in the
+ * data: in [0, 2] (after its / 255) every image is nearly black and its
+ * patches nearly equal, so that its attention's gradients are rounding noise.
+ * (The MLP, fed 0..255, diverges at the tests' rate.)
+ */
+export function stepInputs(model: ModelProgram, file: string, rng: Random, batch: number): Map<string, NDArray> {
+  const inputs = new Map<string, NDArray>();
+  for (const i of entryOf(model, "loss")!.inputs) {
+    const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const hi = file === "transformer.ts" ? 255 : 2;
+    inputs.set(i.name, i.dtype === "i32" ? { shape, data: Int32Array.from({ length: n }, () => rng.int(i.classes!)) } : { shape, data: Float32Array.from(sample(rng, shape, { lo: 0, hi })) });
+  }
+  return inputs;
+}
 
 /** Every parameter and state tensor on WebGPU against the CPU's, normwise. */
 export async function sameWeights(t: ExecutionContext, onGpu: Backend, onCpu: Backend, tolerance: (name: string) => number = STEP_TOLERANCE): Promise<void> {

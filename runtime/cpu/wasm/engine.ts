@@ -27,7 +27,7 @@ export type Products =
 
 /** The products an f32 executable runs: the wasm engine, or the JavaScript GEMM and why (`features` as probed, or as a test pretends). */
 export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures = wasmFeatures()): Products {
-  if (want === "js") return { kind: "js", reason: "the JavaScript GEMM was asked for" };
+  if (want === "js") return { kind: "js", reason: "the JavaScript interpreter was asked for" };
   if (!features.wasm) return { kind: "js", reason: "this JavaScript host has no WebAssembly" };
   if (!features.simd) return { kind: "js", reason: "this host's WebAssembly has no SIMD128" };
   try {

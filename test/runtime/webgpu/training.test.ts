@@ -16,12 +16,9 @@ import test from "ava";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildModel } from "../../../compiler/build.js";
-import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { entryOf } from "../../../runtime/program/model.js";
 import { Random } from "../../../runtime/random.js";
-import { bothBackends, sameWeights, STEP_TOLERANCE } from "../../helpers/backends.js";
+import { bothBackends, modelTolerance, sameWeights, stepInputs } from "../../helpers/backends.js";
 import { closeGpu } from "../../helpers/gpu.js";
-import { sample } from "../../helpers/gradcheck.js";
 import { ROOT } from "../../helpers/paths.js";
 
 test.after.always(closeGpu);
@@ -30,26 +27,13 @@ for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".
   test.serial(`models/${file}: 5 steps on WebGPU match the CPU`, async (t) => {
     const model = buildModel(join(ROOT, "models", file), { training: true, webgpu: true });
     const { onGpu, onCpu } = await bothBackends(t, model);
-    const loss = entryOf(model, "loss")!;
     const rng = new Random(file.length, 6);
     for (let step = 1; step <= 5; step++) {
-      const batch = step === 5 ? 1 : 7; // the last step with a batch of 1
-      const inputs = new Map<string, NDArray>();
-      for (const i of loss.inputs) {
-        const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
-        const n = shape.reduce((a, b) => a * b, 1);
-        // Inputs in [0, 2]; the transformer's pixels span 0..255 as in the data: in [0, 2] (after its
-        // / 255) every image is nearly black and its patches nearly equal, so that its attention's
-        // gradients are rounding noise. (The MLP, fed 0..255, diverges at this rate: its losses then
-        // agree only to about 1e-4.)
-        const hi = file === "transformer.ts" ? 255 : 2;
-        inputs.set(i.name, i.dtype === "i32" ? { shape, data: Int32Array.from({ length: n }, () => rng.int(i.classes!)) } : { shape, data: Float32Array.from(sample(rng, shape, { lo: 0, hi })) });
-      }
+      const inputs = stepInputs(model, file, rng, step === 5 ? 1 : 7); // the last step with a batch of 1
       const a = await onGpu.step(inputs, 0.01, step, true);
       const b = await onCpu.step(inputs, 0.01, step, true);
       t.true(Math.abs(a! - b!) <= 1e-4 * Math.max(1, Math.abs(b!)), `step ${step}: loss ${a} on WebGPU, ${b} on the CPU`);
     }
-    const normalized = model.params.some((p) => p.trainable === false);
-    await sameWeights(t, onGpu, onCpu, normalized ? (name) => (name.startsWith("opt/") ? 1e-2 : 1e-3) : STEP_TOLERANCE);
+    await sameWeights(t, onGpu, onCpu, modelTolerance(model));
   });
 }

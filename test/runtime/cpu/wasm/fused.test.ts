@@ -16,7 +16,7 @@ import type { NDArray } from "../../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../../runtime/random.js";
 import { input } from "../../../helpers/gradcheck.js";
 
-const f = (op: Parameters<typeof make>[0], ...xs: Node[]): Node => make(op, xs, {} as never);
+const f = (op: Parameters<typeof make>[0], ...xs: Node[]): Node => make(op, xs, {} as never) as Node;
 const lit = (value: number, shape: readonly number[], dtype: "f32" | "i32" = "f32"): Node => make("const", [], { value, shape, dtype });
 const bcast = (x: Node, shape: readonly number[], dims: readonly number[]): Node => make("broadcast", [x], { shape, dims });
 

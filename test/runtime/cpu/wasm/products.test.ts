@@ -226,7 +226,7 @@ test("the f32 executable runs its products on the wasm engine; the float64 evalu
 
 test("a forced JavaScript GEMM, and a host without SIMD128, fall back with the reason and the same results", (t) => {
   const forced = createProducts("js");
-  t.deepEqual(forced, { kind: "js", reason: "the JavaScript GEMM was asked for" });
+  t.deepEqual(forced, { kind: "js", reason: "the JavaScript interpreter was asked for" });
   const noSimd = createProducts("wasm", { wasm: true, simd: false, sharedMemory: false });
   t.deepEqual(noSimd, { kind: "js", reason: "this host's WebAssembly has no SIMD128" });
   t.deepEqual(createProducts("wasm", { wasm: false, simd: false, sharedMemory: false }), { kind: "js", reason: "this JavaScript host has no WebAssembly" });
