@@ -22,7 +22,7 @@ import { openDevice, type GpuContext } from "../runtime/webgpu/device.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
 import { VERSION } from "../runtime/version.js";
 import { dlcCpuMicro, dlcGpuMicro, MICROS, type Micro } from "./dlc/micro.js";
-import { dlcTraining, type TrainingData } from "./dlc/training.js";
+import { dlcTraining, type DlcKind, type TrainingData } from "./dlc/training.js";
 import { flag } from "./args.js";
 import { measure, type Timing } from "./measure.js";
 import { writeReport, type FusionRow, type MemoryRow, type Report, type TrainingRow } from "./report.js";
@@ -71,6 +71,10 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
       await c.run();
       add(workload, "cpu", name, await measure(`${workload} cpu ${name}`, () => c.run(), SAMPLE), c);
     }
+    // The JavaScript reference interpreter, fused, on the same work.
+    const js = dlcCpuMicro(workload, true, "js");
+    await js.run();
+    add(workload, "cpu", "dlc fused (cpu-js)", await measure(`${workload} cpu dlc fused (cpu-js)`, () => js.run(), SAMPLE), js);
     if (!peerModule) continue;
     for (const backend of peerModule.PEER_BACKENDS) {
       const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";
@@ -109,13 +113,15 @@ async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule
       rows.push(row);
       log(`training ${model} ${row.contender}: ${row.stepsPerSecond !== undefined ? `${row.stepsPerSecond.toFixed(2)} steps/s` : row.note}`);
     };
-    for (const kind of ["webgpu", "cpu"] as const) {
-      const contender = `dlc ${kind}`;
+    // Every contender reads the loss every step (the peers synchronize every step); WebGPU also at the CLI's cadence.
+    const contenders: [DlcKind, number][] = [["webgpu", 1], ["webgpu", 25], ["cpu", 1], ["cpu-js", 1]];
+    for (const [kind, cadence] of contenders) {
+      const contender = `dlc ${kind}${cadence > 1 ? ` (loss every ${cadence})` : ""}`;
       if (kind === "webgpu" && !ctx) {
         add({ model, batch, contender, note: "no WebGPU adapter" });
         continue;
       }
-      const r = await dlcTraining(ROOT, model, kind, batch, data, ctx);
+      const r = await dlcTraining(ROOT, model, kind, batch, data, ctx, cadence);
       const t = await measure(`${model} ${contender}`, () => r.run(), sample);
       add({ model, batch, contender, timing: t, stepsPerSecond: r.stepsPerRun / t.median, compileSeconds: r.compileSeconds, firstStepSeconds: r.firstStepSeconds, loss: await r.loss() });
       r.dispose();

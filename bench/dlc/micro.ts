@@ -108,11 +108,11 @@ export async function dlcGpuMicro(ctx: GpuContext, kind: Micro, fusion: boolean)
   };
 }
 
-/** dlc on the CPU interpreter (float32). */
-export function dlcCpuMicro(kind: Micro, fusion: boolean): DlcMicro {
+/** dlc on the CPU in float32: WebAssembly (the `cpu` backend) or the JavaScript reference interpreter (`cpu-js`). */
+export function dlcCpuMicro(kind: Micro, fusion: boolean, engine: "wasm" | "js" = "wasm"): DlcMicro {
   const g = microGraph(kind);
   const program = lowerCpu(g, { fusion });
-  const exe = new CpuExecutable(program, "f32");
+  const exe = new CpuExecutable(program, "f32", { products: engine });
   const feeds = randomInputs(g);
   const shapes = program.graph.nodes.map((n) => n.shape.map((d) => evalDim(d, {})));
   // Every step reads its inputs and writes its output once.

@@ -1,7 +1,8 @@
 // dlc's side of the training benchmark: a model compiled, its backend
 // created (WebGPU shaders compiled), and a runner that takes training steps on
-// consecutive batches of real data, reading the loss back as the CLI does
-// (every 25 steps on WebGPU), synchronized at the end of each run.
+// consecutive batches of real data, reading the loss back every `cadence`
+// steps (1: every step, as TensorFlow.js and jax-js do; 25: as the CLI does on
+// WebGPU), synchronized at the end of each run.
 
 import { join } from "node:path";
 import { buildModel } from "../../compiler/build.js";
@@ -30,13 +31,16 @@ export interface DlcTraining {
   dispose(): void;
 }
 
-export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: "webgpu" | "cpu", batch: number, data: TrainingData, ctx?: GpuContext): Promise<DlcTraining> {
+/** Where dlc trains: WebGPU, the CPU in WebAssembly, or the JavaScript reference interpreter. */
+export type DlcKind = "webgpu" | "cpu" | "cpu-js";
+
+export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: DlcKind, batch: number, data: TrainingData, ctx?: GpuContext, cadence = 1): Promise<DlcTraining> {
   const t0 = performance.now();
   const program: ModelProgram = buildModel(join(root, "models", `${model}.ts`), { training: true, webgpu: kind === "webgpu" });
   const compileSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   // The bench keeps one device for the whole run: the backend must not destroy it.
-  const backend: Backend = kind === "webgpu" ? await WebGpuBackend.create({ ...ctx!, destroy: () => {} }, program) : new CpuBackend(program);
+  const backend: Backend = kind === "webgpu" ? await WebGpuBackend.create({ ...ctx!, destroy: () => {} }, program) : new CpuBackend(program, { engine: kind === "cpu" ? "wasm" : "js" });
   await backend.load(new Map(program.params.map((p) => [p.name, initialize(p.init, p.shape, 0, p.name)])));
   const x = new Float32Array(batch * 784);
   const y = new Int32Array(batch);
@@ -57,7 +61,7 @@ export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: "web
   };
   await step(true);
   const firstStepSeconds = (performance.now() - t1) / 1000;
-  const stepsPerRun = kind === "webgpu" ? 25 : 1;
+  const stepsPerRun = cadence;
   return {
     compileSeconds,
     firstStepSeconds,
@@ -70,7 +74,7 @@ export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: "web
       return last;
     },
     dispose() {
-      if (kind === "cpu") backend.dispose();
+      if (kind !== "webgpu") backend.dispose();
     },
   };
 }
