@@ -9,7 +9,7 @@ import { readCheckpoint, saveSession } from "../runtime/train/checkpoint.js";
 import { DIVERGING_FACTOR, stepsPerEpoch, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
-import { openBackend, type BackendChoice } from "./backend.js";
+import { chooseBackend, type BackendChoice } from "./backend.js";
 import { allRows, fitNorm, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
@@ -82,7 +82,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     ...(settings.normalize !== "none" ? { normalize: settings.normalize } : {}),
   };
 
-  const backend = await openBackend(model, o.backend);
+  const { backend, reason: chosenBecause } = await chooseBackend(model, o.backend, settings.batch);
   try {
     const session = await startSession(model, backend, config);
     if (ckpt !== undefined) {
@@ -109,7 +109,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const testSplit = test && { ds: test.ds === data ? trainData : normalize(test.ds, session.norm), rows: test.rows };
 
     reporter.line(
-      `dlc: training ${printable(model.file.split("/").pop()!)} on ${backend.description}: ${trainRows.length} examples${testSplit ? `, ${testSplit.rows.length} test` : ""}, batch ${config.batch}, ${config.epochs} epochs` +
+      `dlc: training ${printable(model.file.split("/").pop()!)} on ${backend.description}${o.backend === "auto" ? ` (auto: ${chosenBecause})` : ""}: ${trainRows.length} examples${testSplit ? `, ${testSplit.rows.length} test` : ""}, batch ${config.batch}, ${config.epochs} epochs` +
         `${session.epoch > 0 ? ` from epoch ${session.epoch}` : ""} (data loaded in ${loadSeconds.toFixed(1)}s)`,
     );
     const totalEpochs = session.epoch + config.epochs;
@@ -141,6 +141,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
       const summary: Record<string, unknown> = {
         backend: backend.kind,
         device: backend.description,
+        backend_reason: chosenBecause,
         model: model.file.split("/").pop(),
         epochs: session.epoch,
         steps: session.step,

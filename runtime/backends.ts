@@ -1,28 +1,86 @@
 // Choosing a backend: the CPU (WebAssembly SIMD), the CPU reference
-// interpreter in JavaScript (`cpu-js`), WebGPU, or (auto) WebGPU when an
-// adapter exists.
+// interpreter in JavaScript (`cpu-js`), WebGPU, or auto: WebGPU on a hardware
+// adapter, the CPU where there is no adapter, and where the only adapter is a
+// software one (llvmpipe, lavapipe, SwiftShader: a CPU pretending to be a
+// GPU), whichever trains the model faster, measured on a few steps.
 
 import { CpuBackend } from "./cpu/backend.js";
-import type { ModelProgram } from "./program/model.js";
+import type { NDArray } from "./cpu/ndarray.js";
+import { entryOf, type ModelProgram } from "./program/model.js";
 import type { Backend } from "./train/backend.js";
 import { WebGpuBackend } from "./webgpu/backend.js";
-import { openDevice } from "./webgpu/device.js";
+import { openDevice, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
 
-export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto"): Promise<Backend> {
-  if (choice === "cpu") return new CpuBackend(model);
-  if (choice === "cpu-js") return new CpuBackend(model, { engine: "js" });
+export interface ChosenBackend {
+  readonly backend: Backend;
+  /** Why this one, for people: "asked for", "no WebGPU adapter", or the measurement. */
+  readonly reason: string;
+}
+
+/** Steps timed on each backend when auto measures (after one untimed step that compiles the plan). */
+const MEASURED_STEPS = 3;
+
+export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", batch?: number): Promise<Backend> {
+  return (await chooseBackend(model, choice, batch)).backend;
+}
+
+/** The backend for `choice`, and why; auto measures training steps at `batch` (default: the model's) on a software adapter. */
+export async function chooseBackend(model: ModelProgram, choice: BackendChoice = "auto", batch?: number): Promise<ChosenBackend> {
+  if (choice === "cpu") return { backend: new CpuBackend(model), reason: "asked for" };
+  if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js" }), reason: "asked for" };
   const ctx = await openDevice();
   if (!ctx) {
-    if (choice === "auto") return new CpuBackend(model);
+    if (choice === "auto") return { backend: new CpuBackend(model), reason: "no WebGPU adapter" };
     throw new GpuError("no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
+  const gpu = await onDevice(ctx, model);
+  if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
+  const size = batch ?? model.train?.config.batch;
+  if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };
+  const cpu = new CpuBackend(model);
+  try {
+    const [onCpu, onGpu] = [await stepsPerSecond(cpu, model, size), await stepsPerSecond(gpu, model, size)];
+    const measured = `measured at batch ${size}: CPU ${onCpu.toFixed(1)} steps/s, WebGPU (${ctx.description}) ${onGpu.toFixed(1)} steps/s`;
+    const [keep, drop] = onCpu >= onGpu ? [cpu, gpu] : [gpu, cpu];
+    drop.dispose();
+    return { backend: keep, reason: measured };
+  } catch (e) {
+    cpu.dispose();
+    gpu.dispose();
+    throw e;
+  }
+}
+
+async function onDevice(ctx: GpuContext, model: ModelProgram): Promise<Backend> {
   try {
     return await WebGpuBackend.create(ctx, model);
   } catch (e) {
     ctx.destroy();
     throw e;
   }
+}
+
+/**
+ * Training steps per second of `backend` on a synthetic batch (the speed does
+ * not depend on the values), the last step reading its loss back. Leaves the
+ * backend as it was made: parameters, optimizer state and losses zero.
+ */
+async function stepsPerSecond(backend: Backend, model: ModelProgram, batch: number): Promise<number> {
+  const inputs = new Map<string, NDArray>();
+  for (const i of entryOf(model, "loss")!.inputs) {
+    const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
+    const n = shape.reduce((a, b) => a * b, 1);
+    inputs.set(i.name, { shape, data: i.dtype === "i32" ? new Int32Array(n) : new Float32Array(n).fill(0.5) });
+  }
+  await backend.step(inputs, 0, 1, true);
+  const started = performance.now();
+  for (let t = 1; t <= MEASURED_STEPS; t++) await backend.step(inputs, 0, 1 + t, t === MEASURED_STEPS);
+  const seconds = (performance.now() - started) / 1000;
+  const zeros = [...model.params.map((p) => [p.name, p.shape] as const), ...(model.train?.state ?? []).map((s) => [s.name, s.shape] as const)];
+  await backend.load(new Map(zeros.map(([name, shape]) => [name, new Float32Array(shape.reduce((a, b) => a * b, 1))])));
+  await backend.takeLosses();
+  return MEASURED_STEPS / seconds;
 }

@@ -9,6 +9,8 @@ export interface GpuContext {
   readonly device: GPUDevice;
   /** A one-line description of the adapter, e.g. "llvmpipe: Mesa 25.0.7 (software)". */
   readonly description: string;
+  /** A software adapter (llvmpipe, lavapipe, SwiftShader): the CPU behind a GPU's interface. */
+  readonly software: boolean;
   destroy(): void;
 }
 
@@ -27,10 +29,17 @@ async function gpu(): Promise<GPU | undefined> {
   return dawn;
 }
 
+/** Whether an adapter is a CPU rasterizer: so flagged, or a known one by name. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const i = adapter.info;
+  const named = /llvmpipe|lavapipe|swiftshader|software/i.test([i.vendor, i.architecture, i.device, i.description].join(" "));
+  return (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || i.architecture === "software" || named;
+}
+
 export function describeAdapter(adapter: GPUAdapter): string {
   const i = adapter.info;
   const text = i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(" ") || "unknown adapter";
-  return (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || i.architecture === "software" ? `${text} (software)` : text;
+  return isSoftwareAdapter(adapter) && !/software/i.test(text) ? `${text} (software)` : text;
 }
 
 /** The default adapter's device, or undefined when there is no adapter. */
@@ -48,6 +57,7 @@ export async function openDevice(): Promise<GpuContext | undefined> {
     adapter,
     device,
     description: describeAdapter(adapter),
+    software: isSoftwareAdapter(adapter),
     destroy() {
       if (!destroyed) device.destroy();
       destroyed = true;

@@ -49,7 +49,7 @@ test("an unknown command is rejected with a did-you-mean, exit 2", (t) => {
 test("an unknown backend is one line naming the choices, exit 2", (t) => {
   const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--backend", "cuda"]);
   t.is(r.status, 2);
-  t.regex(r.stderr, /argument 'cuda' is invalid\. Allowed choices are cpu, webgpu, auto/);
+  t.regex(r.stderr, /argument 'cuda' is invalid\. Allowed choices are cpu, cpu-js, webgpu, auto/);
 });
 
 test("a missing model, data or weights file is one line naming it, exit 2", (t) => {

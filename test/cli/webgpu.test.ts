@@ -9,11 +9,17 @@ import { dlc } from "../helpers/cli.js";
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number | string>;
 
-test("--backend auto picks WebGPU when an adapter exists and names the adapter", (t) => {
+test("--backend auto on a software adapter measures it against the CPU and says so, in the start line and the JSON", (t) => {
   const r = dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "2"]);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^dlc: training iris\.ts on .+: 150 examples/m);
-  t.notRegex(r.stdout.split("\n")[0]!, /CPU/, "an adapter exists here, so auto chose WebGPU");
+  const first = r.stdout.split("\n")[0]!;
+  const m = /^dlc: training iris\.ts on (.+) \(auto: measured at batch 16: CPU ([\d.]+) steps\/s, WebGPU \(.+\(software\)\) ([\d.]+) steps\/s\): 150 examples/.exec(first);
+  if (!m) return t.fail(first);
+  t.regex(m[1]!, Number(m[2]) >= Number(m[3]) ? /^CPU/ : /software/, "the faster of the two it measured");
+  const json = lastJson(dlc(["train", "models/iris.ts", "--data", "data/iris.csv", "--epochs", "1", "--json"]).stdout);
+  const measured = /^measured at batch 16: CPU ([\d.]+) steps\/s, WebGPU .+ ([\d.]+) steps\/s$/.exec(String(json.backend_reason));
+  if (!measured) return t.fail(String(json.backend_reason));
+  t.is(json.backend, Number(measured[1]) >= Number(measured[2]) ? "cpu" : "webgpu");
 });
 
 test("iris trains on WebGPU to the CPU's accuracy", (t) => {
