@@ -295,6 +295,13 @@ export class FunctionBuilder {
       lanes.forEach((v, i) => view.setFloat32(4 * i, v, true));
       this.simd(`v128.const f32x4 ${lanes.join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
     },
+    /** A constant vector of two f64 lanes. */
+    const_f64x2: (lanes: readonly [number, number]): void => {
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      lanes.forEach((v, i) => view.setFloat64(8 * i, v, true));
+      this.simd(`v128.const f64x2 ${lanes.join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+    },
     not: (): void => this.v1("v128.not", 0x4d),
     and: (): void => this.v2("v128.and", 0x4e),
     /** a & ~b. */
@@ -341,6 +348,18 @@ export class FunctionBuilder {
     pmax: (): void => this.v2("f32x4.pmax", 0xeb),
     convert_i32x4_s: (): void => this.v1("f32x4.convert_i32x4_s", 0xfa),
     convert_i32x4_u: (): void => this.v1("f32x4.convert_i32x4_u", 0xfb),
+    /** The two f64 lanes rounded to f32 in lanes 0 and 1; lanes 2 and 3 are zero. */
+    demote_f64x2_zero: (): void => this.v1("f32x4.demote_f64x2_zero", 0x5e),
+  };
+
+  readonly f64x2 = {
+    /** f32 lanes 0 and 1 widened to f64 (exactly). */
+    promote_low_f32x4: (): void => this.v1("f64x2.promote_low_f32x4", 0x5f),
+    nearest: (): void => this.v1("f64x2.nearest", 0x94),
+    add: (): void => this.v2("f64x2.add", 0xf0),
+    sub: (): void => this.v2("f64x2.sub", 0xf1),
+    mul: (): void => this.v2("f64x2.mul", 0xf2),
+    div: (): void => this.v2("f64x2.div", 0xf3),
   };
 
   readonly i32x4 = {
