@@ -2,8 +2,10 @@
 // entry per op of runtime/program/elementwise.ts, in a table whose type
 // demands them all, each matching the op's JavaScript formula there (which is
 // the reference). An entry pushes the result of its operands, given as v128
-// locals with their dtypes; ops the table leaves undefined send their fused
-// group to the JavaScript interpreter.
+// locals with their dtypes; an op the table left undefined would send its
+// fused group to the JavaScript interpreter. The transcendental functions are
+// runtime/wasm/math.ts's, within 1 or 2 ulp of the formulas (sin and cos up
+// to |x| = 1e5).
 //
 // What the formulas imply, lane by lane:
 // - f32 add, sub, mul, div and sqrt round once, as the formulas do (an f32

@@ -229,7 +229,7 @@ export function fusedKernel(
     const n = nodes[m]!;
     if (n.op === "const" || n.op === "reshape" || n.op === "random" || INDEX_MAPS.has(n.op)) continue;
     if (!isElementwise(n.op)) return `${n.op} is not elementwise`;
-    if (!WASM_ELEMENTWISE[n.op] || PENDING.has(n.op)) return `${n.op} has no WebAssembly lanes yet`;
+    if (!WASM_ELEMENTWISE[n.op]) return `${n.op} has no WebAssembly lanes`;
     if ((n.op === "sqrt" || n.op === "div") && n.dtype !== "f32") return `${n.op} of i32`;
   }
   const total = shapes[root]!.reduce((a, b) => a * b, 1);
@@ -326,9 +326,6 @@ export function fusedKernel(
     });
   };
 }
-
-/** Ops whose lanes are still to come (the math functions). */
-const PENDING = new Set(["exp", "log", "tanh", "sin", "cos", "erf", "softplus", "log1p", "expm1", "pow"]);
 
 /** Members that read a materialized node (or nothing) through an index map: each gets a walker. */
 const INDEX_MAPS = new Set(["broadcast", "transpose", "slice", "pad", "iota"]);

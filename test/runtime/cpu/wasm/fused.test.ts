@@ -117,3 +117,39 @@ test("iota along each axis, random draws (a dropout mask) and a reshape inside a
   const reshaped = make("reshape", [f("add", x, oneHot)], { shape: [60] });
   check(t, "sources", f("add", oneHot, f("mul", x, make("cast", [i0], { to: "f32" }))), dropped, f("mul", reshaped, lit(2, [60])), make("random", [key], { shape: [1003], salt: 3 }));
 });
+
+/** Units in the last place between two float32 values (0 for equal values and for two NaNs). */
+function ulps(a: number, b: number): number {
+  if (Number.isNaN(a) && Number.isNaN(b)) return 0;
+  const bits = new Int32Array(Float32Array.of(a, b).buffer);
+  const ordered = (v: number) => (v < 0 ? -0x80000000 - v : v);
+  return Math.abs(ordered(bits[0]!) - ordered(bits[1]!));
+}
+
+test("the math functions in a fused group are within 2 ulp of the formulas (sin and cos: or 2e-9 near their zeros)", (t) => {
+  const n = 4099;
+  const a = input("a", [n]);
+  const b = input("b", [n]);
+  const s = [n];
+  const scaled = f("mul", a, lit(20, s)); // [-40, 40]
+  const unary = ["exp", "tanh", "erf", "softplus", "expm1", "sin", "cos"] as const;
+  const outputs = [...unary.map((op) => f(op, scaled)), f("log", f("abs", scaled)), f("log1p", f("abs", a)), f("pow", f("abs", a), b)];
+  const g: Graph = { name: "math", inputs: [a, b] as never, outputs: outputs.map((node, i) => ({ name: `y${i}`, node })) };
+  const program = lowerCpu(g);
+  const feeds = feedsFor(g, 11);
+  const wasm = new CpuExecutable(program, "f32");
+  const got = wasm.run(feeds, new Map());
+  const want = new CpuExecutable(program, "f32", { products: "js" }).run(feeds, new Map());
+  const { wasm: ran, steps } = wasm.coverage({});
+  t.is(ran, steps);
+  const names = [...unary, "log", "log1p", "pow"];
+  names.forEach((name, k) => {
+    const [y, w] = [got.get(`y${k}`)!.data, want.get(`y${k}`)!.data];
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const near = (name === "sin" || name === "cos") && Math.abs(y[i]! - w[i]!) <= 2e-9;
+      if (!near) worst = Math.max(worst, ulps(y[i]!, w[i]!));
+    }
+    t.true(worst <= 2, `${name}: ${worst} ulp`);
+  });
+});
