@@ -12,7 +12,9 @@
 //   the outermost, so that lanes past the end stay inside the source). After
 //   merging axes the map walks contiguously, a walker whose innermost run is
 //   a multiple of 4 and contiguous (stride 1) or repeated (stride 0) loads
-//   four lanes at once (v128.load or load32_splat); any other gathers lane by lane;
+//   four lanes at once (v128.load or load32_splat), as does a pad whose
+//   innermost padding comes in whole vectors (concat's); any other gathers
+//   lane by lane;
 // - random: four Philox draws from the lanes' flat indices (random.ts);
 // - constants: splats set once before the loop.
 // The elementwise members then compute from these locals (elementwise.ts),
@@ -88,10 +90,19 @@ function walkOf(n: ProgramNode, shape: readonly number[], inShape: readonly numb
   }
 }
 
-/** Whether four consecutive elements of the walk are one vector load (contiguous) or one splat (repeated). */
-function vectorLoad(w: Walk): "load" | "splat" | undefined {
-  if (w.kind.tag !== "load") return undefined;
+/**
+ * Whether four consecutive elements of the walk are one vector load
+ * (contiguous), one splat (repeated), or, for a pad whose innermost padding
+ * and source run are whole vectors, one load or the fill value.
+ */
+function vectorLoad(w: Walk): "load" | "splat" | "pad" | undefined {
   const r = w.dims.length;
+  if (w.kind.tag === "pad") {
+    const last = r - 1;
+    const whole = r > 0 && [w.dims[last]!, w.kind.before[last]!, w.kind.inShape[last]!].every((v) => v % 4 === 0);
+    return whole ? "pad" : undefined;
+  }
+  if (w.kind.tag !== "load") return undefined;
   if (r === 0) return "splat";
   if (w.dims[r - 1]! % 4 !== 0) return undefined;
   return w.strides[r - 1] === 1 ? "load" : w.strides[r - 1] === 0 ? "splat" : undefined;
@@ -123,6 +134,22 @@ class Walker {
   next(): void {
     const { f, w } = this;
     const mode = vectorLoad(w);
+    if (mode === "pad" && w.kind.tag === "pad") {
+      // All four lanes inside the source or all in the padding: one load, or the fill value.
+      f.get(this.src);
+      f.i32.const(0);
+      this.inside();
+      f.select("i32");
+      f.v128.load(w.base);
+      f.v128.const_i32x4([w.kind.bits, w.kind.bits, w.kind.bits, w.kind.bits]);
+      this.inside();
+      f.i32x4.splat();
+      f.i32x4.neg();
+      f.v128.bitselect();
+      f.set(this.value);
+      this.advance(4);
+      return;
+    }
     if (mode) {
       f.get(this.src);
       if (mode === "load") f.v128.load(w.base);
@@ -155,29 +182,34 @@ class Walker {
       }
     } else {
       // Inside the source on every padded axis: load (from a safe address otherwise), else the fill value.
-      const inside = (): void => {
-        let first = true;
-        w.dims.forEach((_, k) => {
-          if (kind.before[k] === 0 && kind.inShape[k] === w.dims[k]) return;
-          f.get(this.idx[k]!);
-          f.i32.const(kind.before[k]!);
-          f.i32.sub();
-          f.i32.const(kind.inShape[k]!);
-          f.i32.lt_u();
-          if (!first) f.i32.and();
-          first = false;
-        });
-        if (first) f.i32.const(1);
-      };
       f.get(this.src);
       f.i32.const(0);
-      inside();
+      this.inside();
       f.select("i32");
       f.i32.load(w.base);
       f.i32.const(kind.bits);
-      inside();
+      this.inside();
       f.select("i32");
     }
+  }
+
+  /** Pushes 1 where a pad's current index lies inside its source on every padded axis, else 0. */
+  private inside(): void {
+    const { f, w } = this;
+    const kind = w.kind;
+    if (kind.tag !== "pad") throw new Error("internal: inside() of a walk that is not a pad");
+    let first = true;
+    w.dims.forEach((_, k) => {
+      if (kind.before[k] === 0 && kind.inShape[k] === w.dims[k]) return;
+      f.get(this.idx[k]!);
+      f.i32.const(kind.before[k]!);
+      f.i32.sub();
+      f.i32.const(kind.inShape[k]!);
+      f.i32.lt_u();
+      if (!first) f.i32.and();
+      first = false;
+    });
+    if (first) f.i32.const(1);
   }
 
   /** Steps `step` elements along the innermost axis (a divisor of its size), carrying outwards; the outermost wraps to 0. */

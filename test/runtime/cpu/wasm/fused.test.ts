@@ -105,6 +105,14 @@ test("a transpose, slices and pads read through in the group", (t) => {
   check(t, "maps", f("mul", tr, other), f("add", sliced, lit(1, [5, 3, 4])), f("sub", padded, q), f("neg", slicedInner));
 });
 
+test("a concat as a sum of pads: whole vectors of padding load four lanes at once, others lane by lane", (t) => {
+  const part = (name: string, before: number, after: number, width = 8) => make("pad", [input(name, [5, width])], { before: [0, before], after: [0, after], value: 0 });
+  const concat = f("add", f("add", part("p0", 0, 16), part("p1", 8, 8)), part("p2", 16, 0));
+  const ragged = f("add", part("r0", 0, 5, 3), part("r1", 3, 0, 5)); // [5, 8] from widths 3 and 5
+  const filled = make("pad", [input("v", [3, 4, 8])], { before: [1, 0, 4], after: [0, 1, 4], value: 2.5 });
+  check(t, "concat", f("mul", concat, lit(3, [5, 24])), f("neg", ragged), f("add", filled, lit(1, [4, 5, 16])));
+});
+
 test("iota along each axis, random draws (a dropout mask) and a reshape inside a group", (t) => {
   const x = input("x", [6, 10]);
   const i0 = make("iota", [], { axis: 0, shape: [6, 10] });
