@@ -33,6 +33,7 @@
 
 import { PAGE_BYTES, requireWasm, type WasmApi, type WasmInstance, type WasmMemory, type WasmModule } from "./api.js";
 import { FunctionBuilder, ModuleBuilder, type Local } from "./assembler.js";
+import { doWhileBelow } from "./loops.js";
 import { wasmFeatures } from "./features.js";
 import { emitPatchFunctions, patchKernels, type PatchKernels } from "./patches.js";
 import { DEFAULT_CACHE, MR, NR, planGemm, type CacheModel, type GemmPlan } from "./plan.js";
@@ -41,20 +42,6 @@ const F32 = 4;
 const TILE_BYTES = MR * NR * F32;
 
 // ---- emission ------------------------------------------------------------------
-
-/** Emits a do-while loop: `body`, then `counter += step`, repeating while `counter < limit` (signed). */
-function countedLoop(f: FunctionBuilder, counter: Local, step: number, limit: Local, body: () => void): void {
-  f.loop((again) => {
-    body();
-    f.get(counter);
-    f.i32.const(step);
-    f.i32.add();
-    f.local.tee(counter);
-    f.get(limit);
-    f.i32.lt_s();
-    f.br_if(again);
-  });
-}
 
 /** dst = min(cap, limit - from). */
 function clippedWidth(f: FunctionBuilder, dst: Local, cap: number, limit: Local, from: Local): void {
@@ -86,7 +73,7 @@ function emitPack(m: ModuleBuilder, width: 4 | 8): void {
     const i = f.addLocal("i32", "i");
     const s = f.addLocal("i32", "s");
     const t = f.addLocal("i32", "t");
-    countedLoop(f, q, width, rows, () => {
+    doWhileBelow(f, q, width, rows, () => {
       clippedWidth(f, live, width, rows, q);
       // s = src + q * rowStride: row q of R at depth 0.
       f.get(src);
@@ -107,7 +94,7 @@ function emitPack(m: ModuleBuilder, width: 4 | 8): void {
           // A full panel of adjacent rows: W contiguous floats per depth step.
           f.i32.const(0);
           f.set(p);
-          countedLoop(f, p, 1, depth, () => {
+          doWhileBelow(f, p, 1, depth, () => {
             for (let v = 0; v < width / 4; v++) {
               f.get(dst);
               f.get(s);
@@ -127,7 +114,7 @@ function emitPack(m: ModuleBuilder, width: 4 | 8): void {
         () => {
           f.i32.const(0);
           f.set(p);
-          countedLoop(f, p, 1, depth, () => {
+          doWhileBelow(f, p, 1, depth, () => {
             f.get(s);
             f.set(t);
             f.i32.const(0);
@@ -210,11 +197,11 @@ function emitGemm4x8(m: ModuleBuilder): void {
       f.i32.add();
     };
 
-    countedLoop(f, jr, NR, nc, () => {
+    doWhileBelow(f, jr, NR, nc, () => {
       clippedWidth(f, nr, NR, nc, jr);
       f.i32.const(0);
       f.set(ir);
-      countedLoop(f, ir, MR, mc, () => {
+      doWhileBelow(f, ir, MR, mc, () => {
         clippedWidth(f, mr, MR, mc, ir);
         // a = ap + ir * kc * 4, b = bp + jr * kc * 4: the two panels.
         for (const [ptr, base, idx] of [[a, ap, ir], [b, bp, jr]] as const) {
@@ -323,10 +310,10 @@ function emitGemm4x8(m: ModuleBuilder): void {
             f.set(t);
             f.i32.const(0);
             f.set(i);
-            countedLoop(f, i, 1, mr, () => {
+            doWhileBelow(f, i, 1, mr, () => {
               f.i32.const(0);
               f.set(j);
-              countedLoop(f, j, 1, nr, () => {
+              doWhileBelow(f, j, 1, nr, () => {
                 // C[i][j] = tile[i][j] + (accumulate ? C[i][j] : 0)
                 // a (free after the micro-kernel) = cr + 4j, the element's address.
                 f.get(cr);

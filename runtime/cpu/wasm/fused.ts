@@ -25,6 +25,7 @@ import { evalDim, type DimEnv } from "../../program/dim.js";
 import { isElementwise } from "../../program/elementwise.js";
 import type { ProgramNode } from "../../program/program.js";
 import type { FunctionBuilder, Local } from "../../wasm/assembler.js";
+import { bump, forRange } from "../../wasm/loops.js";
 import { strides } from "../ndarray.js";
 import { WASM_ELEMENTWISE } from "./elementwise.js";
 import type { Slot } from "./kernel.js";
@@ -217,26 +218,18 @@ class Walker {
     const { f, w } = this;
     const r = w.dims.length;
     if (r === 0) return;
-    const bump = (k: number, by: number): void => {
-      f.get(this.idx[k]!);
-      f.i32.const(by);
-      f.i32.add();
-      f.set(this.idx[k]!);
-      if (w.strides[k] !== 0) {
-        f.get(this.src);
-        f.i32.const(4 * by * w.strides[k]!);
-        f.i32.add();
-        f.set(this.src);
-      }
+    const move = (k: number, by: number): void => {
+      bump(f, this.idx[k]!, by);
+      if (w.strides[k] !== 0) bump(f, this.src, 4 * by * w.strides[k]!);
     };
     const carry = (k: number, by: number): void => {
-      bump(k, by);
+      move(k, by);
       f.get(this.idx[k]!);
       f.i32.const(w.dims[k]!);
       f.i32.eq();
       f.if(() => {
         // Back to the start of axis k, one step along axis k - 1.
-        bump(k, -w.dims[k]!);
+        move(k, -w.dims[k]!);
         if (k > 0) carry(k - 1, 1);
       });
     };
@@ -323,8 +316,7 @@ export function fusedKernel(
     }
     const result = operand(root);
     const at = slotOf(root).at;
-    const bytes = 16 * Math.ceil(total / 4);
-    f.loop((again) => {
+    forRange(f, p, 0, 16 * Math.ceil(total / 4), () => {
       for (const { node, local } of loads) {
         f.get(p);
         f.v128.load(slotOf(node).at);
@@ -342,20 +334,8 @@ export function fusedKernel(
       f.get(p);
       f.get(result);
       f.v128.store(at);
-      if (randoms.length) {
-        f.get(index);
-        f.i32.const(4);
-        f.i32.add();
-        f.set(index);
-      }
-      f.get(p);
-      f.i32.const(16);
-      f.i32.add();
-      f.local.tee(p);
-      f.i32.const(bytes);
-      f.i32.lt_u();
-      f.br_if(again);
-    });
+      if (randoms.length) bump(f, index, 4);
+    }, 16);
   };
 }
 

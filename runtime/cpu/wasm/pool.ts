@@ -25,6 +25,7 @@
 
 import type { WindowAttrs } from "../../program/ops.js";
 import type { FunctionBuilder, Local } from "../../wasm/assembler.js";
+import { forRange } from "../../wasm/loops.js";
 import type { Slot, WasmKernelTable } from "./kernel.js";
 
 /** Windows of at most this many cells are unrolled; larger ones loop over rows and columns. */
@@ -126,22 +127,7 @@ function emitter(f: FunctionBuilder, g: Geometry) {
     f.i32.add();
     f.set(x);
   };
-  /** for (counter = from; counter < to; counter += 1) body, with constant bounds. */
-  const countedLoop = (counter: Local, from: number, to: number, body: () => void): void => {
-    if (to <= from) return;
-    f.i32.const(from);
-    f.set(counter);
-    f.loop((again) => {
-      body();
-      f.get(counter);
-      f.i32.const(1);
-      f.i32.add();
-      f.local.tee(counter);
-      f.i32.const(to);
-      f.i32.lt_s();
-      f.br_if(again);
-    });
-  };
+  const countedLoop = (counter: Local, from: number, to: number, body: () => void): void => forRange(f, counter, from, to, body);
   /** for (counter = 0; counter < limit; counter++) body, the limit possibly a local (and then maybe 0). */
   const upTo = (counter: Local, limit: Extent, body: () => void): void => {
     if (typeof limit === "number") return countedLoop(counter, 0, limit, body);
