@@ -456,6 +456,12 @@ function log(f: FunctionBuilder): void {
   logOfParts(f, m, e);
   f.set(result);
   // log(+Inf) = +Inf, log(±0) = -Inf, log(x < 0) = log(NaN) = NaN
+  logEdges(f, result, x, 0);
+  f.get(result);
+}
+
+/** The edges of a logarithm with its pole at x = `pole` (log: 0, log1p: -1): +Inf at +Inf, -Inf at the pole, NaN below it and for NaN. */
+function logEdges(f: FunctionBuilder, result: Local, x: Local, pole: number): void {
   override(
     f,
     result,
@@ -472,7 +478,7 @@ function log(f: FunctionBuilder): void {
     () => splat(f, -INF),
     () => {
       f.get(x);
-      splat(f, 0);
+      splat(f, pole);
       f.f32x4.eq();
     },
   );
@@ -482,12 +488,11 @@ function log(f: FunctionBuilder): void {
     () => splat(f, NAN),
     () => {
       f.get(x);
-      splat(f, 0);
+      splat(f, pole);
       f.f32x4.ge();
       f.v128.not();
     },
   );
-  f.get(result);
 }
 
 function log1p(f: FunctionBuilder): void {
@@ -514,37 +519,7 @@ function log1p(f: FunctionBuilder): void {
   logOfParts(f, m, e, c);
   f.set(result);
   // log1p(+Inf) = +Inf, log1p(-1) = -Inf, log1p(x < -1) = log1p(NaN) = NaN
-  override(
-    f,
-    result,
-    () => f.get(x),
-    () => {
-      f.get(x);
-      splat(f, INF);
-      f.f32x4.eq();
-    },
-  );
-  override(
-    f,
-    result,
-    () => splat(f, -INF),
-    () => {
-      f.get(x);
-      splat(f, -1);
-      f.f32x4.eq();
-    },
-  );
-  override(
-    f,
-    result,
-    () => splat(f, NAN),
-    () => {
-      f.get(x);
-      splat(f, -1);
-      f.f32x4.ge();
-      f.v128.not();
-    },
-  );
+  logEdges(f, result, x, -1);
   f.get(result);
   identityNearZero(f, x, 2 ** -25);
 }
