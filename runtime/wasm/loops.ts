@@ -6,11 +6,12 @@
 import type { FunctionBuilder, Local } from "./assembler.js";
 
 /** `body`, then `counter += step`, repeating while `counter < limit` (signed): the body runs at least once. */
-export function doWhileBelow(f: FunctionBuilder, counter: Local, step: number, limit: number | Local, body: () => void): void {
+export function doWhileBelow(f: FunctionBuilder, counter: Local, step: number | Local, limit: number | Local, body: () => void): void {
   f.loop((again) => {
     body();
     f.get(counter);
-    f.i32.const(step);
+    if (typeof step === "number") f.i32.const(step);
+    else f.get(step);
     f.i32.add();
     f.local.tee(counter);
     if (typeof limit === "number") f.i32.const(limit);

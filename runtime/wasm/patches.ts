@@ -218,8 +218,8 @@ function emitLaneAddress(f: FunctionBuilder, dst: Local, q: Local, depth: Local)
 const PACK_PARAMS = [["geo", "i32"], ["r0", "i32"], ["rows", "i32"], ["d0", "i32"], ["depth", "i32"], ["dst", "i32"]] as const;
 
 /** f32_pack_patches_4(geo, r0, rows, d0, depth, dst): rows [r0, r0 + rows) of P, depth [d0, d0 + depth), into 4-row panels at dst (rows, depth >= 1). */
-function emitPackRows(m: ModuleBuilder): void {
-  m.function("f32_pack_patches_4", PACK_PARAMS, [], (f) => {
+function emitPackRows(m: ModuleBuilder): number {
+  return m.function("f32_pack_patches_4", PACK_PARAMS, [], (f) => {
     const [geo, r0, rows, d0, depth, dst] = f.params as [Local, Local, Local, Local, Local, Local];
     const g = loadGeometry(f, geo);
     const { let: set, inc, doWhile } = ops(f);
@@ -315,8 +315,8 @@ function emitPackRows(m: ModuleBuilder): void {
 }
 
 /** f32_pack_patches_t_4(geo, r0, rows, d0, depth, dst): rows [r0, r0 + rows) of Pᵀ, depth (positions) [d0, d0 + depth), into 4-row panels at dst. */
-function emitPackColumns(m: ModuleBuilder): void {
-  m.function("f32_pack_patches_t_4", PACK_PARAMS, [], (f) => {
+function emitPackColumns(m: ModuleBuilder): number {
+  return m.function("f32_pack_patches_t_4", PACK_PARAMS, [], (f) => {
     const [geo, r0, rows, d0, depth, dst] = f.params as [Local, Local, Local, Local, Local, Local];
     const g = loadGeometry(f, geo);
     const { let: set, inc, doWhile } = ops(f);
@@ -433,9 +433,9 @@ function emitPackColumns(m: ModuleBuilder): void {
 }
 
 /** f32_scatter_patches(geo, p0, rows, src): x[position p0 + r @ tap, ch] += src[r][tap·cg + ch] for r < rows (taps in the padding skipped). */
-function emitScatter(m: ModuleBuilder): void {
+function emitScatter(m: ModuleBuilder): number {
   const params = [["geo", "i32"], ["p0", "i32"], ["rows", "i32"], ["src", "i32"]] as const;
-  m.function("f32_scatter_patches", params, [], (f) => {
+  return m.function("f32_scatter_patches", params, [], (f) => {
     const [geo, p0, rows, src] = f.params as [Local, Local, Local, Local];
     const g = loadGeometry(f, geo);
     const { let: set, inc, doWhile } = ops(f);
@@ -521,11 +521,9 @@ function emitScatter(m: ModuleBuilder): void {
   });
 }
 
-/** Adds the three patch functions to `m` (whose memory they use). */
-export function emitPatchFunctions(m: ModuleBuilder): void {
-  emitPackRows(m);
-  emitPackColumns(m);
-  emitScatter(m);
+/** Adds the three patch functions to `m` (whose memory they use) and returns their indices. */
+export function emitPatchFunctions(m: ModuleBuilder): { readonly packRows: number; readonly packColumns: number; readonly scatter: number } {
+  return { packRows: emitPackRows(m), packColumns: emitPackColumns(m), scatter: emitScatter(m) };
 }
 
 type Pack = (geo: number, r0: number, rows: number, d0: number, depth: number, dst: number) => void;

@@ -20,7 +20,7 @@
 import { depthwise, depthwiseFilterGrad, depthwiseInputGrad, isDepthwise } from "../kernels/depthwise.js";
 import { geometry, type Geometry } from "../kernels/patches.js";
 import { size } from "../ndarray.js";
-import { scratchBytes, type PanelPacker } from "../../wasm/gemm.js";
+import { scratchBytes, type PatchPanels } from "../../wasm/gemm.js";
 import { HeapView, regions } from "../../wasm/heap.js";
 import type { Heap } from "../../wasm/heap.js";
 import { GEOMETRY_BYTES, writeGeometry, type PatchGeometry } from "../../wasm/patches.js";
@@ -47,30 +47,25 @@ function direct(heap: Heap, sizes: readonly [number, number, number], run: (out:
   };
 }
 
-function packer(engine: WasmEngine, geometryAt: number, pack: "packRows" | "packColumns"): PanelPacker {
-  const patches = engine.gemm.patches;
-  return (dst, r0, rows, d0, depth) => patches[pack](geometryAt, r0, rows, d0, depth, dst);
-}
-
 /**
- * C = A · B per group, A packed from x's patches by `pack` (P for conv2d, Pᵀ
+ * C = A · B per group, A packed from x's patches (P for conv2d, Pᵀ
  * for the filter gradient): A is m x k, B (the operand after x) k x out, C m x
  * out, each group's columns of B and C read and written in place.
  */
-function patchProduct(engine: WasmEngine, g: Geometry, groups: number, m: number, k: number, pack: "packRows" | "packColumns"): PreparedProduct {
+function patchProduct(engine: WasmEngine, g: Geometry, groups: number, m: number, k: number, patches: PatchPanels["patches"]): PreparedProduct {
   const og = g.o / groups;
   const p = plan(m, og, k, engine.gemm.cache);
   const zeros = Math.max(g.cg, 4);
   const {
     at: [zeroAt, panelsAt],
     end,
-  } = regions(GEOMETRY_BYTES, zeros, scratchBytes(p) / 4);
+  } = regions(GEOMETRY_BYTES, zeros, scratchBytes(p, engine.gemm.threads) / 4);
   return {
     scratchBytes: end,
     bind(at) {
       const geos = Array.from({ length: groups }, (_, grp) => groupGeometry(g, grp, at.a, at.scratch + zeroAt!));
       const zero = new HeapView(engine.heap, at.scratch + zeroAt!, zeros);
-      const packA = packer(engine, at.scratch, pack);
+      const packA: PatchPanels = { patches, geometry: at.scratch };
       return () => {
         zero.array.fill(0);
         for (let grp = 0; grp < geos.length; grp++) {
@@ -89,14 +84,14 @@ function patchProduct(engine: WasmEngine, g: Geometry, groups: number, m: number
 export const conv2d: Prepare<"conv2d"> = (engine, out, [xs, ks], attrs) => {
   const g = geometry(xs!, out, [ks![0]!, ks![1]!], attrs);
   if (isDepthwise(g)) return direct(engine.heap, [size(out), size(xs!), size(ks!)], (Y, X, K) => depthwise(g, X, K, Y));
-  return patchProduct(engine, g, attrs.groups, g.n * g.oh * g.ow, g.kh * g.kw * g.cg, "packRows");
+  return patchProduct(engine, g, attrs.groups, g.n * g.oh * g.ow, g.kh * g.kw * g.cg, "rows");
 };
 
 /** dk = Pᵀ · dy. */
 export const conv2dFilterGrad: Prepare<"conv2dFilterGrad"> = (engine, out, [xs, dys], attrs) => {
   const g = geometry(xs!, dys!, attrs.kernelSize, attrs);
   if (isDepthwise(g)) return direct(engine.heap, [size(out), size(xs!), size(dys!)], (DK, X, DY) => depthwiseFilterGrad(g, X, DY, DK));
-  return patchProduct(engine, g, attrs.groups, g.kh * g.kw * g.cg, g.n * g.oh * g.ow, "packColumns");
+  return patchProduct(engine, g, attrs.groups, g.kh * g.kw * g.cg, g.n * g.oh * g.ow, "columns");
 };
 
 /** Elements of dP computed per block: a few hundred rows, sized to stay in L2 for the scatter. */
@@ -110,10 +105,11 @@ export const conv2dInputGrad: Prepare<"conv2dInputGrad"> = (engine, out, [dys, k
   const depth = g.kh * g.kw * g.cg; // dP's columns, in (ky, kx, c) order
   const block = Math.max(4, Math.min(256, Math.floor(PATCH_BLOCK / depth) & ~3));
   const p = plan(Math.min(block, positions), depth, og, engine.gemm.cache);
+  const threads = engine.gemm.threads;
   const {
     at: [dpAt, panelsAt],
     end,
-  } = regions(GEOMETRY_BYTES, block * depth, scratchBytes(p) / 4);
+  } = regions(GEOMETRY_BYTES, threads * block * depth, scratchBytes(p, threads) / 4);
   const { gemm } = engine;
   return {
     scratchBytes: end,
@@ -126,13 +122,9 @@ export const conv2dInputGrad: Prepare<"conv2dInputGrad"> = (engine, out, [dys, k
         dx.array.fill(0);
         for (let grp = 0; grp < geos.length; grp++) {
           writeGeometry(engine.heap.i32, at.scratch, geos[grp]!);
-          for (let p0 = 0; p0 < positions; p0 += block) {
-            const rows = Math.min(block, positions - p0);
-            // dP rows = the group's dy rows · its Kᵀ, K read as it lies ([depth, o]).
-            const a = at.a + 4 * (p0 * g.o + grp * og);
-            gemm.product({ m: rows, k: og, n: depth, a, b: at.b + 4 * grp * og, c: dp, lda: g.o, ldb: g.o, transA: false, transB: true, scratch: at.scratch + panelsAt!, plan: p });
-            gemm.patches.scatter(at.scratch, p0, rows, dp);
-          }
+          // dP = the group's dy · its Kᵀ, K read as it lies ([depth, o]), `block` rows at a time, each added into dx.
+          const scatter = { geometry: at.scratch, rows: block, image: g.oh * g.ow };
+          gemm.product({ m: positions, k: og, n: depth, a: at.a + 4 * grp * og, b: at.b + 4 * grp * og, c: dp, lda: g.o, ldb: g.o, transA: false, transB: true, scatter, scratch: at.scratch + panelsAt!, plan: p });
         }
         engine.calls++;
       };

@@ -6,16 +6,22 @@
 // One engine serves every executable of a backend: runs are synchronous and
 // never overlap, so they can share one memory, reserved once per plan for the
 // largest product (operands, packed panels and output) and never shrunk.
+// With more than one thread the memory is shared and each product is split
+// between this thread and a pool of workers (runtime/wasm/workers.ts); where
+// that is impossible the engine runs on one thread and says why.
 
 import { wasmFeatures, type WasmFeatures } from "../../wasm/features.js";
 import { createGemmSync, type Gemm } from "../../wasm/gemm.js";
 import { Heap } from "../../wasm/heap.js";
+import { defaultWorkerHost } from "../../wasm/workers.js";
 
 export interface WasmEngine {
   readonly gemm: Gemm;
   readonly heap: Heap;
   /** Products run so far: how tests see that this path ran. */
   calls: number;
+  /** Why products run on one thread although more were asked for. */
+  readonly oneThread?: string;
 }
 
 /** Which GEMM to use: the WebAssembly one where the host has it (the default), or the JavaScript one. */
@@ -25,14 +31,35 @@ export type Products =
   | { readonly kind: "wasm"; readonly engine: WasmEngine }
   | { readonly kind: "js"; readonly reason: string };
 
-/** The products an f32 executable runs: the wasm engine, or the JavaScript GEMM and why (`features` as probed, or as a test pretends). */
-export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures = wasmFeatures()): Products {
+/** Tuning of a threaded engine, for tests and benchmarks. */
+export interface ThreadOptions {
+  /** The least m·n·k a product splits across threads at (gemm.ts's default otherwise). */
+  readonly parallelMacs?: number;
+}
+
+/**
+ * The products an f32 executable runs: the wasm engine on `threads` threads
+ * (this one included), or the JavaScript GEMM and why (`features` as probed,
+ * or as a test pretends).
+ */
+export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures = wasmFeatures(), threads = 1, options: ThreadOptions = {}): Products {
   if (want === "js") return { kind: "js", reason: "the JavaScript interpreter was asked for" };
   if (!features.wasm) return { kind: "js", reason: "this JavaScript host has no WebAssembly" };
   if (!features.simd) return { kind: "js", reason: "this host's WebAssembly has no SIMD128" };
+  let oneThread: string | undefined;
+  if (threads > 1 && !features.sharedMemory) oneThread = "this host's WebAssembly has no shared memory";
+  else if (threads > 1 && !defaultWorkerHost()) oneThread = "this JavaScript host has no workers";
+  else if (threads > 1) {
+    try {
+      const gemm = createGemmSync({ threads, ...(options.parallelMacs !== undefined ? { parallelMacs: options.parallelMacs } : {}) });
+      return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0 } };
+    } catch (e) {
+      oneThread = `the workers did not start: ${(e as Error).message}`;
+    }
+  }
   try {
     const gemm = createGemmSync();
-    return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0 } };
+    return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0, ...(oneThread ? { oneThread } : {}) } };
   } catch (e) {
     return { kind: "js", reason: `the WebAssembly GEMM did not compile: ${(e as Error).message}` };
   }

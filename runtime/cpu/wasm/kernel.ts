@@ -39,8 +39,9 @@ export interface KernelSource {
   readonly emit: (f: FunctionBuilder) => void;
 }
 
-/** Emits the kernels into one module over `memory` (imported as env.memory), compiles it synchronously and returns each kernel's entry. */
-export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[], shared = false): Map<string, () => void> {
+/** Emits the kernels into one module over `memory` (imported as env.memory, shared if it is), compiles it synchronously and returns each kernel's entry. */
+export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): Map<string, () => void> {
+  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   const api = requireWasm();
   const m = new ModuleBuilder();
   m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });

@@ -15,7 +15,7 @@ export const matmul: Prepare<"matmul"> = (engine, out, [as], { transA, transB })
   const batches = size(out.slice(0, -2));
   const plan = planGemm(Math.max(m, 1), Math.max(n, 1), Math.max(k, 1), engine.gemm.cache);
   return {
-    scratchBytes: scratchBytes(plan),
+    scratchBytes: scratchBytes(plan, engine.gemm.threads),
     bind: (at) => () => {
       for (let t = 0; t < batches; t++) {
         engine.gemm.product({ m, k, n, a: at.a + 4 * t * m * k, b: at.b + 4 * t * k * n, c: at.out + 4 * t * m * n, transA, transB, scratch: at.scratch, plan });

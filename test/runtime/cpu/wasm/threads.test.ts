@@ -1,0 +1,133 @@
+// Whole f32 programs on a two-thread engine against the same programs on a
+// one-thread engine, bit for bit: matmul (batched, every layout) and the three
+// convolutions, whose patch packers and col2im scatter run on the worker for
+// its share (odd sizes, strides, paddings, dilations, groups; batches of 1, 2
+// and 3 images, since the input gradient splits by whole images). The
+// two-thread engine splits every product it can, so small shapes exercise
+// the split too. Also: where threads cannot be had, the engine runs on one
+// and says why.
+
+import test, { type ExecutionContext } from "ava";
+import { lowerCpu } from "../../../../compiler/codegen/cpu.js";
+import type { Graph, Node } from "../../../../compiler/ir/node.js";
+import { make } from "../../../../compiler/ops/make.js";
+import { CpuExecutable } from "../../../../runtime/cpu/executable.js";
+import type { NDArray } from "../../../../runtime/cpu/ndarray.js";
+import { createProducts, type Products } from "../../../../runtime/cpu/wasm/engine.js";
+import type { Pads, Pair } from "../../../../runtime/program/ops.js";
+import { wasmFeatures } from "../../../../runtime/wasm/features.js";
+import { Random } from "../../../../runtime/random.js";
+import { input } from "../../../helpers/gradcheck.js";
+
+const one = createProducts("wasm", wasmFeatures(), 1);
+const two = createProducts("wasm", wasmFeatures(), 2, { parallelMacs: 0 });
+test.after.always(() => two.kind === "wasm" && two.engine.gemm.dispose());
+
+function engines(t: ExecutionContext): boolean {
+  if (one.kind !== "wasm" || two.kind !== "wasm") {
+    t.fail(`no wasm engine: ${one.kind === "js" ? one.reason : two.kind === "js" ? two.reason : ""}`);
+    return false;
+  }
+  t.is(two.engine.gemm.threads, 2, two.engine.oneThread);
+  return true;
+}
+
+function graph(inputs: readonly Node[], y: Node): Graph {
+  return { name: "product", inputs: inputs as never, outputs: [{ name: "y", node: y }] };
+}
+
+function feeds(g: Graph, seed: number): Map<string, NDArray> {
+  const r = new Random(seed);
+  return new Map(
+    g.inputs.map((i) => {
+      const shape = i.shape.map(Number);
+      return [i.attrs.name, { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * r.uniform() - 1) }];
+    }),
+  );
+}
+
+/** Runs g on one thread and on two; the outputs must have the same bits. */
+function same(t: ExecutionContext, g: Graph, what: string): void {
+  const f = feeds(g, what.length);
+  const run = (products: Products): Float32Array => new CpuExecutable(lowerCpu(g), "f32", { products }).run(f, new Map()).get("y")!.data.slice() as Float32Array;
+  const [y1, y2] = [run(one), run(two)];
+  const [u, v] = [new Uint32Array(y1.buffer), new Uint32Array(y2.buffer)];
+  t.is(u.length, v.length, `${what}: length`);
+  for (let i = 0; i < u.length; i++) {
+    if (u[i] !== v[i]) return t.fail(`${what}: element ${i} is ${y2[i]} on two threads, ${y1[i]} on one`);
+  }
+  t.pass();
+}
+
+test("matmul in every layout, batched, on two threads equals one thread bit for bit", (t) => {
+  if (!engines(t)) return;
+  const before = (two as { engine: { gemm: { splits: number } } }).engine.gemm.splits;
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [m, k, n, batch] of [[129, 17, 3, []], [3, 1000, 129, []], [17, 129, 1000, [2]], [1, 3, 17, [3]]] as const) {
+      const a = input("a", [...batch, ...(transA ? [k, m] : [m, k])]);
+      const b = input("b", [...batch, ...(transB ? [n, k] : [k, n])]);
+      same(t, graph([a, b], make("matmul", [a, b], { transA, transB })), `${transA}/${transB} [${batch}] ${m}x${k}x${n}`);
+    }
+  }
+  t.true((two as { engine: { gemm: { splits: number } } }).engine.gemm.splits > before, "products were split");
+});
+
+interface ConvCase {
+  readonly x: readonly [number, number, number, number];
+  /** kh, kw, output channels. */
+  readonly k: readonly [number, number, number];
+  readonly stride: Pair;
+  readonly pad: Pads;
+  readonly dilation?: Pair;
+  readonly groups?: number;
+}
+
+const CONVS: readonly ConvCase[] = [
+  { x: [3, 7, 5, 3], k: [3, 3, 5], stride: [1, 1], pad: [1, 1, 1, 1] },
+  { x: [2, 9, 8, 17], k: [3, 2, 3], stride: [2, 3], pad: [0, 2, 1, 0] },
+  { x: [1, 11, 13, 5], k: [5, 3, 7], stride: [3, 2], pad: [2, 1, 0, 1] },
+  { x: [2, 14, 14, 16], k: [3, 3, 32], stride: [1, 1], pad: [1, 1, 1, 1] },
+  { x: [3, 13, 13, 30], k: [3, 3, 31], stride: [1, 1], pad: [1, 1, 1, 1] },
+  { x: [2, 9, 11, 3], k: [3, 3, 5], stride: [1, 1], pad: [2, 2, 2, 2], dilation: [2, 2] },
+  { x: [3, 6, 9, 12], k: [3, 2, 9], stride: [1, 2], pad: [1, 0, 0, 1], groups: 3 },
+  { x: [2, 10, 9, 6], k: [3, 2, 4], stride: [2, 2], pad: [2, 1, 1, 2], dilation: [2, 3], groups: 2 },
+];
+
+test("conv2d and both gradients on two threads equal one thread bit for bit", (t) => {
+  if (!engines(t)) return;
+  const splits = (): number => (two as { engine: { gemm: { splits: number } } }).engine.gemm.splits;
+  for (const cs of CONVS) {
+    const attrs = { stride: cs.stride, pad: cs.pad, dilation: cs.dilation ?? ([1, 1] as Pair), groups: cs.groups ?? 1 };
+    const [dh, dw] = attrs.dilation;
+    const oh = Math.floor((cs.x[1] + cs.pad[0] + cs.pad[1] - (cs.k[0] - 1) * dh - 1) / cs.stride[0]) + 1;
+    const ow = Math.floor((cs.x[2] + cs.pad[2] + cs.pad[3] - (cs.k[1] - 1) * dw - 1) / cs.stride[1]) + 1;
+    const x = input("x", cs.x);
+    const k = input("k", [cs.k[0], cs.k[1], cs.x[3] / attrs.groups, cs.k[2]]);
+    const dy = input("dy", [cs.x[0], oh, ow, cs.k[2]]);
+    const what = `x [${cs.x}] k [${cs.k}] stride [${cs.stride}] pad [${cs.pad}] dilation [${attrs.dilation}] groups ${attrs.groups}`;
+    same(t, graph([x, k], make("conv2d", [x, k], attrs)), `conv2d ${what}`);
+    const before = splits();
+    same(t, graph([dy, k], make("conv2dInputGrad", [dy, k], { ...attrs, inputSize: [cs.x[1], cs.x[2]] })), `conv2dInputGrad ${what}`);
+    t.is(splits() - before, cs.x[0] > 1 ? attrs.groups : 0, `conv2dInputGrad ${what}: split by images where there are two`);
+    same(t, graph([x, dy], make("conv2dFilterGrad", [x, dy], { ...attrs, kernelSize: [cs.k[0], cs.k[1]] })), `conv2dFilterGrad ${what}`);
+  }
+});
+
+// The plan's kernel module imports the engine's memory as shared when it is.
+test("a program with fused kernels runs on a two-thread engine", (t) => {
+  if (!engines(t)) return;
+  const a = input("a", [9, 9]);
+  same(t, graph([a], make("add", [make("matmul", [a, a], { transA: false, transB: true }), a], {})), "matmul + add");
+});
+
+test("one thread by default, and where threads cannot be had, with the reason", (t) => {
+  const single = createProducts();
+  if (single.kind !== "wasm") return t.fail(single.reason);
+  t.is(single.engine.gemm.threads, 1);
+  t.is(single.engine.oneThread, undefined);
+  const noShared = createProducts("wasm", { wasm: true, simd: true, sharedMemory: false }, 2);
+  if (noShared.kind !== "wasm") return t.fail(noShared.reason);
+  t.is(noShared.engine.gemm.threads, 1);
+  t.is(noShared.engine.oneThread, "this host's WebAssembly has no shared memory");
+  t.deepEqual(createProducts("js", wasmFeatures(), 2), { kind: "js", reason: "the JavaScript interpreter was asked for" });
+});
