@@ -1,4 +1,11 @@
-// The backends a command can run on.
+// The backends a command can run on, and the threads the CPU backend uses by default.
+
+import { availableParallelism } from "node:os";
 
 export { createBackend as openBackend, chooseBackend, type BackendChoice } from "../runtime/backends.js";
 export const BACKENDS = ["cpu", "cpu-js", "webgpu", "auto"] as const;
+
+/** The machine's cores: what --threads defaults to. */
+export function machineThreads(): number {
+  return availableParallelism();
+}

@@ -23,6 +23,10 @@ function requireFile(file: string): string {
   return file;
 }
 
+const backendOption = () =>
+  new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto");
+const threadsOption = () => new Option("--threads <n>", "threads of the CPU backend's matrix products and convolutions (default: the machine's cores)").argParser(positiveInt("--threads"));
+
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
 
 export function buildCli(): Command {
@@ -76,7 +80,8 @@ export function buildCli(): Command {
     .option("--drop-last", "skip the last, smaller batch of each epoch")
     .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
     .option("--resume <file>", "continue a checkpoint's run, with its seed, split, normalization and data settings")
-    .addOption(new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto"))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--loss-every <n>", "read a step's loss back every n steps for the progress bar (default 1 on the CPU, 25 on WebGPU; the epoch's loss always covers every step)", positiveInt("--loss-every"))
     .option("--no-fusion", "one kernel per primitive (for comparisons)")
     .option("--json", "print one JSON summary as the last line")
@@ -103,7 +108,8 @@ export function buildCli(): Command {
       .requiredOption("--data <file>", "data (.csv or .csv.gz, with a header row)")
       .option("--label <column>", "the column holding the label or target")
       .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
-      .addOption(new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto"))
+      .addOption(backendOption())
+      .addOption(threadsOption())
       .option("--no-fusion", "one kernel per primitive")
       .option("--json", "print a JSON object")
       .option("--quiet", "print nothing but errors")

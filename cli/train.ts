@@ -9,7 +9,7 @@ import { readCheckpoint, saveSession } from "../runtime/train/checkpoint.js";
 import { DIVERGING_FACTOR, stepsPerEpoch, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
-import { chooseBackend, type BackendChoice } from "./backend.js";
+import { chooseBackend, machineThreads, type BackendChoice } from "./backend.js";
 import { allRows, fitNorm, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
@@ -32,6 +32,7 @@ export interface TrainCommandOptions {
   save?: string;
   resume?: string;
   backend: BackendChoice;
+  threads?: number;
   fusion: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -43,7 +44,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
   const save = named("--save", o.save);
   const resume = named("--resume", o.resume);
   checkOutputs([save], [named("the model", file), named("--data", o.data), named("--test", o.test), resume], [[save, resume]]);
-  const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: o.backend !== "cpu" });
+  const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: !o.backend.startsWith("cpu") });
   const train = model.train!;
   const base = train.config;
   // A resumed run is set up as it was started (cli/resume.ts): read the checkpoint before the data.
@@ -82,7 +83,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     ...(settings.normalize !== "none" ? { normalize: settings.normalize } : {}),
   };
 
-  const { backend, reason: chosenBecause } = await chooseBackend(model, o.backend, settings.batch);
+  const { backend, reason: chosenBecause } = await chooseBackend(model, o.backend, { batch: settings.batch, threads: o.threads ?? machineThreads() });
   try {
     const session = await startSession(model, backend, config);
     if (ckpt !== undefined) {

@@ -23,24 +23,32 @@ export interface ChosenBackend {
 /** Steps timed on each backend when auto measures (after one untimed step that compiles the plan). */
 const MEASURED_STEPS = 3;
 
-export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", batch?: number): Promise<Backend> {
-  return (await chooseBackend(model, choice, batch)).backend;
+export interface BackendOptions {
+  /** auto on a software adapter measures training steps at this batch size (default: the model's). */
+  readonly batch?: number;
+  /** Threads of the CPU backend's products (default 1). */
+  readonly threads?: number;
 }
 
-/** The backend for `choice`, and why; auto measures training steps at `batch` (default: the model's) on a software adapter. */
-export async function chooseBackend(model: ModelProgram, choice: BackendChoice = "auto", batch?: number): Promise<ChosenBackend> {
-  if (choice === "cpu") return { backend: new CpuBackend(model), reason: "asked for" };
+export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<Backend> {
+  return (await chooseBackend(model, choice, options)).backend;
+}
+
+/** The backend for `choice`, and why. */
+export async function chooseBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<ChosenBackend> {
+  const cpuBackend = () => new CpuBackend(model, { threads: options.threads ?? 1 });
+  if (choice === "cpu") return { backend: cpuBackend(), reason: "asked for" };
   if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js" }), reason: "asked for" };
   const ctx = await openDevice();
   if (!ctx) {
-    if (choice === "auto") return { backend: new CpuBackend(model), reason: "no WebGPU adapter" };
+    if (choice === "auto") return { backend: cpuBackend(), reason: "no WebGPU adapter" };
     throw new GpuError("no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
   const gpu = await onDevice(ctx, model);
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
-  const size = batch ?? model.train?.config.batch;
+  const size = options.batch ?? model.train?.config.batch;
   if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };
-  const cpu = new CpuBackend(model);
+  const cpu = cpuBackend();
   try {
     const [onCpu, onGpu] = [await stepsPerSecond(cpu, model, size), await stepsPerSecond(gpu, model, size)];
     const measured = `measured at batch ${size}: CPU ${onCpu.toFixed(1)} steps/s, WebGPU (${ctx.description}) ${onGpu.toFixed(1)} steps/s`;

@@ -9,11 +9,19 @@ import { entryOf, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import { CpuExecutable } from "./executable.js";
 import type { NDArray } from "./ndarray.js";
-import { createProducts, type GemmChoice, type Products } from "./wasm/engine.js";
+import { wasmFeatures } from "../wasm/features.js";
+import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
+
+function threadsText(engine: WasmEngine): string {
+  const n = engine.gemm.threads;
+  return engine.oneThread ? `1 thread: ${engine.oneThread}` : `${n} thread${n === 1 ? "" : "s"}`;
+}
 
 export interface CpuBackendOptions {
   /** What runs the programs: WebAssembly SIMD where the host has it (the default), or the JavaScript interpreter. */
   readonly engine?: GemmChoice;
+  /** Threads of the products (1 by default): this one and workers over a shared memory. */
+  readonly threads?: number;
 }
 
 export class CpuBackend implements Backend {
@@ -31,8 +39,8 @@ export class CpuBackend implements Backend {
     private readonly model: ModelProgram,
     options: CpuBackendOptions = {},
   ) {
-    this.products = createProducts(options.engine);
-    this.description = this.products.kind === "wasm" ? "CPU (WebAssembly SIMD128, float32)" : `CPU reference interpreter (JavaScript, float32: ${this.products.reason})`;
+    this.products = createProducts(options.engine, wasmFeatures(), options.threads ?? 1);
+    this.description = this.products.kind === "wasm" ? `CPU (WebAssembly SIMD128, float32, ${threadsText(this.products.engine)})` : `CPU reference interpreter (JavaScript, float32: ${this.products.reason})`;
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
     for (const s of model.train?.state ?? []) this.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
   }
@@ -97,5 +105,6 @@ export class CpuBackend implements Backend {
 
   dispose(): void {
     this.executables.clear();
+    if (this.products.kind === "wasm") this.products.engine.gemm.dispose();
   }
 }
