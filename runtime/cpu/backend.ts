@@ -7,7 +7,7 @@
 import { inputsWith, stepKey, lossOutput, updatedBy, type Hyper } from "../program/abi.js";
 import { entryOf, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
-import { CpuExecutable } from "./executable.js";
+import { CpuExecutable, type CpuExecutableOptions } from "./executable.js";
 import type { NDArray } from "./ndarray.js";
 import { wasmFeatures } from "../wasm/features.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
@@ -22,6 +22,8 @@ export interface CpuBackendOptions {
   readonly engine?: GemmChoice;
   /** Threads of the products (1 by default): this one and workers over a shared memory. */
   readonly threads?: number;
+  /** Called with every step's timing, of every entry point (a profile). */
+  readonly onStep?: CpuExecutableOptions["onStep"];
 }
 
 export class CpuBackend implements Backend {
@@ -37,7 +39,7 @@ export class CpuBackend implements Backend {
 
   constructor(
     private readonly model: ModelProgram,
-    options: CpuBackendOptions = {},
+    private readonly options: CpuBackendOptions = {},
   ) {
     this.products = createProducts(options.engine, wasmFeatures(), options.threads ?? 1);
     this.description = this.products.kind === "wasm" ? `CPU (WebAssembly SIMD128, float32, ${threadsText(this.products.engine)})` : `CPU reference interpreter (JavaScript, float32: ${this.products.reason})`;
@@ -68,7 +70,7 @@ export class CpuBackend implements Backend {
     if (!exe) {
       const entry = name === "train" ? this.model.train?.step : entryOf(this.model, name);
       if (!entry) throw new Error(`the model has no entry point '${name}'`);
-      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32", { products: this.products })));
+      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32", { products: this.products, ...(this.options.onStep ? { onStep: this.options.onStep } : {}) })));
     }
     return exe;
   }

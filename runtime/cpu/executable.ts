@@ -44,7 +44,20 @@ interface Plan {
   readonly wasmSteps: number;
 }
 
+/** One step's run, for a profile: what it computed and how long it took. */
+export interface StepTiming {
+  /** The step's output node. */
+  readonly node: number;
+  /** The ops it computes (a fused group's members, in order) and its output shape, e.g. "fused[broadcast,add] 128x10". */
+  readonly label: string;
+  /** Where it ran: a WebAssembly kernel or product, or JavaScript. */
+  readonly engine: "wasm" | "js";
+  readonly ms: number;
+}
+
 export interface CpuExecutableOptions {
+  /** Called after every step of every run with its timing (for profiles; it costs two clock reads a step). */
+  readonly onStep?: (timing: StepTiming) => void;
   /** Compiles a fused group into a JavaScript runner (the block interpreter by default). */
   readonly fuse?: FusedCompiler;
   /** What runs float32 programs: an engine shared with other executables, or which GEMM to create ("wasm" by default). */
@@ -57,13 +70,18 @@ function productsFor(precision: Precision, choice: Products | GemmChoice): Produ
   return createProducts(choice);
 }
 
-/** A step before binding: JavaScript to call, or a WebAssembly kernel of the plan's module. */
-type PlannedStep = (() => void) | { readonly kernel: string };
+/** A step before binding: JavaScript to call, a WebAssembly product, or a WebAssembly kernel of the plan's module. */
+interface PlannedStep {
+  readonly node: number;
+  readonly code: (() => void) | { readonly kernel: string };
+  readonly product?: true;
+}
 
 export class CpuExecutable {
   private readonly plans = new Map<string, Plan>();
   private readonly inputOf: Map<number, string>;
   private readonly fuse: FusedCompiler;
+  private readonly onStep: ((timing: StepTiming) => void) | undefined;
   /** What runs the steps in float32: the wasm engine, or JavaScript and why (always so in float64). */
   readonly products: Products;
 
@@ -74,6 +92,7 @@ export class CpuExecutable {
   ) {
     this.inputOf = new Map(program.graph.inputs.map((b) => [b.node, b.name]));
     this.fuse = options.fuse ?? prepareFused;
+    this.onStep = options.onStep;
     this.products = productsFor(precision, options.products ?? "wasm");
   }
 
@@ -119,6 +138,20 @@ export class CpuExecutable {
     const out = previous instanceof want && previous.length === data.length ? previous : new want(data.length);
     out.set(data);
     return out;
+  }
+
+  /** `code` reporting its time to onStep. */
+  private timed(code: () => void, p: PlannedStep, shapes: readonly (readonly number[])[]): () => void {
+    const { nodes } = this.program.graph;
+    const step = this.program.steps.find((s) => s.node === p.node)!;
+    const ops = step.kind === "fused" ? `fused[${step.members.map((m) => nodes[m]!.op).filter((op) => op !== "const").join(",")}]` : nodes[p.node]!.op;
+    const timing = { node: p.node, label: `${ops} ${shapes[p.node]!.join("x")}`, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
+    const report = this.onStep!;
+    return () => {
+      const t0 = performance.now();
+      code();
+      report({ ...timing, ms: performance.now() - t0 });
+    };
   }
 
   /** Views of a heap plan's slots over the memory's current buffer (made again after it grew). */
@@ -221,7 +254,7 @@ export class CpuExecutable {
       const i = s.node;
       const n = nodes[i]!;
       if (s.kind === "alias") {
-        if (!slots) planned.push(() => (buffers[i] = buffers[home[i]!]));
+        if (!slots) planned.push({ node: i, code: () => (buffers[i] = buffers[home[i]!]) });
         continue;
       }
       if (s.kind === "fused") {
@@ -229,18 +262,18 @@ export class CpuExecutable {
         if (typeof emit === "function") {
           const name = `fused_${i}`;
           kernels.push({ name, emit });
-          planned.push({ kernel: name });
+          planned.push({ node: i, code: { kernel: name } });
           wasmSteps++;
         } else {
           const loop = this.fuse(nodes, s.members, i, shapes, env, this.precision);
-          planned.push(() => loop(buffers));
+          planned.push({ node: i, code: () => loop(buffers) });
         }
         continue;
       }
       const product = prepared.get(i);
       if (product) {
         const [a, b] = n.inputs as [number, number];
-        planned.push(product.bind({ out: slotOf(i).at, a: slotOf(a).at, b: slotOf(b).at, scratch: scratchAt }));
+        planned.push({ node: i, code: product.bind({ out: slotOf(i).at, a: slotOf(a).at, b: slotOf(b).at, scratch: scratchAt }), product: true });
         wasmSteps++;
         continue;
       }
@@ -250,7 +283,7 @@ export class CpuExecutable {
         if (typeof emit === "function") {
           const name = `${n.op}_${i}`;
           kernels.push({ name, emit });
-          planned.push({ kernel: name });
+          planned.push({ node: i, code: { kernel: name } });
           wasmSteps++;
           continue;
         }
@@ -259,11 +292,14 @@ export class CpuExecutable {
       if (typeof kernel !== "function") throw new Error(`internal: ${n.op} has no kernel`);
       const out = { shape: shapes[i]!, get data() { return buffers[i]!; } };
       const inputs = n.inputs.map((j) => ({ shape: shapes[j]!, get data() { return buffers[j]!; } }));
-      planned.push(() => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env));
+      planned.push({ node: i, code: () => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env) });
     }
 
     const entries = engine && kernels.length ? compileKernels(engine.heap.memory, kernels) : new Map<string, () => void>();
-    const run = planned.map((p) => (typeof p === "function" ? p : entries.get(p.kernel)!));
+    const run = planned.map((p) => {
+      const code = typeof p.code === "function" ? p.code : entries.get(p.code.kernel)!;
+      return this.onStep ? this.timed(code, p, shapes) : code;
+    });
     const plan: Plan = { env, shapes, buffers, run, bytes, wasmSteps, ...(slots ? { slots } : {}) };
     if (slots) this.refreshViews(plan);
     return plan;
