@@ -1,9 +1,10 @@
-// A WebAssembly memory seen from JavaScript as float arrays. Growing a memory
-// detaches its ArrayBuffer, so every view over it dies; the heap therefore
-// grows only when asked to reserve more than it has (the CPU executable asks
-// once per plan, for its largest product), and hands out views that are
-// re-created only after the buffer has changed. Reading a view in a step
-// allocates nothing.
+// A WebAssembly memory seen from JavaScript as float arrays, and carved into
+// regions for good: the CPU executable allocates one region per plan (its
+// products' scratch and every buffer), so a plan's addresses never change and
+// its kernels can hold them as constants. Growing a memory detaches its
+// ArrayBuffer, so every view over it dies; the heap therefore grows only when
+// a region needs it, and hands out views that are re-created only after the
+// buffer has changed. Reading a view in a step allocates nothing.
 
 import { PAGE_BYTES, type WasmMemory } from "./api.js";
 
