@@ -307,11 +307,12 @@ export function fusedKernel(
         value.set(m, walker.value);
         continue;
       }
-      const op = n.op as Parameters<typeof isElementwise>[0] & keyof typeof WASM_ELEMENTWISE;
+      const lanes = isElementwise(n.op) ? WASM_ELEMENTWISE[n.op] : undefined;
+      if (!lanes) throw new Error(`internal: ${n.op} in a fused kernel`);
       const ins = n.inputs.map(operand);
       const types = n.inputs.map((i) => nodes[i]!.dtype);
-      const local = f.addLocal("v128", `${op}${m}`);
-      computed.push({ local, emit: () => WASM_ELEMENTWISE[op]!(f, ins, types, n.dtype) });
+      const local = f.addLocal("v128", `${n.op}${m}`);
+      computed.push({ local, emit: () => lanes(f, ins, types, n.dtype) });
       value.set(m, local);
     }
     const result = operand(root);
