@@ -1,0 +1,34 @@
+// The CPU executable's profile hook: every step of every run reports once,
+// in order, with its ops, its output shape and where it ran (a matmul and a
+// fused group in WebAssembly on the default engine; everything in JavaScript
+// on the reference interpreter).
+
+import test from "ava";
+import { lowerCpu } from "../../../compiler/codegen/cpu.js";
+import type { Graph } from "../../../compiler/ir/node.js";
+import { make } from "../../../compiler/ops/make.js";
+import { CpuExecutable, type StepTiming } from "../../../runtime/cpu/executable.js";
+import { input } from "../../helpers/gradcheck.js";
+
+const a = input("a", [3, 4]);
+const w = input("w", [4, 5]);
+const y = make("maximum", [make("matmul", [a, w], { transA: false, transB: false }), make("const", [], { value: 0, shape: [3, 5], dtype: "f32" })], {});
+const g: Graph = { name: "profiled", inputs: [a, w] as never, outputs: [{ name: "y", node: y }] };
+const feeds = new Map([
+  ["a", { shape: [3, 4], data: new Float32Array(12).fill(1) }],
+  ["w", { shape: [4, 5], data: new Float32Array(20).fill(-1) }],
+]);
+
+for (const engine of ["wasm", "js"] as const) {
+  test(`onStep reports each step of each run, on ${engine}`, (t) => {
+    const seen: StepTiming[] = [];
+    const exe = new CpuExecutable(lowerCpu(g), "f32", { products: engine, onStep: (s) => seen.push(s) });
+    exe.run(feeds, new Map());
+    exe.run(feeds, new Map());
+    t.deepEqual(
+      seen.map((s) => [s.label, s.engine]),
+      [0, 1].flatMap(() => [["matmul 3x5", engine], ["fused[maximum] 3x5", engine]]),
+    );
+    t.true(seen.every((s) => s.ms >= 0));
+  });
+}
