@@ -64,23 +64,31 @@ export const STEP_TOLERANCE = (name: string) => (name.startsWith("opt/") ? 5e-4 
  * Adam's first step, lr * g / |g|, moves such an element by a full lr either way).
  */
 export function modelTolerance(model: ModelProgram): (name: string) => number {
-  const normalized = model.params.some((p) => p.trainable === false);
-  return normalized ? (name) => (name.startsWith("opt/") ? 1e-2 : 1e-3) : STEP_TOLERANCE;
+  return normalized(model) ? (name) => (name.startsWith("opt/") ? 1e-2 : 1e-3) : STEP_TOLERANCE;
 }
+
+/** The relative tolerance of a step's loss: 1e-4, or 1e-3 with batch norm (whose steps move by the same cancellation). */
+export function lossTolerance(model: ModelProgram): number {
+  return normalized(model) ? 1e-3 : 1e-4;
+}
+
+const normalized = (model: ModelProgram): boolean => model.params.some((p) => p.trainable === false);
 
 /**
  * A batch for models/<file>'s loss: labels below each label's class count,
  * features in [0, 2], except the transformer's pixels, in 0..255 as in the
- * data: in [0, 2] (after its / 255) every image is nearly black and its
- * patches nearly equal, so that its attention's gradients are rounding noise.
- * (The MLP, fed 0..255, diverges at the tests' rate.)
+ * data: in [0, 2] (after its / 255) every image is nearly black, so that
+ * attention compares nearly equal patches (and batch norm divides nearly
+ * constant channels by their tiny spread), and their gradients are rounding
+ * noise. (The MLP, fed 0..255, diverges at the tests' rate.)
+ * `pixels` sets the features' upper bound instead.
  */
-export function stepInputs(model: ModelProgram, file: string, rng: Random, batch: number): Map<string, NDArray> {
+export function stepInputs(model: ModelProgram, file: string, rng: Random, batch: number, pixels?: number): Map<string, NDArray> {
   const inputs = new Map<string, NDArray>();
   for (const i of entryOf(model, "loss")!.inputs) {
     const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
     const n = shape.reduce((a, b) => a * b, 1);
-    const hi = file === "transformer.ts" ? 255 : 2;
+    const hi = pixels ?? (file === "transformer.ts" ? 255 : 2);
     inputs.set(i.name, i.dtype === "i32" ? { shape, data: Int32Array.from({ length: n }, () => rng.int(i.classes!)) } : { shape, data: Float32Array.from(sample(rng, shape, { lo: 0, hi })) });
   }
   return inputs;

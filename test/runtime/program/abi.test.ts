@@ -140,7 +140,10 @@ test("cnn-bn (dropout and batch norm): the random key after the data, the runnin
   const key = cnn.train!.step.inputs[2]!;
   t.deepEqual([key.dtype, key.shape], ["i32", [2]]);
   const running = cnn.params.filter((p) => p.trainable === false).map((p) => p.name);
-  t.deepEqual(running, ["conv1.bn.mean", "conv1.bn.variance", "conv2.bn.mean", "conv2.bn.variance", "fc.bn.mean", "fc.bn.variance"]);
+  // Every batch norm's running mean and variance, and nothing else.
+  const norms = cnn.params.filter((p) => p.name.endsWith(".bn.scale")).map((p) => p.name.slice(0, -".scale".length));
+  t.true(norms.length >= 3, norms.join(", "));
+  t.deepEqual(running, norms.flatMap((bn) => [`${bn}.mean`, `${bn}.variance`]));
   for (const name of running) {
     t.true(abi.outputs.some((b) => b.role === "param" && b.param === name), `${name} is written`);
     t.false(abi.inputs.some((b) => b.role === "state" && b.param === name), `${name} has no optimizer state`);

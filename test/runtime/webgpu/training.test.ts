@@ -1,6 +1,6 @@
 // Five training steps of every model in models/ on WebGPU give the same
-// weights as on the CPU interpreter: normwise relative error <= 1e-4 per
-// parameter, and the loss of every step within 1e-4. The optimizer state is
+// weights as on the CPU: normwise relative error <= 1e-4 per parameter, and
+// the loss of every step within 1e-4 (1e-3 with batch norm, see below). The optimizer state is
 // held to 5e-4: Adam's second moment sums squared gradients, which doubles the
 // relative rounding difference of gradients summed in another order (a
 // convolution's filter gradient sums thousands of terms). Models with batch
@@ -17,7 +17,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildModel } from "../../../compiler/build.js";
 import { Random } from "../../../runtime/random.js";
-import { bothBackends, modelTolerance, sameWeights, stepInputs } from "../../helpers/backends.js";
+import { bothBackends, lossTolerance, modelTolerance, sameWeights, stepInputs } from "../../helpers/backends.js";
 import { closeGpu } from "../../helpers/gpu.js";
 import { ROOT } from "../../helpers/paths.js";
 
@@ -32,7 +32,7 @@ for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".
       const inputs = stepInputs(model, file, rng, step === 5 ? 1 : 7); // the last step with a batch of 1
       const a = await onGpu.step(inputs, 0.01, step, true);
       const b = await onCpu.step(inputs, 0.01, step, true);
-      t.true(Math.abs(a! - b!) <= 1e-4 * Math.max(1, Math.abs(b!)), `step ${step}: loss ${a} on WebGPU, ${b} on the CPU`);
+      t.true(Math.abs(a! - b!) <= lossTolerance(model) * Math.max(1, Math.abs(b!)), `step ${step}: loss ${a} on WebGPU, ${b} on the CPU`);
     }
     await sameWeights(t, onGpu, onCpu, modelTolerance(model));
   });
