@@ -1,5 +1,6 @@
-// The CPU backend with the WebAssembly SIMD GEMM (the default) against the
-// same backend with the JavaScript GEMM, side by side in one process:
+// The CPU backend on WebAssembly (the default: kernels generated per plan,
+// products on the SIMD GEMM, one thread) against the JavaScript reference
+// interpreter (`cpu-js`), side by side in one process:
 // training steps per second of models/mlp.ts (batch 128) and models/cnn.ts
 // (batch 64) on random pixels (the speed does not depend on the data), and
 // GFLOP/s of a 1024^3 matmul through the f32 executable (copies into and out
@@ -87,8 +88,8 @@ async function matmul(size: number): Promise<Record<GemmChoice, number>> {
 
 async function main(): Promise<void> {
   console.log(`GEMM module emitted, compiled and instantiated synchronously in ${moduleCompileTime().toFixed(2)} ms`);
-  console.log(`CPU backend, JavaScript GEMM vs WebAssembly SIMD GEMM; median of ${rounds} alternating rounds`);
-  console.log("case                          JS GEMM    wasm GEMM   speedup");
+  console.log(`CPU backend, JavaScript interpreter (cpu-js) vs WebAssembly (cpu, 1 thread); median of ${rounds} alternating rounds`);
+  console.log("case                          cpu-js     cpu (wasm)  speedup");
   const row = (what: string, unit: string, r: Record<GemmChoice, number>) =>
     console.log(`${what.padEnd(28)} ${r.js.toFixed(1).padStart(8)}  ${r.wasm.toFixed(1).padStart(10)}  ${(r.wasm / r.js).toFixed(2).padStart(7)}x  ${unit}`);
   row("models/mlp.ts, batch 128", "steps/s", await training("mlp", 128, quick ? 5 : 10));
