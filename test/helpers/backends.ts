@@ -72,6 +72,17 @@ export function lossTolerance(model: ModelProgram): number {
   return normalized(model) ? 1e-3 : 1e-4;
 }
 
+/**
+ * How the step comparisons train a model: lr 0.01 on stepInputs' batches, but
+ * with batch norm lr 1e-3 on pixels in 0..255. Nearly black images leave its
+ * channels nearly constant, and Adam's first steps move an element whose
+ * gradient cancels to rounding noise by about lr either way: there two sums
+ * of the same terms in another order part by more than any tolerance.
+ */
+export function stepSettings(model: ModelProgram): { readonly lr: number; readonly pixels?: number } {
+  return normalized(model) ? { lr: 1e-3, pixels: 255 } : { lr: 0.01 };
+}
+
 const normalized = (model: ModelProgram): boolean => model.params.some((p) => p.trainable === false);
 
 /**
