@@ -86,6 +86,7 @@ export interface ElementwiseDef {
 
 /** erf in float64 to about 1e-15: a Taylor series below 2, a continued fraction of erfc beyond. */
 function erf(x: number): number {
+  if (x === 0) return x; // erf(-0) = -0, as in C, WGSL and the wasm lanes (the series would give +0)
   const ax = Math.abs(x);
   if (ax < 2) {
     // sum (-1)^n x^(2n+1) / (n! (2n+1)); below 2 cancellation costs at most 2 of 16 digits.

@@ -20,7 +20,8 @@ export const REDUCE_KERNELS: KernelTable<"sum" | "max" | "argmax"> = {
     if (acc !== out.data) out.data.set(acc);
   },
   max: (out, [x], { axes }) => {
-    out.data.fill(-Infinity);
+    // An Int32Array stores -Infinity as 0: integers start from the least i32.
+    out.data.fill(out.data instanceof Int32Array ? -0x80000000 : -Infinity);
     reduceInto(out.data, x!.data, x!.shape, reducedStrides(x!.shape, axes), "max");
   },
   argmax: (out, [x], { axis }) => {

@@ -538,3 +538,9 @@ test("transpose and broadcast (the strided gather) match the reference", (t) => 
     exact(t, bOut, expected, `broadcast [${shape}] to [${bShape}]`);
   }
 });
+
+test("max of i32 values starts from the least i32, not from -Infinity (which an Int32Array stores as 0)", (t) => {
+  const out = { shape: [2], data: new Int32Array(2) };
+  (REDUCE_KERNELS.max as Kernel<"max">)(out, [{ shape: [2, 3], data: Int32Array.of(-5, -3, -7, 4, -1, 2) }], { axes: [1] }, {});
+  t.deepEqual([...out.data], [-3, 4]);
+});

@@ -26,6 +26,7 @@ test("erf matches reference values to 1e-14 (relative) from 0 to 6 and is odd", 
     [4.1, 0.9999999932999724],
     [6, 1],
   ];
+  t.true(Object.is(erf(-0), -0), "erf(-0) is -0");
   for (const [x, want] of table) {
     t.true(close(erf(x), want, 1e-14) || (want === 0 && erf(x) === 0), `erf(${x}) = ${erf(x)}, want ${want}`);
     t.true(erf(-x) === -erf(x), `erf is odd at ${x}`);

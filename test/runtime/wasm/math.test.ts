@@ -267,7 +267,7 @@ test("erf: within 1 ulp, near 0 too; erf(±Inf) = ±1, erf(-0) = -0, ±1 from |x
     [DENORMAL_MIN, DENORMAL_MIN],
     [-DENORMAL_MIN, -DENORMAL_MIN],
   ]);
-  // erf is odd, and erf(-0) = -0 as in C and IEEE 754 (the reference's series returns +0 there).
+  // erf is odd, and erf(-0) = -0 as in C and IEEE 754 (and the reference).
   t.true(Object.is(wasmFunction("erf")(Float32Array.of(-0))[0], -0));
 });
 
