@@ -16,7 +16,7 @@
 import test, { type ExecutionContext } from "ava";
 import { lowerCpu } from "../../../../compiler/codegen/cpu.js";
 import { evaluate } from "../../../../compiler/ir/evaluate.js";
-import type { Graph, Node } from "../../../../compiler/ir/node.js";
+import type { Graph } from "../../../../compiler/ir/node.js";
 import { matmul as composedMatmul } from "../../../../compiler/ops/composite.js";
 import { make } from "../../../../compiler/ops/make.js";
 import { CpuExecutable } from "../../../../runtime/cpu/executable.js";
@@ -25,26 +25,14 @@ import { createProducts, type Products } from "../../../../runtime/cpu/wasm/engi
 import type { Pads, Pair } from "../../../../runtime/program/ops.js";
 import { Random } from "../../../../runtime/random.js";
 import { input } from "../../../helpers/gradcheck.js";
+import { graph, randomFeeds } from "../../../helpers/feeds.js";
 
 const TOL = 1e-5;
 
 /** One engine for the whole file: every product shares (and so dirties) its heap. */
 const shared = createProducts();
 
-function graph(inputs: readonly Node[], y: Node): Graph {
-  return { name: "product", inputs: inputs as never, outputs: [{ name: "y", node: y }] };
-}
 
-function randomFeeds(g: Graph, seed: number): Map<string, NDArray> {
-  const r = new Random(seed);
-  return new Map(
-    g.inputs.map((i) => {
-      const shape = i.shape.map(Number);
-      const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * r.uniform() - 1);
-      return [i.attrs.name, { shape, data }];
-    }),
-  );
-}
 
 function absolute(feeds: ReadonlyMap<string, NDArray>): Map<string, NDArray> {
   return new Map([...feeds].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data, Math.abs) }]));

@@ -9,15 +9,14 @@
 
 import test, { type ExecutionContext } from "ava";
 import { lowerCpu } from "../../../../compiler/codegen/cpu.js";
-import type { Graph, Node } from "../../../../compiler/ir/node.js";
+import type { Graph } from "../../../../compiler/ir/node.js";
 import { make } from "../../../../compiler/ops/make.js";
 import { CpuExecutable } from "../../../../runtime/cpu/executable.js";
-import type { NDArray } from "../../../../runtime/cpu/ndarray.js";
 import { createProducts, type Products } from "../../../../runtime/cpu/wasm/engine.js";
 import type { Pads, Pair } from "../../../../runtime/program/ops.js";
 import { wasmFeatures } from "../../../../runtime/wasm/features.js";
-import { Random } from "../../../../runtime/random.js";
 import { input } from "../../../helpers/gradcheck.js";
+import { graph, randomFeeds } from "../../../helpers/feeds.js";
 
 const one = createProducts("wasm", wasmFeatures(), 1);
 const two = createProducts("wasm", wasmFeatures(), 2, { parallelMacs: 0 });
@@ -32,23 +31,11 @@ function engines(t: ExecutionContext): boolean {
   return true;
 }
 
-function graph(inputs: readonly Node[], y: Node): Graph {
-  return { name: "product", inputs: inputs as never, outputs: [{ name: "y", node: y }] };
-}
 
-function feeds(g: Graph, seed: number): Map<string, NDArray> {
-  const r = new Random(seed);
-  return new Map(
-    g.inputs.map((i) => {
-      const shape = i.shape.map(Number);
-      return [i.attrs.name, { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * r.uniform() - 1) }];
-    }),
-  );
-}
 
 /** Runs g on one thread and on two; the outputs must have the same bits. */
 function same(t: ExecutionContext, g: Graph, what: string): void {
-  const f = feeds(g, what.length);
+  const f = randomFeeds(g, what.length);
   const run = (products: Products): Float32Array => new CpuExecutable(lowerCpu(g), "f32", { products }).run(f, new Map()).get("y")!.data.slice() as Float32Array;
   const [y1, y2] = [run(one), run(two)];
   const [u, v] = [new Uint32Array(y1.buffer), new Uint32Array(y2.buffer)];
