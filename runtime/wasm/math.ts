@@ -524,6 +524,31 @@ function log1p(f: FunctionBuilder): void {
   identityNearZero(f, x, 2 ** -25);
 }
 
+/** [] -> [x + x P(z)], or [x + x z P(z)] when `timesZ`, setting z = x^2: an odd function's series near 0. */
+function oddSeries(f: FunctionBuilder, x: Local, z: Local, coefficients: readonly number[], timesZ: boolean): void {
+  f.get(x);
+  f.get(x);
+  f.get(x);
+  f.get(x);
+  f.f32x4.mul();
+  if (timesZ) {
+    f.local.tee(z);
+    f.f32x4.mul();
+  } else f.set(z);
+  polynomial(f, z, coefficients);
+  f.f32x4.mul();
+  f.f32x4.add();
+}
+
+/** [near] -> [near where |x| < split, else far]. */
+function belowSplit(f: FunctionBuilder, far: Local, ax: Local, split: number): void {
+  f.get(far);
+  f.get(ax);
+  splat(f, split);
+  f.f32x4.lt();
+  f.v128.bitselect();
+}
+
 function tanh(f: FunctionBuilder): void {
   const x = vector(f, "tanh_x");
   const ax = vector(f, "tanh_abs");
@@ -546,21 +571,8 @@ function tanh(f: FunctionBuilder): void {
   copySign(f, x);
   f.set(far);
   // |x| < TANH_SPLIT: x + x z P(z), z = x^2
-  f.get(x);
-  f.get(x);
-  f.get(x);
-  f.get(x);
-  f.f32x4.mul();
-  f.local.tee(z);
-  f.f32x4.mul();
-  polynomial(f, z, TANH_COEFFS);
-  f.f32x4.mul();
-  f.f32x4.add();
-  f.get(far);
-  f.get(ax);
-  splat(f, TANH_SPLIT);
-  f.f32x4.lt();
-  f.v128.bitselect();
+  oddSeries(f, x, z, TANH_COEFFS, true);
+  belowSplit(f, far, ax, TANH_SPLIT);
   identityNearZero(f, x, 2 ** -13); // (x + x z P(z) is +0 for -0)
 }
 
@@ -593,20 +605,8 @@ function erf(f: FunctionBuilder): void {
   copySign(f, x);
   f.set(far);
   // |x| < ERF_SPLIT: x + x Q(z), z = x^2
-  f.get(x);
-  f.get(x);
-  f.get(x);
-  f.get(x);
-  f.f32x4.mul();
-  f.set(z);
-  polynomial(f, z, ERF_COEFFS);
-  f.f32x4.mul();
-  f.f32x4.add();
-  f.get(far);
-  f.get(ax);
-  splat(f, ERF_SPLIT);
-  f.f32x4.lt();
-  f.v128.bitselect();
+  oddSeries(f, x, z, ERF_COEFFS, false);
+  belowSplit(f, far, ax, ERF_SPLIT);
 }
 
 /** [x] -> [sin(x + quadrant π/2)]: sin for quadrant 0, cos for 1. */
