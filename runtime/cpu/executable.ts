@@ -17,7 +17,7 @@
 // the tests compare two implementations.
 
 import { evalShape, type DimEnv } from "../program/dim.js";
-import type { CpuProgram } from "../program/program.js";
+import type { CpuProgram, Step } from "../program/program.js";
 import { prepareFused, type FusedCompiler } from "./fused.js";
 import { bindDims, RunError } from "./bind.js";
 import { KERNELS } from "./kernels/index.js";
@@ -72,7 +72,7 @@ function productsFor(precision: Precision, choice: Products | GemmChoice): Produ
 
 /** A step before binding: JavaScript to call, a WebAssembly product, or a WebAssembly kernel of the plan's module. */
 interface PlannedStep {
-  readonly node: number;
+  readonly step: Step;
   readonly code: (() => void) | { readonly kernel: string };
   readonly product?: true;
 }
@@ -143,9 +143,9 @@ export class CpuExecutable {
   /** `code` reporting its time to onStep. */
   private timed(code: () => void, p: PlannedStep, shapes: readonly (readonly number[])[]): () => void {
     const { nodes } = this.program.graph;
-    const step = this.program.steps.find((s) => s.node === p.node)!;
-    const ops = step.kind === "fused" ? `fused[${step.members.map((m) => nodes[m]!.op).filter((op) => op !== "const").join(",")}]` : nodes[p.node]!.op;
-    const timing = { node: p.node, label: `${ops} ${shapes[p.node]!.join("x")}`, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
+    const { step } = p;
+    const ops = step.kind === "fused" ? `fused[${step.members.map((m) => nodes[m]!.op).filter((op) => op !== "const").join(",")}]` : nodes[step.node]!.op;
+    const timing = { node: step.node, label: `${ops} ${shapes[step.node]!.join("x")}`, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
     const report = this.onStep!;
     return () => {
       const t0 = performance.now();
@@ -254,7 +254,7 @@ export class CpuExecutable {
       const i = s.node;
       const n = nodes[i]!;
       if (s.kind === "alias") {
-        if (!slots) planned.push({ node: i, code: () => (buffers[i] = buffers[home[i]!]) });
+        if (!slots) planned.push({ step: s, code: () => (buffers[i] = buffers[home[i]!]) });
         continue;
       }
       if (s.kind === "fused") {
@@ -262,18 +262,18 @@ export class CpuExecutable {
         if (typeof emit === "function") {
           const name = `fused_${i}`;
           kernels.push({ name, emit });
-          planned.push({ node: i, code: { kernel: name } });
+          planned.push({ step: s, code: { kernel: name } });
           wasmSteps++;
         } else {
           const loop = this.fuse(nodes, s.members, i, shapes, env, this.precision);
-          planned.push({ node: i, code: () => loop(buffers) });
+          planned.push({ step: s, code: () => loop(buffers) });
         }
         continue;
       }
       const product = prepared.get(i);
       if (product) {
         const [a, b] = n.inputs as [number, number];
-        planned.push({ node: i, code: product.bind({ out: slotOf(i).at, a: slotOf(a).at, b: slotOf(b).at, scratch: scratchAt }), product: true });
+        planned.push({ step: s, code: product.bind({ out: slotOf(i).at, a: slotOf(a).at, b: slotOf(b).at, scratch: scratchAt }), product: true });
         wasmSteps++;
         continue;
       }
@@ -283,7 +283,7 @@ export class CpuExecutable {
         if (typeof emit === "function") {
           const name = `${n.op}_${i}`;
           kernels.push({ name, emit });
-          planned.push({ node: i, code: { kernel: name } });
+          planned.push({ step: s, code: { kernel: name } });
           wasmSteps++;
           continue;
         }
@@ -292,7 +292,7 @@ export class CpuExecutable {
       if (typeof kernel !== "function") throw new Error(`internal: ${n.op} has no kernel`);
       const out = { shape: shapes[i]!, get data() { return buffers[i]!; } };
       const inputs = n.inputs.map((j) => ({ shape: shapes[j]!, get data() { return buffers[j]!; } }));
-      planned.push({ node: i, code: () => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env) });
+      planned.push({ step: s, code: () => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env) });
     }
 
     const entries = engine && kernels.length ? compileKernels(engine.heap.memory, kernels) : new Map<string, () => void>();
