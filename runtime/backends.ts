@@ -71,18 +71,24 @@ async function onDevice(ctx: GpuContext, model: ModelProgram): Promise<Backend> 
   }
 }
 
+/** A batch of the loss's inputs for timing (a step's time does not depend on the values): features spread over [0, 1), labels 0. */
+export function syntheticBatch(model: ModelProgram, batch: number): Map<string, NDArray> {
+  const inputs = new Map<string, NDArray>();
+  for (const i of entryOf(model, "loss")!.inputs) {
+    const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
+    const n = shape.reduce((a, b) => a * b, 1);
+    inputs.set(i.name, { shape, data: i.dtype === "i32" ? new Int32Array(n) : Float32Array.from({ length: n }, (_, k) => (k % 255) / 255) });
+  }
+  return inputs;
+}
+
 /**
  * Training steps per second of `backend` on a synthetic batch (the speed does
  * not depend on the values), the last step reading its loss back. Leaves the
  * backend as it was made: parameters, optimizer state and losses zero.
  */
 async function stepsPerSecond(backend: Backend, model: ModelProgram, batch: number): Promise<number> {
-  const inputs = new Map<string, NDArray>();
-  for (const i of entryOf(model, "loss")!.inputs) {
-    const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
-    const n = shape.reduce((a, b) => a * b, 1);
-    inputs.set(i.name, { shape, data: i.dtype === "i32" ? new Int32Array(n) : new Float32Array(n).fill(0.5) });
-  }
+  const inputs = syntheticBatch(model, batch);
   await backend.step(inputs, 0, 1, true);
   const started = performance.now();
   for (let t = 1; t <= MEASURED_STEPS; t++) await backend.step(inputs, 0, 1 + t, t === MEASURED_STEPS);

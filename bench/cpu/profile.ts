@@ -8,11 +8,10 @@
 
 import { join } from "node:path";
 import { buildModel } from "../../compiler/build.js";
+import { syntheticBatch } from "../../runtime/backends.js";
 import { CpuBackend } from "../../runtime/cpu/backend.js";
 import type { StepTiming } from "../../runtime/cpu/executable.js";
-import type { NDArray } from "../../runtime/cpu/ndarray.js";
 import { initialize } from "../../runtime/init/init.js";
-import { entryOf } from "../../runtime/program/model.js";
 import { OP_FAMILY, type Op } from "../../runtime/program/ops.js";
 import { option } from "../args.js";
 
@@ -38,12 +37,7 @@ const backend = new CpuBackend(model, {
   },
 });
 await backend.load(new Map(model.params.map((p) => [p.name, initialize(p.init, p.shape, 0, p.name)])));
-const inputs = new Map<string, NDArray>();
-for (const i of entryOf(model, "loss")!.inputs) {
-  const shape = i.shape.map((d) => (typeof d === "number" ? d : batch));
-  const n = shape.reduce((a, b) => a * b, 1);
-  inputs.set(i.name, { shape, data: i.dtype === "i32" ? new Int32Array(n) : Float32Array.from({ length: n }, (_, k) => (k % 255) / 255) });
-}
+const inputs = syntheticBatch(model, batch);
 for (let t = 1; t <= 3; t++) await backend.step(inputs, 1e-3, t, true);
 recording = true;
 const t0 = performance.now();
