@@ -340,6 +340,12 @@ export class FunctionBuilder {
     sub: (): void => this.v2("f32x4.sub", 0xe5),
     mul: (): void => this.v2("f32x4.mul", 0xe6),
     div: (): void => this.v2("f32x4.div", 0xe7),
+    /**
+     * Relaxed SIMD: [a, b, c] -> a * b + c, fused (one rounding) where the
+     * hardware has FMA, else a multiply and an add; either way the same on
+     * every run of one machine. Only where wasmFeatures().relaxedSimd.
+     */
+    relaxed_madd: (): void => this.simd("f32x4.relaxed_madd", 0x105, ["v128", "v128", "v128"], ["v128"]),
     /** IEEE minimum and maximum: NaN if either lane is NaN. */
     min: (): void => this.v2("f32x4.min", 0xe8),
     max: (): void => this.v2("f32x4.max", 0xe9),

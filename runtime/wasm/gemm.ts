@@ -177,9 +177,12 @@ function emitPack(m: ModuleBuilder, width: 4 | 8): number {
  * f32_gemm_4x8(mc, nc, kc, ap, bp, c, ldc, accumulate, tile): C[0..mc)[0..nc) (=|+=)
  * Ap · Bp, for Ap packed by f32_pack_4 (mc rows) and Bp by f32_pack_8 (nc
  * columns) over depth kc >= 1; C[i][j] at c + i * ldc + 4j (ldc in bytes);
- * `tile` is 128 bytes of scratch for clipped tiles.
+ * `tile` is 128 bytes of scratch for clipped tiles. With `fma`, each
+ * multiply-add is one f32x4.relaxed_madd (relaxed SIMD) instead of a mul and
+ * an add: half the arithmetic instructions, which is what bounds this loop
+ * on cores that decode fewer than eight instructions a cycle.
  */
-function emitGemm4x8(m: ModuleBuilder): number {
+function emitGemm4x8(m: ModuleBuilder, fma: boolean): number {
   const params = [["mc", "i32"], ["nc", "i32"], ["kc", "i32"], ["ap", "i32"], ["bp", "i32"], ["c", "i32"], ["ldc", "i32"], ["accumulate", "i32"], ["tile", "i32"]] as const;
   return m.function(`f32_gemm_${MR}x${NR}`, params, [], (f) => {
     const [mc, nc, kc, ap, bp, c, ldc, accumulate, tile] = f.params as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
@@ -244,11 +247,18 @@ function emitGemm4x8(m: ModuleBuilder): number {
             f.set(va);
             for (let h = 0; h < 2; h++) {
               const x = acc[2 * r + h]!;
-              f.get(x);
-              f.get(va);
-              f.get(vb[h]!);
-              f.f32x4.mul();
-              f.f32x4.add();
+              if (fma) {
+                f.get(va);
+                f.get(vb[h]!);
+                f.get(x);
+                f.f32x4.relaxed_madd();
+              } else {
+                f.get(x);
+                f.get(va);
+                f.get(vb[h]!);
+                f.f32x4.mul();
+                f.f32x4.add();
+              }
               f.set(x);
             }
           }
@@ -528,12 +538,16 @@ function emitScatterBlocks(m: ModuleBuilder, blocks: number, fns: Callees): numb
   });
 }
 
-/** The GEMM module over one imported memory `env.memory`: two packers, the 4x8 macro-kernel, the patch functions, and the block loops that call them. */
-export function emitGemmModule(memory: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }): ModuleBuilder {
+/**
+ * The GEMM module over one imported memory `env.memory`: two packers, the 4x8
+ * macro-kernel (its multiply-adds fused where `fma`: the host has relaxed
+ * SIMD), the patch functions, and the block loops that call them.
+ */
+export function emitGemmModule(memory: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }, fma = false): ModuleBuilder {
   const m = new ModuleBuilder().importMemory({ module: "env", name: "memory", ...memory });
   const pack4 = emitPack(m, MR);
   const pack8 = emitPack(m, NR);
-  const macro = emitGemm4x8(m);
+  const macro = emitGemm4x8(m, fma);
   const fns = { pack4, pack8, macro, ...emitPatchFunctions(m) };
   const blocks = emitBlocks(m, fns);
   emitScatterBlocks(m, blocks, fns);
@@ -674,6 +688,8 @@ export interface GemmOptions {
   readonly parallelMacs?: number;
   /** Timeouts and host of the workers (workers.ts). */
   readonly pool?: PoolOptions;
+  /** Fused multiply-adds (relaxed SIMD) in the micro-kernel: by default where the host has them. */
+  readonly fma?: boolean;
 }
 
 const MAX_PAGES = 65536;
@@ -689,6 +705,7 @@ interface Setup {
   readonly api: WasmApi;
   readonly cache: CacheModel;
   readonly limits: Limits;
+  readonly fma: boolean;
 }
 
 /** Checks the host for `options`; throws where WebAssembly, SIMD128 or a requested shared memory is missing. */
@@ -699,13 +716,14 @@ function setup(options: GemmOptions): Setup {
   const shared = (options.shared ?? false) || (options.threads ?? 1) > 1;
   if (shared && !features.sharedMemory) throw new Error("this host's WebAssembly has no shared memory");
   const limits = shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 };
-  return { api, cache: options.cache ?? DEFAULT_CACHE, limits };
+  if (options.fma && !features.relaxedSimd) throw new Error("this host's WebAssembly has no relaxed SIMD (fused multiply-add)");
+  return { api, cache: options.cache ?? DEFAULT_CACHE, limits, fma: options.fma ?? features.relaxedSimd };
 }
 
 /** Compiles the GEMM module over a fresh memory. Rejects where WebAssembly SIMD128 is missing. */
 export async function createGemm(options: GemmOptions = {}): Promise<Gemm> {
-  const { api, cache, limits } = setup(options);
-  const builder = emitGemmModule(limits);
+  const { api, cache, limits, fma } = setup(options);
+  const builder = emitGemmModule(limits, fma);
   const memory = new api.Memory(limits);
   const module = await api.compile(builder.toBytes());
   return bind(await api.instantiate(module, { env: { memory } }), module, memory, cache, builder, options);
@@ -723,11 +741,11 @@ const compiled = new Map<string, { readonly builder: ModuleBuilder; readonly mod
  * missing.
  */
 export function createGemmSync(options: GemmOptions = {}): Gemm {
-  const { api, cache, limits } = setup(options);
-  const key = JSON.stringify(limits);
+  const { api, cache, limits, fma } = setup(options);
+  const key = JSON.stringify({ limits, fma });
   let entry = compiled.get(key);
   if (!entry) {
-    const builder = emitGemmModule(limits);
+    const builder = emitGemmModule(limits, fma);
     compiled.set(key, (entry = { builder, module: new api.Module(builder.toBytes()) }));
   }
   const memory = new api.Memory(limits);

@@ -6,7 +6,7 @@
 import test from "ava";
 import { requireWasm, type WasmMemory } from "../../../runtime/wasm/api.js";
 import { encodeS32, encodeU32, ModuleBuilder, type FunctionBuilder, type Local, type ValType } from "../../../runtime/wasm/assembler.js";
-import { sharedMemoryProbe, simdProbe, wasmFeatures } from "../../../runtime/wasm/features.js";
+import { relaxedSimdProbe, sharedMemoryProbe, simdProbe, wasmFeatures } from "../../../runtime/wasm/features.js";
 
 const api = requireWasm();
 
@@ -207,11 +207,13 @@ test("toText lists the module in WAT-like form", (t) => {
   t.regex(text, /loop\n\s+local\.get \$p\n\s+br_if 0\n\s+end/);
 });
 
-test("the feature probes: SIMD128 and shared memory in this Node", (t) => {
+test("the feature probes: SIMD128, shared memory and relaxed SIMD in this Node", (t) => {
   t.true(api.validate(simdProbe()));
   t.true(api.validate(sharedMemoryProbe()));
   const features = wasmFeatures();
-  t.deepEqual(features, { wasm: true, simd: true, sharedMemory: true });
+  // Relaxed SIMD too: on Node 20 the probe turns on V8's flag for it.
+  t.deepEqual(features, { wasm: true, simd: true, sharedMemory: true, relaxedSimd: true });
+  t.true(api.validate(relaxedSimdProbe()));
   // A module importing a shared memory instantiates against one.
   const memory = new api.Memory({ initial: 1, maximum: 1, shared: true });
   t.notThrows(() => new api.Instance(new api.Module(sharedMemoryProbe()), { env: { memory } }));

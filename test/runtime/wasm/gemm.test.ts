@@ -67,11 +67,14 @@ const LAYOUTS = [
 
 let shared: Promise<Gemm> | undefined;
 const gemm = (): Promise<Gemm> => (shared ??= createGemm());
+/** The micro-kernel without fused multiply-adds: what hosts without relaxed SIMD run. */
+let plain: Promise<Gemm> | undefined;
+const gemmWithoutFma = (): Promise<Gemm> => (plain ??= createGemm({ fma: false }));
 
 for (const [transA, transB] of LAYOUTS) {
   const layout = `${transA ? "Aᵀ" : "A"}·${transB ? "Bᵀ" : "B"}`;
-  test(`${layout} matches the float64 reference on awkward shapes`, async (t) => {
-    const g = await gemm();
+  for (const [kernel, make] of [["fused multiply-adds", gemm], ["a multiply and an add", gemmWithoutFma]] as const) test(`${layout} matches the float64 reference on awkward shapes (${kernel})`, async (t) => {
+    const g = await make();
     const r = rng(1 + (transA ? 2 : 0) + (transB ? 1 : 0));
     for (const [m, k, n] of SHAPES) {
       const a = Float32Array.from({ length: m * k }, () => 2 * r() - 1);
@@ -152,6 +155,9 @@ test("the emitted module reads as text with kernels named by what they compute",
   t.regex(g.text, /\(func \$f32_pack_4 /);
   t.regex(g.text, /\(func \$f32_pack_8 /);
   t.regex(g.text, /v128\.load32_splat offset=12/);
+  // Node 20 has relaxed SIMD behind a flag the features probe turns on: the kernel uses its FMA.
+  t.regex(g.text, /f32x4\.relaxed_madd/);
+  t.notRegex((await gemmWithoutFma()).text, /relaxed_madd/);
 });
 
 /** Packs op(A) (A row-major m x k, or k x m if transA) into 4-row panels at byte `dst` of g's memory, as f32_pack_4 does. */

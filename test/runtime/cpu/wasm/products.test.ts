@@ -215,9 +215,9 @@ test("the f32 executable runs its products on the wasm engine; the float64 evalu
 test("a forced JavaScript GEMM, and a host without SIMD128, fall back with the reason and the same results", (t) => {
   const forced = createProducts("js");
   t.deepEqual(forced, { kind: "js", reason: "the JavaScript interpreter was asked for" });
-  const noSimd = createProducts("wasm", { wasm: true, simd: false, sharedMemory: false });
+  const noSimd = createProducts("wasm", { wasm: true, simd: false, sharedMemory: false, relaxedSimd: false });
   t.deepEqual(noSimd, { kind: "js", reason: "this host's WebAssembly has no SIMD128" });
-  t.deepEqual(createProducts("wasm", { wasm: false, simd: false, sharedMemory: false }), { kind: "js", reason: "this JavaScript host has no WebAssembly" });
+  t.deepEqual(createProducts("wasm", { wasm: false, simd: false, sharedMemory: false, relaxedSimd: false }), { kind: "js", reason: "this JavaScript host has no WebAssembly" });
   for (const products of [forced, noSimd]) {
     check(t, matmulGraph(17, 31, 3, true, false), "fallback matmul", products);
     checkConv(t, { x: [2, 9, 8, 4], k: [3, 2, 6], stride: [2, 1], pad: [1, 0, 1, 1], dilation: [1, 2], groups: 2 }, products);

@@ -112,7 +112,7 @@ test("one thread by default, and where threads cannot be had, with the reason", 
   if (single.kind !== "wasm") return t.fail(single.reason);
   t.is(single.engine.gemm.threads, 1);
   t.is(single.engine.oneThread, undefined);
-  const noShared = createProducts("wasm", { wasm: true, simd: true, sharedMemory: false }, 2);
+  const noShared = createProducts("wasm", { wasm: true, simd: true, sharedMemory: false, relaxedSimd: false }, 2);
   if (noShared.kind !== "wasm") return t.fail(noShared.reason);
   t.is(noShared.engine.gemm.threads, 1);
   t.is(noShared.engine.oneThread, "this host's WebAssembly has no shared memory");
