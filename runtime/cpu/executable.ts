@@ -24,9 +24,11 @@ import { KERNELS } from "./kernels/index.js";
 import type { Kernel } from "./kernels/types.js";
 import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
-import { fusedKernel } from "./wasm/fused.js";
+import { fusedKernel, groupReads, RANGE_PARAMS } from "./wasm/fused.js";
 import { isProductOp, wasmKernel, WASM_PRODUCTS } from "./wasm/index.js";
 import { compileKernels, slotBytes, type KernelSource, type Slot } from "./wasm/kernel.js";
+import { rowReduction, rowsKernel } from "./wasm/reduce.js";
+import { blockRows, emitChain, rowChains, splitRange, type RangeStep } from "./wasm/rows.js";
 import type { Prepare, PreparedProduct } from "./wasm/products.js";
 import type { FunctionBuilder } from "../wasm/assembler.js";
 
@@ -70,12 +72,19 @@ function productsFor(precision: Precision, choice: Products | GemmChoice): Produ
   return createProducts(choice);
 }
 
-/** A step before binding: JavaScript to call, a WebAssembly product, or a WebAssembly kernel of the plan's module. */
+/**
+ * A step before binding: JavaScript to call, a WebAssembly product, or a
+ * WebAssembly kernel of the plan's module; a kernel that computes a range
+ * (an elementwise group, a row reduction) says what it reads, for row chains.
+ */
 interface PlannedStep {
   readonly step: Step;
-  readonly code: (() => void) | { readonly kernel: string };
+  readonly code: (() => void) | { readonly kernel: string; readonly range?: RangeStep };
   readonly product?: true;
 }
+
+/** The least work (elements read and written) worth splitting across threads: a round trip to the workers costs tens of microseconds. */
+const PARALLEL_ELEMENTS = 1 << 16;
 
 export class CpuExecutable {
   private readonly plans = new Map<string, Plan>();
@@ -140,12 +149,18 @@ export class CpuExecutable {
     return out;
   }
 
-  /** `code` reporting its time to onStep. */
-  private timed(code: () => void, p: PlannedStep, shapes: readonly (readonly number[])[]): () => void {
+  /** A step's label in a profile: its ops and output shape, e.g. "fused[broadcast,add] 128x10". */
+  private label(step: Step, shapes: readonly (readonly number[])[]): string {
     const { nodes } = this.program.graph;
-    const { step } = p;
     const ops = step.kind === "fused" ? `fused[${step.members.map((m) => nodes[m]!.op).filter((op) => op !== "const").join(",")}]` : nodes[step.node]!.op;
-    const timing = { node: step.node, label: `${ops} ${shapes[step.node]!.join("x")}`, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
+    return `${ops} ${shapes[step.node]!.join("x")}`;
+  }
+
+  /** `code` (the run of `steps`: one, or a row chain's) reporting its time to onStep. */
+  private timed(code: () => void, steps: readonly PlannedStep[], shapes: readonly (readonly number[])[]): () => void {
+    const [p] = steps as [PlannedStep];
+    const label = steps.length === 1 ? this.label(p.step, shapes) : `rows[${steps.map((q) => this.label(q.step, shapes).split(" ")[0]).join(" ")}] ${shapes[p.step.node]!.join("x")}`;
+    const timing = { node: steps[steps.length - 1]!.step.node, label, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
     const report = this.onStep!;
     return () => {
       const t0 = performance.now();
@@ -163,6 +178,55 @@ export class CpuExecutable {
       if (!s || (view && view.buffer === buffer)) return;
       const len = size(s.shape);
       plan.buffers[i] = s.dtype === "i32" ? new Int32Array(buffer, s.at, len) : new Float32Array(buffer, s.at, len);
+    });
+  }
+
+  /**
+   * Compiles the plan's kernels and binds every step to what runs it: range
+   * steps grouped into row chains (rows.ts), each chain one function looping
+   * over blocks of rows; chains and the other range steps split across the
+   * engine's workers where the work is large enough (each thread a range of
+   * rows or elements, so results do not depend on the thread count).
+   */
+  private bindKernels(engine: WasmEngine, planned: readonly PlannedStep[], kernels: KernelSource[], cellOf: (node: number) => number | undefined): { code: () => void; steps: PlannedStep[] }[] {
+    const range = (p: PlannedStep): RangeStep | undefined => (typeof p.code === "object" ? p.code.range : undefined);
+    const chains = rowChains(planned.map(range), cellOf);
+    const chainAt = new Map(chains.map((c) => [c.members[0]!.step, c]));
+    const inChain = new Set(chains.flatMap((c) => c.members.map((m) => m.step)));
+    const kernelOf = (k: number): string => (planned[k]!.code as { kernel: string }).kernel;
+    // Units are rows (a chain) or elements (an elementwise step); work is elements touched.
+    const jobs: { name: string; steps: PlannedStep[]; total: number; unit: number; work: number }[] = [];
+    planned.forEach((p, k) => {
+      const chain = chainAt.get(k);
+      if (chain) {
+        const name = `rows_${p.step.node}`;
+        const block = blockRows(chain);
+        const members = chain.members.map((m) => ({ name: kernelOf(m.step), width: m.width }));
+        kernels.push({ name, params: RANGE_PARAMS, emit: (f, indexOf) => emitChain(f, members, block, indexOf) });
+        jobs.push({ name, steps: chain.members.map((m) => planned[m.step]!), total: chain.rows, unit: chain.unit, work: (chain.rows * chain.rowBytes) / 4 });
+      } else if (!inChain.has(k)) {
+        const r = range(p);
+        jobs.push({ name: typeof p.code === "object" ? p.code.kernel : "", steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
+      }
+    });
+    if (kernels.length === 0) return jobs.map((j) => ({ code: j.steps[0]!.code as () => void, steps: j.steps }));
+    const { entries, module } = compileKernels(engine.heap.memory, kernels);
+    const pool = engine.gemm.pool;
+    const threads = pool ? pool.size + 1 : 1;
+    const split = jobs.map((j) => (pool && j.work >= PARALLEL_ELEMENTS ? splitRange(j.total, j.unit, threads) : [[0, j.total] as [number, number]]));
+    const parallel = jobs.flatMap((j, k) => (split[k]!.length > 1 ? [j.name] : []));
+    const first = parallel.length ? pool!.load(module, parallel) : 0;
+    return jobs.map((j, k) => {
+      const p = j.steps[0]!;
+      if (typeof p.code === "function") return { code: p.code, steps: j.steps };
+      const fn = entries.get(j.name)!;
+      if (!range(p) && j.steps.length === 1) return { code: fn as () => void, steps: j.steps };
+      const parts = split[k]!;
+      const [lo, hi] = parts[0]!;
+      if (parts.length === 1) return { code: () => fn(lo, hi), steps: j.steps };
+      const index = first + parallel.indexOf(j.name);
+      const posted = parts.slice(1).map(([a, b]) => ({ fn: index, args: [a, b] }));
+      return { code: () => pool!.run(posted, () => fn(lo, hi)), steps: j.steps };
     });
   }
 
@@ -257,12 +321,14 @@ export class CpuExecutable {
         if (!slots) planned.push({ step: s, code: () => (buffers[i] = buffers[home[i]!]) });
         continue;
       }
+      /** A fused group's reads, as rows.ts sees them (buffers, not aliases). */
+      const rangeOf = (members: readonly number[]): RangeStep => ({ node: i, size: size(shapes[i]!), reads: groupReads(nodes, members, shapes).map((r) => ({ ...r, buffer: home[r.buffer]! })) });
       if (s.kind === "fused") {
         const emit = slots ? fusedKernel(nodes, s.members, i, shapes, env, slotOf) : undefined;
         if (typeof emit === "function") {
           const name = `fused_${i}`;
-          kernels.push({ name, emit });
-          planned.push({ step: s, code: { kernel: name } });
+          kernels.push({ name, params: RANGE_PARAMS, emit });
+          planned.push({ step: s, code: { kernel: name, range: rangeOf(s.members) } });
           wasmSteps++;
         } else {
           const loop = this.fuse(nodes, s.members, i, shapes, env, this.precision);
@@ -278,12 +344,27 @@ export class CpuExecutable {
         continue;
       }
       if (slots) {
+        const name = `${n.op}_${i}`;
+        const rows = (n.op === "sum" || n.op === "max") && rowReduction(shapes[n.inputs[0]!]!, n.attrs.axes);
+        if (rows) {
+          // A row reduction: a range kernel, for row chains and threads.
+          const x = n.inputs[0]!;
+          kernels.push({ name, params: RANGE_PARAMS, emit: rowsKernel(n.op as "sum" | "max", slotOf(i), slotOf(x), rows.width) });
+          planned.push({ step: s, code: { kernel: name, range: { node: i, size: rows.rows, reduce: rows, reads: [{ buffer: home[x]!, access: { kind: "flat" } }] } } });
+          wasmSteps++;
+          continue;
+        }
         const emitter = wasmKernel(n.op);
-        const emit = emitter ? (f: FunctionBuilder) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) : fusedKernel(nodes, [i], i, shapes, env, slotOf);
-        if (typeof emit === "function") {
-          const name = `${n.op}_${i}`;
-          kernels.push({ name, emit });
+        if (emitter) {
+          kernels.push({ name, emit: (f) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) });
           planned.push({ step: s, code: { kernel: name } });
+          wasmSteps++;
+          continue;
+        }
+        const emit = fusedKernel(nodes, [i], i, shapes, env, slotOf);
+        if (typeof emit === "function") {
+          kernels.push({ name, params: RANGE_PARAMS, emit });
+          planned.push({ step: s, code: { kernel: name, range: rangeOf([i]) } });
           wasmSteps++;
           continue;
         }
@@ -295,12 +376,9 @@ export class CpuExecutable {
       planned.push({ step: s, code: () => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env) });
     }
 
-    const entries = engine && kernels.length ? compileKernels(engine.heap.memory, kernels) : new Map<string, () => void>();
-    const run = planned.map((p) => {
-      const code = typeof p.code === "function" ? p.code : entries.get(p.code.kernel)!;
-      return this.onStep ? this.timed(code, p, shapes) : code;
-    });
-    const plan: Plan = { env, shapes, buffers, run, bytes, wasmSteps, ...(slots ? { slots } : {}) };
+    const run = engine ? this.bindKernels(engine, planned, kernels, (node) => offsets[home[node]!]) : planned.map((p) => ({ code: p.code as () => void, steps: [p] }));
+    const runs = run.map(({ code, steps }) => (this.onStep ? this.timed(code, steps, shapes) : code));
+    const plan: Plan = { env, shapes, buffers, run: runs, bytes, wasmSteps, ...(slots ? { slots } : {}) };
     if (slots) this.refreshViews(plan);
     return plan;
   }

@@ -672,6 +672,8 @@ export interface Gemm {
   readonly threads: number;
   /** Products split across threads so far. */
   readonly splits: number;
+  /** The workers products are split across (undefined on one thread, or once disposed): the executable's kernels run on them too. */
+  readonly pool: WorkerPool | undefined;
   /** Stops the workers (products then run on this thread only). */
   dispose(): void;
   /** The emitted module in text form. */
@@ -858,6 +860,9 @@ function bind(instance: WasmInstance, module: WasmModule, memory: WasmMemory, ca
     threads,
     get splits() {
       return splits;
+    },
+    get pool() {
+      return pool;
     },
     dispose() {
       pool?.dispose();

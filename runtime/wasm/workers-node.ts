@@ -19,12 +19,12 @@ export function nodeWorkerHost(): WorkerHost | undefined {
   if (!threads) return undefined;
   return {
     spawn(program, init, exited) {
-      const source = `${program}\nstart(require("node:worker_threads").workerData);\n`;
+      const source = `${program}\nconst threads = require("node:worker_threads");\nstart(threads.workerData, (handler) => threads.parentPort.on("message", handler));\n`;
       const worker = new threads.Worker(source, { eval: true, workerData: init, execArgv: [] });
       worker.unref();
       worker.on("error", (e) => exited(`failed: ${e.message}`));
       worker.on("exit", (code) => exited(`exited (code ${code})`));
-      return { terminate: () => void worker.terminate() };
+      return { post: (message) => worker.postMessage(message), terminate: () => void worker.terminate() };
     },
   };
 }

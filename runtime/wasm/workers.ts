@@ -36,6 +36,7 @@ const ERROR = ARGS + MAX_ARGS; // length of the error text, then its UTF-16 code
 const ERROR_CHARS = SLOT - ERROR - 1;
 const [STARTING, READY, FAILED, EXITED] = [0, 1, 2, 3];
 const STOP = -1;
+const LOAD = -2; // the job of instantiating the module just posted to the worker
 
 /**
  * How long a worker polls for its next job before it sleeps, and the caller
@@ -51,7 +52,7 @@ const CALLER_SPIN_MS = 0.05;
 /** The worker's program, plain JavaScript defining `start(init)`: it instantiates the module, then serves jobs until told to stop. */
 export const WORKER_SOURCE = `
 "use strict";
-function start(init) {
+function start(init, listen) {
   const ctl = new Int32Array(init.control);
   const at = init.slot;
   const fail = (e) => {
@@ -59,14 +60,17 @@ function start(init) {
     for (let i = 0; i < text.length; i++) ctl[at + ${ERROR} + 1 + i] = text.charCodeAt(i);
     ctl[at + ${ERROR}] = text.length;
   };
-  let fns;
-  try {
-    const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
-    fns = init.names.map((name) => {
+  const fns = [];
+  const instantiate = (module, names) => {
+    const instance = new WebAssembly.Instance(module, { env: { memory: init.memory } });
+    for (const name of names) {
       const fn = instance.exports[name];
       if (typeof fn !== "function") throw new Error("the module exports no function " + name);
-      return fn;
-    });
+      fns.push(fn);
+    }
+  };
+  try {
+    instantiate(init.module, init.names);
   } catch (e) {
     fail(e);
     Atomics.store(ctl, at + ${STATE}, ${FAILED});
@@ -75,25 +79,43 @@ function start(init) {
   }
   // Read before reporting ready: the first job may be posted the moment after.
   let seen = Atomics.load(ctl, at + ${GO});
-  Atomics.store(ctl, at + ${STATE}, ${READY});
-  Atomics.notify(ctl, at + ${STATE});
-  for (;;) {
-    const spinUntil = performance.now() + ${WORKER_SPIN_MS};
-    while (Atomics.load(ctl, at + ${GO}) === seen) {
-      if (performance.now() > spinUntil) Atomics.wait(ctl, at + ${GO}, seen);
+  const done = () => {
+    Atomics.store(ctl, at + ${DONE}, seen);
+    Atomics.notify(ctl, at + ${DONE});
+  };
+  // Serves jobs until told to stop, or to load a module: that comes as a
+  // message, delivered once this returns to the event loop.
+  const serve = () => {
+    for (;;) {
+      const spinUntil = performance.now() + ${WORKER_SPIN_MS};
+      while (Atomics.load(ctl, at + ${GO}) === seen) {
+        if (performance.now() > spinUntil) Atomics.wait(ctl, at + ${GO}, seen);
+      }
+      seen = Atomics.load(ctl, at + ${GO});
+      const fn = ctl[at + ${FN}];
+      if (fn === ${STOP}) break;
+      if (fn === ${LOAD}) return;
+      try {
+        fns[fn].apply(null, Array.from(ctl.subarray(at + ${ARGS}, at + ${ARGS} + ctl[at + ${NARGS}])));
+      } catch (e) {
+        fail(e);
+      }
+      done();
     }
-    seen = Atomics.load(ctl, at + ${GO});
-    const fn = ctl[at + ${FN}];
-    if (fn === ${STOP}) break;
+    Atomics.store(ctl, at + ${STATE}, ${EXITED});
+  };
+  listen((message) => {
     try {
-      fns[fn].apply(null, Array.from(ctl.subarray(at + ${ARGS}, at + ${ARGS} + ctl[at + ${NARGS}])));
+      instantiate(message.module, message.names);
     } catch (e) {
       fail(e);
     }
-    Atomics.store(ctl, at + ${DONE}, seen);
-    Atomics.notify(ctl, at + ${DONE});
-  }
-  Atomics.store(ctl, at + ${STATE}, ${EXITED});
+    done();
+    serve();
+  });
+  Atomics.store(ctl, at + ${STATE}, ${READY});
+  Atomics.notify(ctl, at + ${STATE});
+  serve();
 }
 `;
 
@@ -109,12 +131,25 @@ export interface WorkerInit {
 
 /** Starts workers: the one host-specific part. */
 export interface WorkerHost {
-  /** Starts a worker that runs `program` and calls its `start(init)`; it must not keep the host alive. `exited` is called (on the host's event loop) when it ends. */
+  /**
+   * Starts a worker that runs `program` and calls its `start(init, listen)`,
+   * where `listen(handler)` has the handler called with each message posted
+   * to the worker; it must not keep the host alive. `exited` is called (on
+   * the host's event loop) when it ends.
+   */
   spawn(program: string, init: WorkerInit, exited: (why: string) => void): WorkerHandle;
 }
 
 export interface WorkerHandle {
+  /** Posts a structured-cloneable message (a module to load) to the worker. */
+  post(message: ModuleMessage): void;
   terminate(): void;
+}
+
+/** A module a worker instantiates over the pool's memory, and the functions it adds to the worker's table. */
+export interface ModuleMessage {
+  readonly module: WasmModule;
+  readonly names: readonly string[];
 }
 
 /** The host this JavaScript runs in, where it has workers (Node's worker_threads for now). */
@@ -122,7 +157,7 @@ export function defaultWorkerHost(): WorkerHost | undefined {
   return nodeWorkerHost();
 }
 
-/** One call of a module function on a worker: the function's index in the pool's names and its i32 arguments. */
+/** One call of a module function on a worker: the function's index in the pool's table (its names, then those of each module loaded) and its i32 arguments. */
 export interface Job {
   readonly fn: number;
   readonly args: readonly number[];
@@ -143,6 +178,10 @@ export class WorkerPool {
   private dead: string | undefined;
   private disposed = false;
   private readonly hangTimeout: number;
+  /** Functions in the workers' table: the constructor's names, then those of each module loaded. */
+  private functions: number;
+  /** Jobs posted to workers so far (loads included): how tests see that work was split. */
+  posted = 0;
 
   /** Starts `size` workers and blocks until each has instantiated `module` over `memory`; throws if one fails or none answers in time. */
   constructor(module: WasmModule, memory: WasmMemory, readonly names: readonly string[], readonly size: number, options: PoolOptions = {}) {
@@ -150,6 +189,7 @@ export class WorkerPool {
     if (!host) throw new Error("this JavaScript host has no workers");
     if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error("workers need a shared memory");
     this.hangTimeout = options.hangTimeout ?? 30_000;
+    this.functions = names.length;
     const control = new SharedArrayBuffer(4 * SLOT * size);
     this.control = new Int32Array(control);
     try {
@@ -183,6 +223,7 @@ export class WorkerPool {
     if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} workers`);
     for (const job of jobs) if (job.args.length > MAX_ARGS) throw new Error(`a job has ${job.args.length} arguments, more than ${MAX_ARGS}`);
     const c = this.control;
+    this.posted += jobs.length;
     const posted = jobs.map((job, w) => {
       const at = w * SLOT;
       c[at + FN] = job.fn;
@@ -218,6 +259,21 @@ export class WorkerPool {
       if (c[w * SLOT + ERROR]! > 0) failure ??= new Error(`worker ${w + 1}: ${this.errorOf(w)}`);
     });
     if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Instantiates another module over the memory in every worker (a plan's
+   * kernels) and returns the table index of its first function: `names[i]`
+   * is then job function `first + i`. Blocks until every worker has it.
+   */
+  load(module: WasmModule, names: readonly string[]): number {
+    if (this.disposed) throw new Error("the worker pool was disposed");
+    if (this.dead) throw new Error(this.dead);
+    for (const h of this.handles) h.post({ module, names });
+    this.run(this.handles.map(() => ({ fn: LOAD, args: [] })), () => {});
+    const first = this.functions;
+    this.functions += names.length;
+    return first;
   }
 
   /** Stops the workers; the pool runs nothing afterwards. Idempotent. */

@@ -25,11 +25,12 @@ import { evalDim, type DimEnv } from "../../program/dim.js";
 import { isElementwise } from "../../program/elementwise.js";
 import type { ProgramNode } from "../../program/program.js";
 import type { FunctionBuilder, Local } from "../../wasm/assembler.js";
-import { bump, forRange } from "../../wasm/loops.js";
+import { bump, doWhileBelow } from "../../wasm/loops.js";
 import { strides } from "../ndarray.js";
 import { WASM_ELEMENTWISE } from "./elementwise.js";
 import type { Slot } from "./kernel.js";
 import { emitRandom4 } from "./random.js";
+import type { Read } from "./rows.js";
 
 /** A walk over an index space: its axes (outermost first), the source stride of each in elements, and what it yields. */
 interface Walk {
@@ -125,10 +126,32 @@ class Walker {
     this.value = f.addLocal("v128", name);
   }
 
-  /** Before the loop: the offset of element 0 (counters start at zero). */
-  init(): void {
-    this.f.i32.const(4 * this.w.start);
-    this.f.set(this.src);
+  /** Before the loop: the counters and the source offset of element `lo` (a local). */
+  init(lo: Local): void {
+    const { f, w } = this;
+    f.i32.const(4 * w.start);
+    f.set(this.src);
+    let inner = 1;
+    for (let k = w.dims.length - 1; k >= 0; k--) {
+      // idx[k] = (lo / inner) % dims[k]; src += 4 · strides[k] · idx[k].
+      f.get(lo);
+      if (inner > 1) {
+        f.i32.const(inner);
+        f.i32.div_u();
+      }
+      f.i32.const(w.dims[k]!);
+      f.i32.rem_u();
+      f.set(this.idx[k]!);
+      if (w.strides[k] !== 0) {
+        f.get(this.src);
+        f.get(this.idx[k]!);
+        f.i32.const(4 * w.strides[k]!);
+        f.i32.mul();
+        f.i32.add();
+        f.set(this.src);
+      }
+      inner *= w.dims[k]!;
+    }
   }
 
   /** Sets `value` to the walk's next four elements and steps past them. */
@@ -239,7 +262,11 @@ class Walker {
 
 /**
  * The body of the kernel computing fused group `members` (ending with `root`)
- * into its slot, or the reason it must run in JavaScript.
+ * into its slot, or the reason it must run in JavaScript. The function takes
+ * (lo, hi): it computes elements [lo, hi) of the root, lo a multiple of 4
+ * (the last vector is written whole, so a range ends on a multiple of 4 or at
+ * the end); (0, size) is the whole group, and threads or row blocks
+ * (rows.ts) take parts of it.
  */
 export function fusedKernel(
   nodes: readonly ProgramNode[],
@@ -259,6 +286,7 @@ export function fusedKernel(
   }
   const total = shapes[root]!.reduce((a, b) => a * b, 1);
   return (f) => {
+    const [lo, hi] = f.params as [Local, Local];
     if (total === 0) return;
     const value = new Map<number, Local>();
     const loads: { node: number; local: Local }[] = [];
@@ -302,7 +330,7 @@ export function fusedKernel(
       const walk = walkOf(n, shapes[m]!, x === undefined ? [] : shapes[x]!, x === undefined ? undefined : slotOf(x));
       if (walk) {
         const walker = new Walker(f, walk, `${n.op}${m}`);
-        walker.init();
+        walker.init(lo);
         walkers.push(walker);
         value.set(m, walker.value);
         continue;
@@ -317,7 +345,21 @@ export function fusedKernel(
     }
     const result = operand(root);
     const at = slotOf(root).at;
-    forRange(f, p, 0, 16 * Math.ceil(total / 4), () => {
+    // p = 4 lo, end = 4 hi: byte offsets; the index of the first lane = lo.
+    const end = f.addLocal("i32", "end");
+    f.get(hi);
+    f.i32.const(2);
+    f.i32.shl();
+    f.set(end);
+    f.get(lo);
+    f.local.tee(index);
+    f.i32.const(2);
+    f.i32.shl();
+    f.local.tee(p);
+    f.get(end);
+    f.i32.ge_u();
+    f.if(() => f.return());
+    doWhileBelow(f, p, 16, end, () => {
       for (const { node, local } of loads) {
         f.get(p);
         f.v128.load(slotOf(node).at);
@@ -336,8 +378,35 @@ export function fusedKernel(
       f.get(result);
       f.v128.store(at);
       if (randoms.length) bump(f, index, 4);
-    }, 16);
+    });
   };
+}
+
+/** The parameters of a range kernel: elements (or rows) [lo, hi). */
+export const RANGE_PARAMS = [["lo", "i32"], ["hi", "i32"]] as const;
+
+/**
+ * The materialized nodes a fused group reads and how, in its element space
+ * (for rows.ts): loads and reshapes read element for element; a broadcast
+ * whose walk is [rows, width] with strides [1, 0] reads a value per row; any
+ * other index map or a random draw's key reads elsewhere.
+ */
+export function groupReads(nodes: readonly ProgramNode[], members: readonly number[], shapes: readonly (readonly number[])[]): Read[] {
+  const inGroup = new Set(members);
+  const reads: Read[] = [];
+  for (const m of members) {
+    const n = nodes[m]!;
+    for (const x of n.inputs) {
+      if (inGroup.has(x)) continue;
+      if (n.op === "broadcast") {
+        const { dims, strides } = walkOf(n, shapes[m]!, shapes[x]!, { at: 0, shape: shapes[x]!, dtype: nodes[x]!.dtype })!;
+        const perRow = dims.length === 2 && strides[0] === 1 && strides[1] === 0;
+        reads.push({ buffer: x, access: perRow ? { kind: "rows", rows: dims[0]!, width: dims[1]! } : { kind: "other" } });
+      } else if (INDEX_MAPS.has(n.op) || n.op === "random") reads.push({ buffer: x, access: { kind: "other" } });
+      else reads.push({ buffer: x, access: { kind: "flat" } });
+    }
+  }
+  return reads;
 }
 
 /** Members that read a materialized node (or nothing) through an index map: each gets a walker. */

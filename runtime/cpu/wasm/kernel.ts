@@ -12,7 +12,7 @@
 // reads the lanes past the end).
 
 import type { Op, OpAttrs } from "../../program/ops.js";
-import { requireWasm, type WasmMemory } from "../../wasm/api.js";
+import { requireWasm, type WasmMemory, type WasmModule } from "../../wasm/api.js";
 import { ModuleBuilder, type FunctionBuilder } from "../../wasm/assembler.js";
 
 /** A buffer of a plan in the heap. */
@@ -33,20 +33,35 @@ export function slotBytes(elements: number): number {
   return Math.ceil(elements / 4) * 16;
 }
 
-/** A kernel to emit: its export name and body. */
+/** A kernel to emit: its export name, parameters (none, or a range's) and body. */
 export interface KernelSource {
   readonly name: string;
-  readonly emit: (f: FunctionBuilder) => void;
+  readonly params?: readonly (readonly [string, "i32"])[];
+  /** Writes the body; `indexOf` gives the function index of a kernel listed before this one (for calls). */
+  readonly emit: (f: FunctionBuilder, indexOf: (name: string) => number) => void;
 }
 
-/** Emits the kernels into one module over `memory` (imported as env.memory, shared if it is), compiles it synchronously and returns each kernel's entry. */
-export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): Map<string, () => void> {
+export interface CompiledKernels {
+  /** Each kernel's entry, by name. */
+  readonly entries: ReadonlyMap<string, (...args: number[]) => void>;
+  /** The compiled module, for workers to instantiate over the same memory. */
+  readonly module: WasmModule;
+}
+
+/** Emits the kernels into one module over `memory` (imported as env.memory, shared if it is) and compiles it synchronously. */
+export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): CompiledKernels {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   const api = requireWasm();
   const m = new ModuleBuilder();
   m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });
-  for (const k of kernels) m.function(k.name, [], [], k.emit);
-  const bytes = m.toBytes();
-  const instance = new api.Instance(new api.Module(bytes), { env: { memory } });
-  return new Map(kernels.map((k) => [k.name, instance.exports[k.name] as () => void]));
+  const index = new Map<string, number>();
+  const indexOf = (name: string): number => {
+    const i = index.get(name);
+    if (i === undefined) throw new Error(`internal: kernel ${name} called before it is emitted`);
+    return i;
+  };
+  for (const k of kernels) index.set(k.name, m.function(k.name, k.params ?? [], [], (f) => k.emit(f, indexOf)));
+  const module = new api.Module(m.toBytes());
+  const instance = new api.Instance(module, { env: { memory } });
+  return { entries: new Map(kernels.map((k) => [k.name, instance.exports[k.name] as (...args: number[]) => void])), module };
 }

@@ -144,6 +144,19 @@ class Emit {
     });
   }
 
+  /** Runs `body` `count` times, count a local holding at least 1 (it counts down to 0). */
+  repeatCount(count: Local, body: () => void): void {
+    const f = this.f;
+    f.loop((again) => {
+      body();
+      f.get(count);
+      f.i32.const(1);
+      f.i32.sub();
+      f.local.tee(count);
+      f.br_if(again);
+    });
+  }
+
   /** Runs `count` steps as blocks of `block` (and a shorter last one): each block body gets its step count. */
   blocks(count: number, block: number, body: (steps: number) => void): void {
     const full = Math.floor(count / block);
@@ -334,13 +347,17 @@ function emitRowPartials(e: Emit, fold: Fold, p: Local, R: number, res: Local): 
   e.fold(fold, res);
 }
 
-/** [K, R] at `inP` into K outputs at `outP`, R >= 4: each row's fold, stored or (`accumulate`) folded into the output. */
-function emitRows(e: Emit, fold: Fold, inP: Local, outP: Local, K: number, R: number, accumulate: boolean): void {
+/**
+ * [K, R] at `inP` into K outputs at `outP`, R >= 4: each row's fold, stored or
+ * (`accumulate`) folded into the output. K is a constant, or a local (at least 1)
+ * for a range kernel.
+ */
+function emitRows(e: Emit, fold: Fold, inP: Local, outP: Local, K: number | Local, R: number, accumulate: boolean): void {
   const f = e.f;
   const p = e.pointer(inP);
   const q = e.pointer(outP, "q");
   const v = e.local("v128", "v");
-  e.repeat(K, () => {
+  (typeof K === "number" ? e.repeat.bind(e, K) : e.repeatCount.bind(e, K))(() => {
     emitRowPartials(e, fold, p, R, v);
     for (const ls of [[2, 3, 0, 1], [1, 0, 3, 2]]) {
       f.get(v);
@@ -747,6 +764,46 @@ const argmax: WasmKernelEmitter<"argmax"> = (f, out, [x], { axis }) => {
   else if (B >= 4) emitArgColumns(e, x!.dtype, x!, out, A, n, B);
   else emitArgScalar(e, x!.dtype, x!, out, A, n, B);
 };
+
+/** Rows and row length of a sum or max over the trailing axes of x (at least 4 elements): what a row kernel computes, else undefined. */
+export function rowReduction(shape: readonly number[], axes: readonly number[]): { readonly rows: number; readonly width: number } | undefined {
+  const runs = canonicalRuns(shape, axes);
+  const last = runs[runs.length - 1];
+  if (!last?.reduced || last.size < 4 || runs.length > 2) return undefined;
+  return { rows: runs.length === 2 ? runs[0]!.size : 1, width: last.size };
+}
+
+/**
+ * The range form of a row reduction (rowReduction's shapes): a function of
+ * (lo, hi) computing outputs [lo, hi), row by row as the whole kernel does, so
+ * that threads and row blocks (rows.ts) give its results bit for bit.
+ */
+export function rowsKernel(kind: "sum" | "max", out: Slot, x: Slot, width: number): (f: FunctionBuilder) => void {
+  return (f) => {
+    const [lo, hi] = f.params as [Local, Local];
+    const e = new Emit(f);
+    const fold = FOLDS[kind][x.dtype];
+    const inP = e.local("i32", "in");
+    const outP = e.local("i32", "out");
+    const count = e.local("i32", "count");
+    for (const [dst, base, stride] of [[inP, x.at, F * width], [outP, out.at, F]] as const) {
+      f.get(lo);
+      f.i32.const(stride);
+      f.i32.mul();
+      f.i32.const(base);
+      f.i32.add();
+      f.set(dst);
+    }
+    f.get(hi);
+    f.get(lo);
+    f.i32.sub();
+    f.local.tee(count);
+    f.i32.const(1);
+    f.i32.lt_s();
+    f.if(() => f.return());
+    emitRows(e, fold, inP, outP, count, width, false);
+  };
+}
 
 export const WASM_REDUCE: WasmKernelTable<"sum" | "max" | "argmax"> = {
   sum: reduceKernel("sum"),

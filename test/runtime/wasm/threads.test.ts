@@ -151,7 +151,7 @@ test("a worker that fails to start, or never answers, makes creation throw inste
   const module = new api.Module(emitGemmModule(limits).toBytes());
   const memory = new api.Memory(limits);
   t.throws(() => new WorkerPool(module, memory, ["f32_gemm_blocks", "no_such_function"], 1), { message: /^worker 1 failed to start: Error: the module exports no function no_such_function/ });
-  const silent = { spawn: () => ({ terminate: () => {} }) };
+  const silent = { spawn: () => ({ post: () => {}, terminate: () => {} }) };
   t.throws(() => new WorkerPool(module, memory, ["f32_gemm_blocks"], 2, { host: silent, readyTimeout: 200 }), { message: "worker 1 of 2 did not start within 200 ms" });
   t.throws(() => new WorkerPool(module, new api.Memory({ initial: 1 }), ["f32_gemm_blocks"], 1), { message: "workers need a shared memory" });
   const pool = new WorkerPool(module, memory, ["f32_gemm_blocks"], 1);

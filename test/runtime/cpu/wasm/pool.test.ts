@@ -126,7 +126,7 @@ for (const [ci, k] of CASES.entries()) {
       for (const op of OPS) {
         const { out, ins } = io[op];
         const before = bytes.slice();
-        kernels.get(op)!();
+        kernels.entries.get(op)!();
         const owned = [out.at, out.at + slotBytes(size(out.shape))];
         const stray = bytes.findIndex((v, i) => v !== before[i] && (i < owned[0]! || i >= owned[1]!));
         if (stray >= 0) return t.fail(`${op} wrote byte ${stray}, outside its slot [${owned}]`);

@@ -59,7 +59,7 @@ const STARTS_OF = [0, 1, 2 ** 31 - 2 * RUN, 2 ** 31 - RUN / 2, 2 ** 31, 2 ** 32 
 
 for (const salt of SALTS) {
   test(`salt ${salt}: bit-identical to randomAt`, (t) => {
-    const run = kernels.get(`random_${salt}`)!;
+    const run = kernels.entries.get(`random_${salt}`)!;
     let checked = 0;
     for (const [k0, k1] of KEYS) {
       for (const start of STARTS_OF) {

@@ -77,7 +77,7 @@ function check(t: ExecutionContext, shape: readonly number[], dtype: Dtype, data
     const o = size(out.shape);
     new Float32Array(memory.buffer, 16, slotBytes(o) / 4).fill(NaN);
     new Int32Array(memory.buffer, 16 + slotBytes(o), GUARD / 4).fill(SENTINEL);
-    kernels.get(`k${i}`)!();
+    kernels.entries.get(`k${i}`)!();
     const got = out.dtype === "f32" ? new Float32Array(memory.buffer, 16, o) : new Int32Array(memory.buffer, 16, o);
     const { value, magnitude } = reference(shape, data, c);
     let bad = -1;
