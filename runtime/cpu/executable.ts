@@ -117,11 +117,36 @@ export class CpuExecutable {
       const given = n.op === "param" ? params.get(name) : feeds.get(name);
       if (!given) throw new RunError(`${n.op} '${name}' was not given`);
       if (size(given.shape) !== size(plan.shapes[i]!)) throw new RunError(`${n.op} '${name}' has shape [${given.shape.join(", ")}], expected [${plan.shapes[i]!.join(", ")}]`);
-      if (plan.slots) plan.buffers[i]!.set(given.data);
-      else plan.buffers[i] = this.typed(given.data, n.dtype, plan.buffers[i]);
+      if (plan.slots) {
+        if (given.data !== plan.buffers[i]) plan.buffers[i]!.set(given.data);
+      } else plan.buffers[i] = this.typed(given.data, n.dtype, plan.buffers[i]);
     });
     for (const step of plan.run) step();
     return new Map(this.program.graph.outputs.map((o) => [o.name, { shape: plan.shapes[o.node]!, data: plan.buffers[o.node]! }]));
+  }
+
+  /**
+   * The plan's own buffers of the inputs and parameters for these feeds' sizes
+   * (views of the heap, planning it if needed), holding what `feeds` holds. A
+   * caller that writes its next inputs into them and runs with them skips the
+   * copy into the heap (benchmarks keep their inputs resident this way). The
+   * views stay valid while the heap does not grow; in JavaScript (no heap)
+   * they are plain copies.
+   */
+  sourceViews(feeds: ReadonlyMap<string, NDArray>, params: ReadonlyMap<string, NDArray> = new Map()): Map<string, NDArray> {
+    const plan = this.planFor(bindDims(this.program.graph, feeds));
+    if (plan.slots) this.refreshViews(plan);
+    const views = new Map<string, NDArray>();
+    this.program.graph.nodes.forEach((n, i) => {
+      if (n.op !== "input" && n.op !== "param") return;
+      const name = n.op === "param" ? n.attrs.name : this.inputOf.get(i)!;
+      const given = n.op === "param" ? params.get(name) : feeds.get(name);
+      if (!given) return;
+      const data = plan.slots ? plan.buffers[i]! : given.data.slice();
+      if (plan.slots) data.set(given.data);
+      views.set(name, { shape: plan.shapes[i]!, data });
+    });
+    return views;
   }
 
   /** Peak bytes of intermediate buffers for the given sizes (planning them if needed). */

@@ -56,6 +56,7 @@
 
 import type { BinaryOp, UnaryOp } from "../program/elementwise.js";
 import type { FunctionBuilder, Local } from "./assembler.js";
+import { wasmFeatures } from "./features.js";
 
 export const UNARY_MATH = ["exp", "log", "tanh", "erf", "sin", "cos", "log1p", "expm1", "softplus"] as const satisfies readonly UnaryOp[];
 export const BINARY_MATH = ["pow"] as const satisfies readonly BinaryOp[];
@@ -168,11 +169,21 @@ function splatF64(f: FunctionBuilder, v: number): void {
   f.v128.const_f64x2([v, v]);
 }
 
-/** Pushes c[0] + c[1] x + c[2] x^2 + ... in f32 lanes, by Horner's rule. */
+/**
+ * Pushes c[0] + c[1] x + c[2] x^2 + ... in f32 lanes, by Horner's rule: with
+ * relaxed SIMD each step is one multiply-add (fused where the hardware has
+ * FMA, which only rounds less), half the instructions of a polynomial.
+ */
 function polynomial(f: FunctionBuilder, x: Local, c: readonly number[]): void {
+  const fma = wasmFeatures().relaxedSimd;
   splat(f, c[c.length - 1]!);
   for (let i = c.length - 2; i >= 0; i--) {
     f.get(x);
+    if (fma) {
+      splat(f, c[i]!);
+      f.f32x4.relaxed_madd();
+      continue;
+    }
     f.f32x4.mul();
     splat(f, c[i]!);
     f.f32x4.add();
@@ -358,13 +369,31 @@ function logOfParts(f: FunctionBuilder, m: Local, e: Local, correction?: Local):
   f.f32x4.add();
 }
 
-/** n = round(x log2 e) and r = x - n ln2 (two steps; x - n LN2_HI is exact), |r| <= ln2/2 + rounding. */
-function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local): void {
+/** 1.5 · 2^23: adding it to |y| < 2^22 rounds y to an integer (to nearest, ties to even), held in the low bits of the sum. */
+const ROUNDING_MAGIC = 12582912;
+
+/**
+ * n = round(x log2 e) and r = x - n ln2 (two steps; x - n LN2_HI is exact),
+ * |r| <= ln2/2 + rounding; also n in i32 lanes. n is rounded by adding and
+ * subtracting ROUNDING_MAGIC, whose sum's bits minus the magic's are n as an
+ * integer: the same n as f32x4.nearest, without a float-to-int conversion
+ * (x is clamped, |x log2 e| < 2^22).
+ */
+function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local): void {
+  const sum = vector(f, "ln2_magic");
   f.get(x);
   splat(f, Math.LOG2E);
   f.f32x4.mul();
-  f.f32x4.nearest();
+  splat(f, ROUNDING_MAGIC);
+  f.f32x4.add();
+  f.local.tee(sum);
+  splat(f, ROUNDING_MAGIC);
+  f.f32x4.sub();
   f.set(n);
+  f.get(sum);
+  splatI32(f, new Int32Array(Float32Array.of(ROUNDING_MAGIC).buffer)[0]!);
+  f.i32x4.sub();
+  f.set(ni);
   f.get(x);
   f.get(n);
   splat(f, LN2_HI);
@@ -404,9 +433,8 @@ function exp(f: FunctionBuilder): void {
   const r = vector(f, "exp_r");
   clamp(f, EXP_MIN, EXP_MAX);
   f.set(x);
-  reduceByLn2(f, x, n, r);
-  f.get(n);
-  const ni = toInt(f, "exp_ni");
+  const ni = vector(f, "exp_ni");
+  reduceByLn2(f, x, n, r, ni);
   expm1Reduced(f, r);
   splat(f, 1);
   f.f32x4.add();
@@ -423,12 +451,12 @@ function expm1(f: FunctionBuilder): void {
   f.local.tee(input);
   clamp(f, EXPM1_MIN, EXP_MAX);
   f.set(x);
-  reduceByLn2(f, x, n, r);
+  const ni = vector(f, "expm1_ni");
+  reduceByLn2(f, x, n, r, ni);
   expm1Reduced(f, r);
   f.set(p);
   // t = 2^(n - 1), n in [-36, 128]
-  f.get(n);
-  f.i32x4.trunc_sat_f32x4_s();
+  f.get(ni);
   splatI32(f, 1);
   f.i32x4.sub();
   pow2(f);

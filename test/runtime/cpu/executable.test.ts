@@ -32,3 +32,20 @@ for (const engine of ["wasm", "js"] as const) {
     t.true(seen.every((s) => s.ms >= 0));
   });
 }
+
+test("inputs written into the plan's own buffers (sourceViews) are run in place, without a copy", (t) => {
+  const a = input("a", [3, 5]);
+  const g: Graph = { name: "double", inputs: [a] as never, outputs: [{ name: "y", node: make("add", [a, a], {}) }] };
+  const exe = new CpuExecutable(lowerCpu(g));
+  const feeds = new Map([["a", { shape: [3, 5], data: Float32Array.from({ length: 15 }, (_, i) => i) }]]);
+  const views = exe.sourceViews(feeds);
+  const view = views.get("a")!;
+  t.deepEqual([...view.data], [...feeds.get("a")!.data]);
+  t.not(view.data, feeds.get("a")!.data);
+  t.deepEqual([...exe.run(views, new Map()).get("y")!.data], Array.from({ length: 15 }, (_, i) => 2 * i));
+  // The next input, written into the view: the run reads it there.
+  view.data.fill(1);
+  t.deepEqual([...exe.run(views, new Map()).get("y")!.data], new Array(15).fill(2));
+  // Another array is still copied in.
+  t.deepEqual([...exe.run(feeds, new Map()).get("y")!.data], Array.from({ length: 15 }, (_, i) => 2 * i));
+});
