@@ -53,7 +53,17 @@ const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const spread = (t: Timing) => `${ms(t.min)}–${ms(t.max)}`;
 
+/**
+ * The flops of each workload whose work is arithmetic rather than memory
+ * traffic (the matmuls: dlc's kernels do over 10 flops per byte moved). Every
+ * contender does the same arithmetic, so each gets a GFLOP/s.
+ */
+function computeBound(rows: FusionRow[]): Map<string, number> {
+  return new Map(rows.filter((r) => r.flops && r.bytes && r.flops > 10 * r.bytes).map((r) => [r.workload, r.flops!]));
+}
+
 function fusionTable(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
+  const flopsOf = computeBound(rows);
   const out = [
     `| workload | contender | ms (median) | spread (ms) | samples | dispatches | bytes moved | throughput |`,
     `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
@@ -64,23 +74,30 @@ function fusionTable(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
       continue;
     }
     const t = r.timing.median;
-    const throughput = r.workload === "matmul-bias-relu" && r.flops ? `${(r.flops / t / 1e9).toFixed(2)} GFLOP/s` : r.bytes ? `${(r.bytes / t / 1e9).toFixed(2)} GB/s` : "";
+    const work = flopsOf.get(r.workload);
+    const throughput = work ? `${(work / t / 1e9).toFixed(2)} GFLOP/s` : r.bytes ? `${(r.bytes / t / 1e9).toFixed(2)} GB/s` : "";
     out.push(`| ${r.workload} | ${r.contender} | ${ms(t)} | ${spread(r.timing)} | ${r.timing.samples} | ${r.dispatches ?? "n/a"} | ${r.bytes ? mb(r.bytes) : "n/a"} | ${throughput} |`);
   }
   return out;
 }
 
+/** Unfused against fused on the same threads (one); against the peers, dlc's fastest fused contender (on the CPU, 1 or 2 threads). */
 function fusionRatios(rows: FusionRow[], device: "webgpu" | "cpu"): string[] {
-  const out = [`| workload | time, unfused / fused | dispatches, unfused / fused | bytes, unfused / fused | fastest peer | dlc fused vs the fastest peer |`, `| --- | ---: | ---: | ---: | --- | ---: |`];
+  const out = [
+    `| workload | time, unfused / fused | dispatches, unfused / fused | bytes, unfused / fused | fastest dlc fused | fastest peer | dlc fused vs the fastest peer |`,
+    `| --- | ---: | ---: | ---: | --- | --- | ---: |`,
+  ];
+  const fastest = (xs: FusionRow[]) => xs.filter((r) => r.timing).sort((a, b) => a.timing!.median - b.timing!.median)[0];
   for (const w of [...new Set(rows.map((r) => r.workload))]) {
-    const pick = (c: string) => rows.find((r) => r.workload === w && r.device === device && r.contender === c);
-    const f = pick("dlc fused");
-    const u = pick("dlc unfused");
+    const here = rows.filter((r) => r.workload === w && r.device === device);
+    const f = here.find((r) => r.contender === "dlc fused");
+    const u = here.find((r) => r.contender === "dlc unfused");
     if (!f?.timing || !u?.timing) continue;
-    const peers = rows.filter((r) => r.workload === w && r.device === device && !r.contender.startsWith("dlc") && r.timing);
-    const best = peers.sort((a, b) => a.timing!.median - b.timing!.median)[0];
-    const versus = !best ? "" : best.timing!.median > f.timing.median ? `dlc ${ratio(best.timing!.median, f.timing.median)} faster` : `${best.contender} ${ratio(f.timing.median, best.timing!.median)} faster`;
-    out.push(`| ${w} | ${ratio(u.timing.median, f.timing.median)} | ${ratio(u.dispatches!, f.dispatches!)} | ${ratio(u.bytes!, f.bytes!)} | ${best ? `${best.contender} (${ms(best.timing!.median)} ms)` : "n/a"} | ${versus} |`);
+    const dlc = fastest(here.filter((r) => r.contender === "dlc fused" || r.contender.startsWith("dlc fused, ")))!;
+    const best = fastest(here.filter((r) => !r.contender.startsWith("dlc")));
+    const [d, p] = [dlc.timing!.median, best?.timing!.median ?? NaN];
+    const versus = !best ? "" : p > d ? `dlc ${ratio(p, d)} faster` : `${best.contender} ${ratio(d, p)} faster`;
+    out.push(`| ${w} | ${ratio(u.timing.median, f.timing.median)} | ${ratio(u.dispatches!, f.dispatches!)} | ${ratio(u.bytes!, f.bytes!)} | ${dlc.contender} (${ms(d)} ms) | ${best ? `${best.contender} (${ms(p)} ms)` : "n/a"} | ${versus} |`);
   }
   return out;
 }
@@ -100,21 +117,26 @@ function trainingTable(rows: TrainingRow[]): string[] {
   return out;
 }
 
-/** Like with like: every contender here read the loss back every step (dlc's WebGPU at the CLI's cadence is listed above, not compared). */
+/**
+ * Ratios of steps/s, like with like: every contender here read the loss back
+ * every step (dlc's WebGPU at the CLI's cadence is listed above, not
+ * compared). WebGPU in one table; dlc's CPU, a row per thread count, in another.
+ */
 function trainingRatios(rows: TrainingRow[]): string[] {
-  const out = [
-    `| model | dlc webgpu / best TF.js | dlc webgpu / TF.js webgpu | dlc webgpu / jax-js webgpu | dlc cpu / TF.js wasm | dlc cpu / jax-js wasm | dlc cpu / dlc webgpu | dlc cpu / dlc cpu-js |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-  ];
+  const gpu = [`| model | dlc webgpu / best TF.js | dlc webgpu / TF.js webgpu | dlc webgpu / jax-js webgpu |`, `| --- | ---: | ---: | ---: |`];
+  const cpu = [`| model | dlc contender | / TF.js wasm | / jax-js wasm | / dlc webgpu | / dlc cpu-js |`, `| --- | --- | ---: | ---: | ---: | ---: |`];
+  const r = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? ratio(a, b) : "n/a");
   for (const model of ["mlp", "cnn"] as const) {
-    const s = (c: string) => rows.find((r) => r.model === model && r.contender === c)?.stepsPerSecond;
-    const tf = rows.filter((r) => r.model === model && r.contender.startsWith("tfjs") && r.stepsPerSecond !== undefined).sort((a, b) => b.stepsPerSecond! - a.stepsPerSecond!)[0];
-    const r = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? ratio(a, b) : "n/a");
-    out.push(
-      `| ${model} | ${r(s("dlc webgpu"), tf?.stepsPerSecond)}${tf ? ` (${tf.contender})` : ""} | ${r(s("dlc webgpu"), s("tfjs-webgpu"))} | ${r(s("dlc webgpu"), s("jax-webgpu"))} | ${r(s("dlc cpu"), s("tfjs-wasm"))} | ${r(s("dlc cpu"), s("jax-wasm"))} | ${r(s("dlc cpu"), s("dlc webgpu"))} | ${r(s("dlc cpu"), s("dlc cpu-js"))} |`,
-    );
+    const mine = rows.filter((x) => x.model === model);
+    const s = (c: string) => mine.find((x) => x.contender === c)?.stepsPerSecond;
+    const tf = mine.filter((x) => x.contender.startsWith("tfjs") && x.stepsPerSecond !== undefined).sort((a, b) => b.stepsPerSecond! - a.stepsPerSecond!)[0];
+    gpu.push(`| ${model} | ${r(s("dlc webgpu"), tf?.stepsPerSecond)}${tf ? ` (${tf.contender})` : ""} | ${r(s("dlc webgpu"), s("tfjs-webgpu"))} | ${r(s("dlc webgpu"), s("jax-webgpu"))} |`);
+    for (const c of mine.filter((x) => x.contender.startsWith("dlc cpu ("))) {
+      const v = c.stepsPerSecond;
+      cpu.push(`| ${model} | ${c.contender} | ${r(v, s("tfjs-wasm"))} | ${r(v, s("jax-wasm"))} | ${r(v, s("dlc webgpu"))} | ${r(v, s("dlc cpu-js"))} |`);
+    }
   }
-  return out;
+  return [...gpu, "", ...cpu];
 }
 
 /** Horizontal bars of steps/s per contender, one panel per model. */
@@ -124,7 +146,7 @@ export function trainingSvg(rows: TrainingRow[]): string {
   const barH = 18;
   const panelH = contenders.length * (barH + 6) + 40;
   const width = 720;
-  const left = 130;
+  const left = 180; // room for the longest label, "dlc webgpu (loss every 25)"
   const parts: string[] = [];
   models.forEach((model, p) => {
     const y0 = p * panelH;
@@ -156,15 +178,18 @@ export function writeReport(dir: string, r: Report): void {
   lines.push(`- Sampling: ${r.sampling}; the spread is the fastest and slowest sample. Ratios compare medians measured in this one run.`, "");
   if (r.fusion.length) {
     lines.push("## Fusion micro-benchmarks", "");
-    lines.push("GELU (tanh form) on 4M floats; softmax and layer norm over [4096, 1024]; relu(matmul + bias) at 1024; one Adam update of 1M parameters. dlc's dispatches and bytes are counted from its kernels (every binding read or written once per run); throughput is bytes moved per second, or GFLOP/s for the matmul.", "");
+    lines.push(
+      "GELU (tanh form) on 4M floats; softmax and layer norm over [4096, 1024]; matmul, and relu(matmul + bias), at 1024; one Adam update of 1M parameters. Every contender's inputs are resident (uploaded, or copied into dlc's heap, once). dlc's dispatches and bytes are counted from its kernels (every binding read or written once per run); throughput is bytes moved per second, or GFLOP/s for the matmuls (for every contender: they all do the same arithmetic). On the CPU, dlc runs on 1 thread and fused also on 2; TensorFlow.js wasm and jax-js wasm run on one thread in Node (no Worker global).",
+      "",
+    );
     for (const device of ["webgpu", "cpu"] as const) {
       lines.push(`### ${device === "webgpu" ? "WebGPU" : "CPU"}`, "", ...fusionTable(r.fusion, device), "", ...fusionRatios(r.fusion, device), "");
     }
   }
   if (r.training.length) {
     lines.push("## Training throughput", "");
-    lines.push("One Adam step (forward, backward, update) on consecutive batches of the Fashion-MNIST training set; dlc reads the loss back every 25 steps on WebGPU (as `dlc train` does), every step on the CPU; the peers synchronize every step. \"To first step\" includes creating the backend and compiling its shaders.", "");
-    lines.push(...trainingTable(r.training), "", ...trainingRatios(r.training), "", "![training throughput](training.svg)", "");
+    lines.push("One Adam step (forward, backward, update) on consecutive batches of the Fashion-MNIST training set; dlc reads the loss back every 25 steps on WebGPU (as `dlc train` does), every step on the CPU (on 1 thread and on 2); the peers synchronize every step. \"To first step\" includes creating the backend and compiling its shaders.", "");
+    lines.push(...trainingTable(r.training), "", "Ratios of steps/s:", "", ...trainingRatios(r.training), "", "![training throughput](training.svg)", "");
     writeFileSync(join(dir, "training.svg"), trainingSvg(r.training));
   }
   if (r.memory.length) {

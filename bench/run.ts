@@ -1,17 +1,18 @@
 // `npm run bench`: three suites, each case timed with the `benchmark` package
 // and bounded in time, written to bench/RESULTS.md (and bench/training.svg).
 //
-//   fusion    micro-benchmarks, dlc fused and unfused on WebGPU and on the CPU,
-//             beside TensorFlow.js (cpu, wasm, webgpu) and jax-js (wasm, webgpu)
+//   fusion    micro-benchmarks, dlc fused and unfused on WebGPU and on the CPU
+//             (fused also on 2 threads), beside TensorFlow.js (cpu, wasm,
+//             webgpu) and jax-js (wasm, webgpu)
 //   training  steps/s of models/mlp.ts and models/cnn.ts on Fashion-MNIST, all
-//             of the above in one run on the same adapter; compile time and the
-//             time to the first finished step
+//             of the above in one run on the same adapter (dlc's CPU on 1 and 2
+//             threads); compile time and the time to the first finished step
 //   memory    peak buffer bytes of a training step, with and without the memory plan
 //
 // Options: --suite fusion|training|memory (repeatable), --quick (shorter sampling).
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { availableParallelism, cpus, totalmem, type as osType, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Compilation } from "../compiler/compilation.js";
@@ -34,6 +35,10 @@ const suites = args.flatMap((a, i) => (a === "--suite" ? [args[i + 1]!] : []));
 const wanted = (s: string) => suites.length === 0 || suites.includes(s);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const SAMPLE = { maxTime: quick ? 1 : 3, minSamples: quick ? 3 : 5 };
+// dlc's CPU contenders run on 1 thread and, where the machine has 2 cores or more, on 2.
+const CORES = availableParallelism();
+const CPU_THREADS = [1, 2].filter((t) => t <= CORES);
+const tooFewCores = `not run: this machine has ${CORES} core${CORES === 1 ? "" : "s"}`;
 
 type PeerModule = typeof import("./peers/index.js");
 async function peers(): Promise<PeerModule | undefined> {
@@ -59,6 +64,13 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
     rows.push({ workload, device, contender, timing: typeof t === "string" ? undefined : t, note: typeof t === "string" ? t : undefined, ...stats });
     log(`fusion ${workload} ${device} ${contender}: ${typeof t === "string" ? t : `${(t.median * 1e3).toFixed(2)} ms`}`);
   };
+  // On the CPU: fused on 1 and 2 threads, unfused on 1 (against fused on 1), and the JavaScript reference interpreter, fused.
+  const cpuContenders: [name: string, fusion: boolean, engine: "wasm" | "js", threads: number][] = [
+    ["dlc fused", true, "wasm", 1],
+    ["dlc fused, 2 threads", true, "wasm", 2],
+    ["dlc unfused", false, "wasm", 1],
+    ["dlc fused (cpu-js)", true, "js", 1],
+  ];
   for (const workload of MICROS) {
     for (const fusion of [true, false]) {
       const name = fusion ? "dlc fused" : "dlc unfused";
@@ -67,14 +79,20 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
         await r.run();
         add(workload, "webgpu", name, await measure(`${workload} webgpu ${name}`, () => r.run(), SAMPLE), r);
       } else add(workload, "webgpu", name, "no WebGPU adapter");
-      const c = dlcCpuMicro(workload, fusion);
-      await c.run();
-      add(workload, "cpu", name, await measure(`${workload} cpu ${name}`, () => c.run(), SAMPLE), c);
     }
-    // The JavaScript reference interpreter, fused, on the same work.
-    const js = dlcCpuMicro(workload, true, "js");
-    await js.run();
-    add(workload, "cpu", "dlc fused (cpu-js)", await measure(`${workload} cpu dlc fused (cpu-js)`, () => js.run(), SAMPLE), js);
+    for (const [name, fusion, engine, threads] of cpuContenders) {
+      if (!CPU_THREADS.includes(threads)) {
+        add(workload, "cpu", name, tooFewCores);
+        continue;
+      }
+      const c = dlcCpuMicro(workload, fusion, engine, threads);
+      if (c.oneThread) add(workload, "cpu", name, `not run: ${c.oneThread}`);
+      else {
+        await c.run();
+        add(workload, "cpu", name, await measure(`${workload} cpu ${name}`, () => c.run(), SAMPLE), c);
+      }
+      c.dispose();
+    }
     if (!peerModule) continue;
     for (const backend of peerModule.PEER_BACKENDS) {
       const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";
@@ -114,14 +132,23 @@ async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule
       log(`training ${model} ${row.contender}: ${row.stepsPerSecond !== undefined ? `${row.stepsPerSecond.toFixed(2)} steps/s` : row.note}`);
     };
     // Every contender reads the loss every step (the peers synchronize every step); WebGPU also at the CLI's cadence.
-    const contenders: [DlcKind, number][] = [["webgpu", 1], ["webgpu", 25], ["cpu", 1], ["cpu-js", 1]];
-    for (const [kind, cadence] of contenders) {
-      const contender = `dlc ${kind}${cadence > 1 ? ` (loss every ${cadence})` : ""}`;
+    const contenders: [DlcKind, number, number][] = [["webgpu", 1, 1], ["webgpu", 25, 1], ["cpu", 1, 1], ["cpu", 1, 2], ["cpu-js", 1, 1]];
+    for (const [kind, cadence, threads] of contenders) {
+      const contender = `dlc ${kind}${cadence > 1 ? ` (loss every ${cadence})` : ""}${kind === "cpu" ? ` (${threads} thread${threads > 1 ? "s" : ""})` : ""}`;
       if (kind === "webgpu" && !ctx) {
         add({ model, batch, contender, note: "no WebGPU adapter" });
         continue;
       }
-      const r = await dlcTraining(ROOT, model, kind, batch, data, ctx, cadence);
+      if (!CPU_THREADS.includes(threads)) {
+        add({ model, batch, contender, note: tooFewCores });
+        continue;
+      }
+      const r = await dlcTraining(ROOT, model, kind, batch, data, ctx, cadence, threads);
+      if (r.oneThread) {
+        add({ model, batch, contender, note: `not run: ${r.oneThread}` });
+        r.dispose();
+        continue;
+      }
       const t = await measure(`${model} ${contender}`, () => r.run(), sample);
       add({ model, batch, contender, timing: t, stepsPerSecond: r.stepsPerRun / t.median, compileSeconds: r.compileSeconds, firstStepSeconds: r.firstStepSeconds, loss: await r.loss() });
       r.dispose();

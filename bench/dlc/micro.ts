@@ -9,15 +9,17 @@ import { full } from "../../compiler/ops/build.js";
 import * as ops from "../../compiler/ops/composite.js";
 import { make } from "../../compiler/ops/make.js";
 import { CpuExecutable } from "../../runtime/cpu/executable.js";
+import { createProducts } from "../../runtime/cpu/wasm/engine.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
 import { evalDim } from "../../runtime/program/dim.js";
 import { flops } from "../../runtime/program/cost.js";
 import { Random } from "../../runtime/random.js";
+import { wasmFeatures } from "../../runtime/wasm/features.js";
 import type { GpuContext } from "../../runtime/webgpu/device.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
 
-export type Micro = "gelu" | "softmax" | "layernorm" | "matmul-bias-relu" | "adam";
-export const MICROS: readonly Micro[] = ["gelu", "softmax", "layernorm", "matmul-bias-relu", "adam"];
+export type Micro = "gelu" | "softmax" | "layernorm" | "matmul" | "matmul-bias-relu" | "adam";
+export const MICROS: readonly Micro[] = ["gelu", "softmax", "layernorm", "matmul", "matmul-bias-relu", "adam"];
 
 export interface Runner {
   run(): Promise<void>;
@@ -30,6 +32,8 @@ export interface DlcMicro extends Runner {
   /** Bytes read and written per execution, counted from the kernels' bindings (WebGPU) or buffers (CPU). */
   readonly bytes: number;
   readonly flops: number;
+  /** Why it runs on one thread although more were asked for (the host has no shared memory or workers). */
+  readonly oneThread?: string;
 }
 
 const input = (name: string, shape: number[]) => make("input", [], { name, shape, dtype: "f32" });
@@ -49,6 +53,11 @@ export function microGraph(kind: Micro): Graph {
     case "layernorm": {
       const x = input("x", [4096, 1024]);
       return g([x], { y: ops.layerNorm(x, 1e-5) });
+    }
+    case "matmul": {
+      const a = input("a", [1024, 1024]);
+      const b = input("b", [1024, 1024]);
+      return g([a, b], { y: ops.matmul(a, b) });
     }
     case "matmul-bias-relu": {
       const a = input("a", [1024, 1024]);
@@ -108,12 +117,20 @@ export async function dlcGpuMicro(ctx: GpuContext, kind: Micro, fusion: boolean)
   };
 }
 
-/** dlc on the CPU in float32: WebAssembly (the `cpu` backend) or the JavaScript reference interpreter (`cpu-js`). */
-export function dlcCpuMicro(kind: Micro, fusion: boolean, engine: "wasm" | "js" = "wasm"): DlcMicro {
+/**
+ * dlc on the CPU in float32: WebAssembly (the `cpu` backend) on `threads`
+ * threads, or the JavaScript reference interpreter (`cpu-js`). Inputs stay
+ * resident in the executable's heap, as the peers' stay on their backends.
+ */
+export function dlcCpuMicro(kind: Micro, fusion: boolean, engine: "wasm" | "js" = "wasm", threads = 1): DlcMicro {
   const g = microGraph(kind);
   const program = lowerCpu(g, { fusion });
-  const exe = new CpuExecutable(program, "f32", { products: engine });
+  // One thread: the executable makes (and keeps) its own engine; more: a threaded engine, whose workers dispose() ends.
+  const products = engine === "wasm" && threads > 1 ? createProducts("wasm", wasmFeatures(), threads) : engine;
+  const exe = new CpuExecutable(program, "f32", { products });
   const feeds = randomInputs(g);
+  // Plans the heap and copies the inputs into their slots once; running on these views skips the copy.
+  const resident = exe.sourceViews(feeds);
   const shapes = program.graph.nodes.map((n) => n.shape.map((d) => evalDim(d, {})));
   // Every step reads its inputs and writes its output once.
   const size = (i: number) => shapes[i]!.reduce((a, b) => a * b, 1) * 4;
@@ -122,13 +139,17 @@ export function dlcCpuMicro(kind: Micro, fusion: boolean, engine: "wasm" | "js" 
     const reads = s.kind === "fused" ? [...new Set(s.members.flatMap((m) => nodes[m]!.inputs).filter((i) => !s.members.includes(i)))] : nodes[s.node]!.inputs;
     return s.kind === "alias" ? acc : acc + size(s.node) + reads.reduce((a, i) => a + size(i), 0);
   }, 0);
+  const oneThread = exe.products.kind === "wasm" ? exe.products.engine.oneThread : undefined;
   return {
     dispatches: program.steps.filter((s) => s.kind !== "alias").length,
     bytes,
     flops: flops(program.graph, {}),
+    ...(oneThread ? { oneThread } : {}),
     async run() {
-      exe.run(feeds, new Map());
+      exe.run(resident, new Map());
     },
-    dispose() {},
+    dispose() {
+      if (typeof products === "object" && products.kind === "wasm") products.engine.gemm.dispose();
+    },
   };
 }

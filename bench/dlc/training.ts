@@ -26,21 +26,24 @@ export interface DlcTraining {
   readonly firstStepSeconds: number;
   /** Steps taken per run(). */
   readonly stepsPerRun: number;
+  /** Why the CPU backend runs on one thread although more were asked for. */
+  readonly oneThread?: string;
   run(): Promise<void>;
   loss(): Promise<number>;
   dispose(): void;
 }
 
-/** Where dlc trains: WebGPU, the CPU in WebAssembly, or the JavaScript reference interpreter. */
+/** Where dlc trains: WebGPU, the CPU in WebAssembly (on `threads` threads), or the JavaScript reference interpreter. */
 export type DlcKind = "webgpu" | "cpu" | "cpu-js";
 
-export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: DlcKind, batch: number, data: TrainingData, ctx?: GpuContext, cadence = 1): Promise<DlcTraining> {
+export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: DlcKind, batch: number, data: TrainingData, ctx?: GpuContext, cadence = 1, threads = 1): Promise<DlcTraining> {
   const t0 = performance.now();
   const program: ModelProgram = buildModel(join(root, "models", `${model}.ts`), { training: true, webgpu: kind === "webgpu" });
   const compileSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   // The bench keeps one device for the whole run: the backend must not destroy it.
-  const backend: Backend = kind === "webgpu" ? await WebGpuBackend.create({ ...ctx!, destroy: () => {} }, program) : new CpuBackend(program, { engine: kind === "cpu" ? "wasm" : "js" });
+  const backend: Backend = kind === "webgpu" ? await WebGpuBackend.create({ ...ctx!, destroy: () => {} }, program) : new CpuBackend(program, kind === "cpu" ? { engine: "wasm", threads } : { engine: "js" });
+  const oneThread = backend instanceof CpuBackend && backend.products.kind === "wasm" ? backend.products.engine.oneThread : undefined;
   await backend.load(new Map(program.params.map((p) => [p.name, initialize(p.init, p.shape, 0, p.name)])));
   const x = new Float32Array(batch * 784);
   const y = new Int32Array(batch);
@@ -66,6 +69,7 @@ export async function dlcTraining(root: string, model: "mlp" | "cnn", kind: DlcK
     compileSeconds,
     firstStepSeconds,
     stepsPerRun,
+    ...(oneThread ? { oneThread } : {}),
     // The last step of a run reads the loss back, which also waits for the device.
     async run() {
       for (let k = 1; k <= stepsPerRun; k++) await step(k === stepsPerRun);

@@ -58,6 +58,7 @@ const MICRO_FNS: Record<Micro, (...xs: JArray[]) => JArray[]> = {
   gelu: (x) => [nn.gelu(x!, { approximate: true })],
   softmax: (x) => [nn.softmax(x!, -1)],
   layernorm: (x) => [nn.standardize(x!, -1, { epsilon: LAYERNORM_EPS })],
+  matmul: (a, b) => [np.matmul(a!, b!)],
   "matmul-bias-relu": (a, b, bias) => [nn.relu(np.matmul(a!, b!).add(bias!))],
   adam: (p, g, m, v, t) => {
     const [c1, c2] = corrections(t!);

@@ -74,6 +74,8 @@ export function referenceMicro(kind: Micro, inputs: readonly HostTensor[]): Floa
       return [softmax(x!.data, rows(shape), shape.at(-1)!)];
     case "layernorm":
       return [layernorm(x!.data, rows(shape), shape.at(-1)!)];
+    case "matmul":
+      return [dense(x!.data, b!.data, new Float32Array(b!.shape[1]!), shape[0]!, shape[1]!, b!.shape[1]!, false)];
     case "matmul-bias-relu":
       return [dense(x!.data, b!.data, c!.data, shape[0]!, shape[1]!, b!.shape[1]!, true)];
     case "adam":

@@ -35,6 +35,7 @@ const CHECK_SHAPES: Record<Micro, readonly (readonly number[])[]> = {
   gelu: [[1000]],
   softmax: [[7, 33]],
   layernorm: [[7, 64]],
+  matmul: [[17, 33], [33, 9]],
   "matmul-bias-relu": [[17, 33], [33, 9], [9]],
   adam: [[1000], [1000], [1000], [1000]],
 };
@@ -43,6 +44,7 @@ const TOLERANCE: Record<Micro, { atol: number; rtol: number }> = {
   gelu: { atol: 1e-5, rtol: 1e-4 },
   softmax: { atol: 1e-6, rtol: 1e-4 },
   layernorm: { atol: 1e-4, rtol: 1e-4 },
+  matmul: { atol: 1e-4, rtol: 1e-4 },
   "matmul-bias-relu": { atol: 1e-4, rtol: 1e-4 },
   adam: { atol: 1e-6, rtol: 1e-5 },
 };

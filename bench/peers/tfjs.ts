@@ -48,6 +48,7 @@ const MICRO_OPS: Record<Exclude<Micro, "adam">, (xs: tf.Tensor[]) => tf.Tensor> 
     const { mean, variance } = tf.moments(x!, -1, true);
     return x!.sub(mean).div(tf.sqrt(variance.add(LAYERNORM_EPS)));
   },
+  matmul: ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
   "matmul-bias-relu": ([a, b, bias]) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: bias!, activation: "relu" }),
 };
 

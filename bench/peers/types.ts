@@ -8,11 +8,11 @@
 // exactly what dlc's own versions compute.
 
 export type PeerBackend = "tfjs-cpu" | "tfjs-wasm" | "tfjs-webgpu" | "jax-wasm" | "jax-webgpu";
-export type Micro = "gelu" | "softmax" | "layernorm" | "matmul-bias-relu" | "adam";
+export type Micro = "gelu" | "softmax" | "layernorm" | "matmul" | "matmul-bias-relu" | "adam";
 export type Model = "mlp" | "cnn";
 
 export const PEER_BACKENDS: readonly PeerBackend[] = ["tfjs-cpu", "tfjs-wasm", "tfjs-webgpu", "jax-wasm", "jax-webgpu"];
-export const MICROS: readonly Micro[] = ["gelu", "softmax", "layernorm", "matmul-bias-relu", "adam"];
+export const MICROS: readonly Micro[] = ["gelu", "softmax", "layernorm", "matmul", "matmul-bias-relu", "adam"];
 
 export interface Runner {
   /** One execution, finished (synchronized with the device). */

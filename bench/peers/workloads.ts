@@ -5,6 +5,7 @@
 //   gelu               y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x of 4,194,304
 //   softmax            over the last axis of [4096, 1024]
 //   layernorm          (x - mean) / sqrt(var + 1e-5) over the last axis of [4096, 1024]
+//   matmul             A[1024,1024] @ B[1024,1024]
 //   matmul-bias-relu   relu(A[1024,1024] @ B[1024,1024] + b[1024])
 //   adam               one bias-corrected Adam update of 1,048,576 parameters
 //                      (p, g, m, v in; p, m, v out and kept as the next state)
@@ -30,6 +31,7 @@ export const MICRO_SHAPES: Record<Micro, readonly (readonly number[])[]> = {
   gelu: [[4_194_304]],
   softmax: [[4096, 1024]],
   layernorm: [[4096, 1024]],
+  matmul: [[1024, 1024], [1024, 1024]],
   "matmul-bias-relu": [[1024, 1024], [1024, 1024], [1024]],
   adam: [[1_048_576], [1_048_576], [1_048_576], [1_048_576]],
 };
