@@ -12,7 +12,11 @@
 // whole ranges of rows and compute what one thread would, bit for bit.
 //
 // A chain starts at a row reduction (a sum or max over trailing axes, which
-// fixes the number of rows R) and takes each following step that
+// fixes the number of rows R), or at an elementwise step, whose elements are
+// then its rows (until a reduction, only steps of its size join it: a scalar
+// step must not make a big one a single row). A row reduction over whole groups of a chain's rows regroups
+// them (row-local stays row-local in coarser rows: GELU before a layer norm,
+// a residual sum before its softmax). A chain takes each following step that
 // - computes an elementwise group whose size is a multiple of R (w elements
 //   per row), or is another row reduction over R rows, and
 // - reads what earlier steps of the chain wrote only row-locally: its own
@@ -25,8 +29,8 @@
 //   a block overwrites only rows the chain has finished reading, as in the
 //   softmax of a value nothing else reads; a bias broadcast across rows would
 //   be read again by the next block.)
-// Aliases (reshapes) in between are transparent. What is not a chain is a
-// solo step: an elementwise group split across threads by elements.
+// Aliases (reshapes) in between are transparent. An elementwise step that
+// chains with nothing stays a solo step, split across threads by elements.
 //
 // The planning is pure, over plain data; emitChain writes a chain's function,
 // which calls its members' range kernels block by block.
@@ -81,10 +85,12 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 export function rowChains(steps: readonly (RangeStep | undefined)[], cellOf: (node: number) => number | undefined): RowChain[] {
   const chains: RowChain[] = [];
   /** An open chain: its members, the row width of each buffer it wrote, how it reads each outside cell (a row width, or "other"), and the cells it wrote. */
-  let open: { rows: number; members: { step: number; width: number }[]; widths: Map<number, number>; outside: Map<number, number | "other">; writtenCells: Set<number>; rowBytes: number } | undefined;
+  /** (`flat`: started at an elementwise step, no reduction yet: its rows are elements, and only steps of that size join.) */
+  let open: { rows: number; flat: boolean; members: { step: number; width: number }[]; widths: Map<number, number>; outside: Map<number, number | "other">; writtenCells: Set<number>; rowBytes: number } | undefined;
 
   const close = (): void => {
     if (!open) return;
+    if (open.members.length === 1 && !steps[open.members[0]!.step]!.reduce) return void (open = undefined);
     const unit = open.members.reduce((u, m) => (steps[m.step]!.reduce ? u : lcm(u, 4 / gcd(m.width, 4))), 1);
     chains.push({ rows: open.rows, members: open.members, unit, rowBytes: open.rowBytes });
     open = undefined;
@@ -115,8 +121,18 @@ export function rowChains(steps: readonly (RangeStep | undefined)[], cellOf: (no
   };
 
   const start = (s: RangeStep, k: number): void => {
-    open = { rows: s.reduce!.rows, members: [], widths: new Map(), outside: new Map(), writtenCells: new Set(), rowBytes: 0 };
+    open = { rows: s.reduce ? s.reduce.rows : s.size, flat: !s.reduce, members: [], widths: new Map(), outside: new Map(), writtenCells: new Set(), rowBytes: 0 };
     add(s, k, 1, fits(s, 1) ?? new Map());
+  };
+
+  /**
+   * The chain regrouped into rows of `w` of its rows, for a row reduction over
+   * them: what was row-local stays so in coarser rows.
+   */
+  const rebase = (w: number): void => {
+    const o = open!;
+    const scale = <K>(m: Map<K, number | "other">): Map<K, number | "other"> => new Map([...m].map(([k, v]) => [k, v === "other" ? v : v * w]));
+    open = { ...o, rows: o.rows / w, flat: false, members: o.members.map((m) => ({ ...m, width: m.width * w })), widths: scale(o.widths) as Map<number, number>, outside: scale(o.outside), rowBytes: o.rowBytes * w };
   };
 
   const add = (s: RangeStep, k: number, width: number, outside: Map<number, number | "other">): void => {
@@ -131,13 +147,14 @@ export function rowChains(steps: readonly (RangeStep | undefined)[], cellOf: (no
 
   steps.forEach((s, k) => {
     if (!s) return close();
+    if (open && s.reduce && open.rows > s.reduce.rows && open.rows % s.reduce.rows === 0) rebase(open.rows / s.reduce.rows);
     if (open) {
-      const width = s.reduce ? (s.reduce.rows === open.rows ? 1 : undefined) : s.size % open.rows === 0 && s.size > 0 ? s.size / open.rows : undefined;
+      const width = s.reduce ? (s.reduce.rows === open.rows ? 1 : undefined) : s.size % open.rows === 0 && s.size > 0 && !(open.flat && s.size !== open.rows) ? s.size / open.rows : undefined;
       const outside = width !== undefined ? fits(s, width) : undefined;
       if (width !== undefined && outside) return add(s, k, width, outside);
       close();
     }
-    if (s.reduce) start(s, k);
+    start(s, k);
   });
   close();
   return chains;
