@@ -11,7 +11,8 @@
 //   instead of leaving WebAssembly.validate to report a byte offset later.
 // - Branch targets are label objects handed to the body of `block`, `loop`
 //   and `if`, so relative depths are computed, never counted by hand.
-// - Every instruction is also recorded as a line of text; `toText()` lists a
+// - Every instruction is also recorded as a line of text (unless the module is
+//   built without: kernels emitted per plan); `toText()` lists a
 //   module in a WAT-like form for dumps and test failures.
 //
 // Blocks here take no parameters and yield no results (the kernels keep values
@@ -55,9 +56,8 @@ export function encodeS32(value: number): number[] {
 }
 
 function encodeF32(value: number): number[] {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setFloat32(0, value, true);
-  return [...bytes];
+  scratchF32[0] = value;
+  return [scratchBytes[0]!, scratchBytes[1]!, scratchBytes[2]!, scratchBytes[3]!];
 }
 
 function encodeName(name: string): number[] {
@@ -67,9 +67,17 @@ function encodeName(name: string): number[] {
 
 /** Appends `bytes` to `out` (a loop, not push(...bytes): a module's code can exceed the engine's argument limit). */
 function append(out: number[], bytes: readonly number[]): number[] {
-  for (const b of bytes) out.push(b);
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) out.push(bytes[i]!);
   return out;
 }
+
+/** Scratch for a constant's bytes: one vector's worth, seen as each lane type. */
+const scratch = new ArrayBuffer(16);
+const scratchBytes = new Uint8Array(scratch);
+const scratchF32 = new Float32Array(scratch);
+const scratchI32 = new Int32Array(scratch);
+const scratchF64 = new Float64Array(scratch);
 
 function encodeVec(items: readonly number[][]): number[] {
   const out = encodeU32(items.length);
@@ -79,6 +87,17 @@ function encodeVec(items: readonly number[][]): number[] {
 
 function section(id: number, body: number[]): number[] {
   return append([id, ...encodeU32(body.length)], body);
+}
+
+/** The parts one after the other in one array (one copy of each: code runs to megabytes). */
+function concat(parts: readonly (readonly number[] | Uint8Array)[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 // ---- functions -----------------------------------------------------------------
@@ -110,6 +129,7 @@ export class FunctionBuilder {
   readonly params: readonly Local[];
   private readonly locals: Local[] = [];
   private readonly code: number[] = [];
+  /** The text of each instruction, where recorded (`text`): dumps and failing tests want it, plan kernels do not pay for it. */
   private readonly lines: string[] = [];
   private readonly stack: ValType[] = [];
   private readonly frames: Frame[] = [{ label: undefined, height: 0, unreachable: false }];
@@ -118,6 +138,7 @@ export class FunctionBuilder {
     readonly name: string,
     params: readonly (readonly [string, ValType])[],
     readonly results: readonly ValType[],
+    private readonly text = true,
   ) {
     this.params = params.map(([n, t], i) => new Local(i, t, n));
   }
@@ -141,15 +162,20 @@ export class FunctionBuilder {
     if (got !== expected) throw new Error(`${this.name}: ${op} expects ${expected} on the stack, found ${got}`);
   }
 
-  /** Emits one instruction: checks and pops `pops` (the last is the top), pushes `pushes`. */
-  private op(text: string, bytes: readonly number[], pops: readonly ValType[], pushes: readonly ValType[]): void {
-    for (let i = pops.length - 1; i >= 0; i--) this.pop(pops[i]!, text);
-    this.stack.push(...pushes);
-    this.code.push(...bytes);
-    this.lines.push("  ".repeat(this.frames.length) + text);
+  /** Records a line of text (a thunk where making it costs: constants' values), where text is recorded. */
+  private line(text: string | (() => string), indent = this.frames.length): void {
+    if (this.text) this.lines.push("  ".repeat(indent) + (typeof text === "string" ? text : text()));
   }
 
-  private simd(text: string, opcode: number, pops: readonly ValType[], pushes: readonly ValType[], imm: readonly number[] = []): void {
+  /** Emits one instruction: checks and pops `pops` (the last is the top), pushes `pushes`. */
+  private op(text: string | (() => string), bytes: readonly number[], pops: readonly ValType[], pushes: readonly ValType[]): void {
+    for (let i = pops.length - 1; i >= 0; i--) this.pop(pops[i]!, typeof text === "string" ? text : "a constant");
+    for (let i = 0; i < pushes.length; i++) this.stack.push(pushes[i]!);
+    append(this.code, bytes);
+    this.line(text);
+  }
+
+  private simd(text: string | (() => string), opcode: number, pops: readonly ValType[], pushes: readonly ValType[], imm: readonly number[] = []): void {
     this.op(text, [SIMD_PREFIX, ...encodeU32(opcode), ...imm], pops, pushes);
   }
 
@@ -229,7 +255,7 @@ export class FunctionBuilder {
   }
 
   readonly f32 = {
-    const: (v: number): void => this.op(`f32.const ${v}`, [0x43, ...encodeF32(v)], [], ["f32"]),
+    const: (v: number): void => this.op(() => `f32.const ${v}`, [0x43, ...encodeF32(v)], [], ["f32"]),
     load: (offset = 0): void => this.op(`f32.load${FunctionBuilder.offsetText(offset)}`, [0x2a, ...this.memarg(offset, 4)], ["i32"], ["f32"]),
     store: (offset = 0): void => this.op(`f32.store${FunctionBuilder.offsetText(offset)}`, [0x38, ...this.memarg(offset, 4)], ["i32", "f32"], []),
     add: (): void => this.binary("f32.add", 0x92, "f32"),
@@ -284,23 +310,18 @@ export class FunctionBuilder {
       this.simd(`v128.store32_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x5a, ["i32", "v128"], [], [...this.memarg(offset, 4), lane]),
     /** A constant vector of four 32-bit lanes, given as their bits (i32) or values (f32). */
     const_i32x4: (lanes: readonly [number, number, number, number]): void => {
-      const bytes = new Uint8Array(16);
-      const view = new DataView(bytes.buffer);
-      lanes.forEach((v, i) => view.setInt32(4 * i, v | 0, true));
-      this.simd(`v128.const i32x4 ${lanes.map((v) => v | 0).join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+      for (let i = 0; i < 4; i++) scratchI32[i] = lanes[i]! | 0;
+      this.simd(() => `v128.const i32x4 ${lanes.map((v) => v | 0).join(" ")}`, 0x0c, [], ["v128"], Array.from(scratchBytes));
     },
     const_f32x4: (lanes: readonly [number, number, number, number]): void => {
-      const bytes = new Uint8Array(16);
-      const view = new DataView(bytes.buffer);
-      lanes.forEach((v, i) => view.setFloat32(4 * i, v, true));
-      this.simd(`v128.const f32x4 ${lanes.join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+      for (let i = 0; i < 4; i++) scratchF32[i] = lanes[i]!;
+      this.simd(() => `v128.const f32x4 ${lanes.join(" ")}`, 0x0c, [], ["v128"], Array.from(scratchBytes));
     },
     /** A constant vector of two f64 lanes. */
     const_f64x2: (lanes: readonly [number, number]): void => {
-      const bytes = new Uint8Array(16);
-      const view = new DataView(bytes.buffer);
-      lanes.forEach((v, i) => view.setFloat64(8 * i, v, true));
-      this.simd(`v128.const f64x2 ${lanes.join(" ")}`, 0x0c, [], ["v128"], [...bytes]);
+      scratchF64[0] = lanes[0];
+      scratchF64[1] = lanes[1];
+      this.simd(() => `v128.const f64x2 ${lanes.join(" ")}`, 0x0c, [], ["v128"], Array.from(scratchBytes));
     },
     not: (): void => this.v1("v128.not", 0x4d),
     and: (): void => this.v2("v128.and", 0x4e),
@@ -429,7 +450,7 @@ export class FunctionBuilder {
       throw new Error(`${this.name}: ${text} ends with ${this.stack.length - frame.height} value(s) left on the stack (${this.stack.slice(frame.height).join(", ")})`);
     }
     this.code.push(0x0b);
-    this.lines.push("  ".repeat(this.frames.length) + "end");
+    this.line("end");
   }
 
   /** block ... end: `br label` inside jumps past the end. */
@@ -453,7 +474,7 @@ export class FunctionBuilder {
       if (this.stack.length !== frame.height) throw new Error(`${this.name}: the then-branch of an if leaves values on the stack`);
       frame.unreachable = false;
       this.code.push(0x05);
-      this.lines.push("  ".repeat(this.frames.length - 1) + "else");
+      this.line("else", this.frames.length - 1);
       otherwise(label);
     }
     this.leave("if");
@@ -482,14 +503,14 @@ export class FunctionBuilder {
   return(): void {
     for (let i = this.results.length - 1; i >= 0; i--) this.pop(this.results[i]!, "return");
     this.code.push(0x0f);
-    this.lines.push("  ".repeat(this.frames.length) + "return");
+    this.line("return");
     this.markUnreachable();
   }
 
   // ---- output ----
 
   /** The function's code-section entry: locals, then the body and its final end. */
-  encode(): number[] {
+  encode(): Uint8Array {
     if (this.frames.length !== 1) throw new Error(`${this.name}: unclosed block`);
     const frame = this.frames[0]!;
     const left = this.stack.slice(frame.height);
@@ -504,15 +525,16 @@ export class FunctionBuilder {
       groups.push([...encodeU32(j - i), VALTYPE[this.locals[i]!.type]]);
       i = j;
     }
-    const body = append(append(encodeVec(groups), this.code), [0x0b]);
-    return append(encodeU32(body.length), body);
+    const locals = encodeVec(groups);
+    return concat([encodeU32(locals.length + this.code.length + 1), locals, this.code, [0x0b]]);
   }
 
   toText(): string {
     const params = this.params.map((p) => ` (param $${p.name} ${p.type})`).join("");
     const results = this.results.length ? ` (result ${this.results.join(" ")})` : "";
     const locals = this.locals.map((l) => `  (local $${l.name} ${l.type})\n`).join("");
-    return `(func $${this.name}${params}${results}\n${locals}${this.lines.join("\n")})`;
+    const body = this.text ? this.lines.join("\n") : "  ;; (text not recorded)";
+    return `(func $${this.name}${params}${results}\n${locals}${body})`;
   }
 }
 
@@ -529,6 +551,10 @@ export interface MemoryImport {
 
 export class ModuleBuilder {
   private memory: MemoryImport | undefined;
+
+  /** `text`: record each instruction's text for toText() (off for kernels emitted per plan, where it is a third of the emission time). */
+  constructor(private readonly text = true) {}
+
   private readonly functions: { readonly builder: FunctionBuilder; readonly exported: boolean }[] = [];
 
   /** Imports the module's one linear memory. */
@@ -546,7 +572,7 @@ export class ModuleBuilder {
     body: (f: FunctionBuilder) => void,
     exported = true,
   ): number {
-    const builder = new FunctionBuilder(name, params, results);
+    const builder = new FunctionBuilder(name, params, results, this.text);
     body(builder);
     this.functions.push({ builder, exported });
     return this.functions.length - 1;
@@ -576,8 +602,10 @@ export class ModuleBuilder {
     append(out, section(3, encodeVec(typeOf.map((t) => encodeU32(t)))));
     const exports = this.functions.flatMap(({ builder, exported }, i) => (exported ? [[...encodeName(builder.name), 0x00, ...encodeU32(i)]] : []));
     append(out, section(7, encodeVec(exports)));
-    append(out, section(10, encodeVec(this.functions.map(({ builder }) => builder.encode()))));
-    return new Uint8Array(out);
+    const bodies = this.functions.map(({ builder }) => builder.encode());
+    const count = encodeU32(bodies.length);
+    const size = bodies.reduce((n, b) => n + b.length, count.length);
+    return concat([out, [10, ...encodeU32(size)], count, ...bodies]);
   }
 
   /** The module in a WAT-like text form, for dumps and failing tests. */

@@ -52,7 +52,7 @@ export interface CompiledKernels {
 export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): CompiledKernels {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   const api = requireWasm();
-  const m = new ModuleBuilder();
+  const m = new ModuleBuilder(false);
   m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });
   const index = new Map<string, number>();
   const indexOf = (name: string): number => {
