@@ -22,7 +22,7 @@ import { inputSpecs } from "../runtime/train/data.js";
 import { openDevice, type GpuContext } from "../runtime/webgpu/device.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
 import { VERSION } from "../runtime/version.js";
-import { dlcCpuMicro, dlcGpuMicro, MICROS, type Micro } from "./dlc/micro.js";
+import { dlcCpuMicro, dlcGpuMicro, memoryPass, MICROS, type Micro } from "./dlc/micro.js";
 import { dlcTraining, type DlcKind, type TrainingData } from "./dlc/training.js";
 import { flag } from "./args.js";
 import { measure, type Timing } from "./measure.js";
@@ -93,6 +93,9 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
       }
       c.dispose();
     }
+    // The floor: one pass over the workload's bytes (a copy).
+    const pass = memoryPass(workload);
+    add(workload, "cpu", "one memory pass (copy)", await measure(`${workload} cpu memory pass`, () => pass.run(), SAMPLE), pass);
     if (!peerModule) continue;
     for (const backend of peerModule.PEER_BACKENDS) {
       const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";

@@ -153,3 +153,27 @@ export function dlcCpuMicro(kind: Micro, fusion: boolean, engine: "wasm" | "js" 
     },
   };
 }
+
+/**
+ * One memory pass of a workload, the floor its fused kernels are measured
+ * against: a copy (TypedArray.set, one thread) moving as many bytes as the
+ * workload's inputs and outputs, each read or written once.
+ */
+export function memoryPass(kind: Micro): DlcMicro {
+  const g = microGraph(kind);
+  const elements = (shape: readonly (number | unknown)[]) => shape.reduce<number>((a, d) => a * Number(d), 1);
+  const bytes = 4 * [...g.inputs.map((i) => elements(i.shape)), ...g.outputs.map((o) => elements(o.node.shape))].reduce((a, b) => a + b, 0);
+  // A copy of n floats reads n and writes n.
+  const n = Math.ceil(bytes / 8);
+  const from = new Float32Array(n).fill(1);
+  const to = new Float32Array(n);
+  return {
+    dispatches: 1,
+    bytes: 8 * n,
+    flops: 0,
+    async run() {
+      to.set(from);
+    },
+    dispose() {},
+  };
+}

@@ -31,7 +31,10 @@ export class CpuBackend implements Backend {
   readonly description: string;
   /** What runs the products of every entry point. */
   readonly products: Products;
+  /** Parameters and optimizer state: arrays of their own, or (resident) views of the heap where the last step left them. */
   private readonly values = new Map<string, Float32Array>();
+  /** Whether values may stay in the heap: its memory is shared, so growing it never detaches their views. */
+  private readonly resident: boolean;
   private readonly executables = new Map<string, CpuExecutable>();
   private readonly scalars: Record<Hyper, Float32Array> = { lr: new Float32Array(1), step: new Float32Array(1) };
   /** The loss of each step since the last takeLosses(). */
@@ -42,6 +45,7 @@ export class CpuBackend implements Backend {
     private readonly options: CpuBackendOptions = {},
   ) {
     this.products = createProducts(options.engine, wasmFeatures(), options.threads ?? 1);
+    this.resident = this.products.kind === "wasm" && typeof SharedArrayBuffer !== "undefined" && this.products.engine.heap.memory.buffer instanceof SharedArrayBuffer;
     this.description = this.products.kind === "wasm" ? `CPU (WebAssembly SIMD128, float32, ${threadsText(this.products.engine)})` : `CPU reference interpreter (JavaScript, float32: ${this.products.reason})`;
     for (const p of model.params) this.values.set(p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
     for (const s of model.train?.state ?? []) this.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
@@ -70,7 +74,9 @@ export class CpuBackend implements Backend {
     if (!exe) {
       const entry = name === "train" ? this.model.train?.step : entryOf(this.model, name);
       if (!entry) throw new Error(`the model has no entry point '${name}'`);
-      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32", { products: this.products, ...(this.options.onStep ? { onStep: this.options.onStep } : {}) })));
+      // The training step writes new parameters and state over the old ones, which then stay in the heap.
+      const donate = name === "train" && this.model.train ? new Map(this.model.train.abi.outputs.flatMap((b) => (updatedBy(b) !== undefined ? [[b.name, updatedBy(b)!] as const] : []))) : undefined;
+      this.executables.set(name, (exe = new CpuExecutable(entry.cpu, "f32", { products: this.products, ...(this.options.onStep ? { onStep: this.options.onStep } : {}), ...(donate ? { donate } : {}) })));
     }
     return exe;
   }
@@ -88,7 +94,13 @@ export class CpuBackend implements Backend {
     const out = this.executable("train").run(feeds, this.params());
     for (const b of train.abi.outputs) {
       const target = updatedBy(b);
-      if (target !== undefined) this.values.get(target)!.set(out.get(b.name)!.data);
+      if (target === undefined) continue;
+      const data = out.get(b.name)!.data as Float32Array;
+      // In a shared memory, whose views never detach, the values stay where
+      // the step wrote them (over the old ones, where donated): the next step
+      // finds them in place and nothing is copied. Elsewhere they are copied out.
+      if (this.resident) this.values.set(target, data);
+      else this.values.get(target)!.set(data);
     }
     const loss = out.get(lossOutput(train.abi))!.data[0]!;
     this.losses.push(loss);

@@ -17,6 +17,7 @@
 // the tests compare two implementations.
 
 import { evalShape, type DimEnv } from "../program/dim.js";
+import { OP_FAMILY } from "../program/ops.js";
 import type { CpuProgram, Step } from "../program/program.js";
 import { prepareFused, type FusedCompiler } from "./fused.js";
 import { bindDims, RunError } from "./bind.js";
@@ -64,6 +65,14 @@ export interface CpuExecutableOptions {
   readonly fuse?: FusedCompiler;
   /** What runs float32 programs: an engine shared with other executables, or which GEMM to create ("wasm" by default). */
   readonly products?: Products | GemmChoice;
+  /**
+   * Outputs that may be written over a source, by name (output -> input or
+   * parameter): a training step's new parameters and optimizer state over
+   * the old ones, so that they stay in the heap from step to step. Honoured in
+   * the heap where it is safe (see donations()); the caller then finds the
+   * output in the source's buffer.
+   */
+  readonly donate?: ReadonlyMap<string, string>;
 }
 
 function productsFor(precision: Precision, choice: Products | GemmChoice): Products {
@@ -91,6 +100,7 @@ export class CpuExecutable {
   private readonly inputOf: Map<number, string>;
   private readonly fuse: FusedCompiler;
   private readonly onStep: ((timing: StepTiming) => void) | undefined;
+  private readonly donate: ReadonlyMap<string, string>;
   /** What runs the steps in float32: the wasm engine, or JavaScript and why (always so in float64). */
   readonly products: Products;
 
@@ -102,6 +112,7 @@ export class CpuExecutable {
     this.inputOf = new Map(program.graph.inputs.map((b) => [b.node, b.name]));
     this.fuse = options.fuse ?? prepareFused;
     this.onStep = options.onStep;
+    this.donate = options.donate ?? new Map();
     this.products = productsFor(precision, options.products ?? "wasm");
   }
 
@@ -118,7 +129,9 @@ export class CpuExecutable {
       if (!given) throw new RunError(`${n.op} '${name}' was not given`);
       if (size(given.shape) !== size(plan.shapes[i]!)) throw new RunError(`${n.op} '${name}' has shape [${given.shape.join(", ")}], expected [${plan.shapes[i]!.join(", ")}]`);
       if (plan.slots) {
-        if (given.data !== plan.buffers[i]) plan.buffers[i]!.set(given.data);
+        const slot = plan.buffers[i]!;
+        const inPlace = given.data === slot || (given.data.buffer === slot.buffer && given.data.byteOffset === slot.byteOffset);
+        if (!inPlace) slot.set(given.data);
       } else plan.buffers[i] = this.typed(given.data, n.dtype, plan.buffers[i]);
     });
     for (const step of plan.run) step();
@@ -255,6 +268,42 @@ export class CpuExecutable {
     });
   }
 
+  /**
+   * The outputs written over their donated sources (output node -> source
+   * node): where the output is computed by an elementwise step (a fused group
+   * or one node) that reads the source, if at all, element for element, no
+   * step after it reads the source, and both have one size and dtype. Each
+   * element is then read before it is written, by the same thread, and row
+   * chains see the shared cell (rows.ts checks that reads stay row-local).
+   */
+  private donations(home: readonly number[], lastUse: ReadonlyMap<number, number>, shapes: readonly (readonly number[])[]): Map<number, number> {
+    const { nodes, inputs, outputs } = this.program.graph;
+    const steps = this.program.steps;
+    const sourceOf = new Map<string, number>();
+    nodes.forEach((n, i) => n.op === "param" && sourceOf.set(n.attrs.name, i));
+    for (const b of inputs) sourceOf.set(b.name, b.node);
+    const stepOf = new Map(steps.map((s, k) => [s.node, k]));
+    const donated = new Map<number, number>();
+    const taken = new Set<number>();
+    for (const [outName, srcName] of this.donate) {
+      const out = outputs.find((o) => o.name === outName)?.node;
+      const src = sourceOf.get(srcName);
+      if (out === undefined || src === undefined || home[out] !== out || taken.has(src) || donated.has(out)) continue;
+      const k = stepOf.get(out);
+      const step = k === undefined ? undefined : steps[k]!;
+      if (!step || step.kind === "alias" || (lastUse.get(src) ?? -1) > k!) continue;
+      if (nodes[out]!.dtype !== nodes[src]!.dtype || size(shapes[out]!) !== size(shapes[src]!)) continue;
+      const members = step.kind === "fused" ? step.members : [step.node];
+      if (step.kind === "kernel" && OP_FAMILY[nodes[out]!.op] !== "elementwise") continue;
+      if (outputs.filter((o) => home[o.node] === out).length > 1) continue;
+      const reads = groupReads(nodes, members, shapes).filter((r) => home[r.buffer] === src);
+      if (reads.some((r) => r.access.kind !== "flat")) continue;
+      donated.set(out, src);
+      taken.add(src);
+    }
+    return donated;
+  }
+
   private plan(env: DimEnv): Plan {
     const { nodes, outputs } = this.program.graph;
     const steps = this.program.steps;
@@ -284,8 +333,15 @@ export class CpuExecutable {
     const free = new Map<string, (number | Data)[]>();
     const cellKey = (dtype: string, len: number) => (engine ? `${slotBytes(len)}` : `${dtype}:${len}`);
     let bytes = 0;
+    // In the heap, outputs computed over their donated sources take the sources' cells.
+    const donated = engine ? this.donations(home, lastUse, shapes) : new Map<number, number>();
     const place = (i: number): void => {
       const n = nodes[i]!;
+      const over = donated.get(i);
+      if (over !== undefined) {
+        offsets[i] = offsets[over];
+        return;
+      }
       const len = size(shapes[i]!);
       const reuse = free.get(cellKey(n.dtype, len))?.pop();
       if (engine) {

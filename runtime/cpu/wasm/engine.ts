@@ -58,7 +58,8 @@ export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures
     }
   }
   try {
-    const gemm = createGemmSync();
+    // Shared where the host allows, even on one thread: growing a shared memory never detaches views of it, so values can stay in it between runs.
+    const gemm = createGemmSync({ shared: features.sharedMemory });
     return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0, ...(oneThread ? { oneThread } : {}) } };
   } catch (e) {
     return { kind: "js", reason: `the WebAssembly GEMM did not compile: ${(e as Error).message}` };

@@ -49,3 +49,37 @@ test("inputs written into the plan's own buffers (sourceViews) are run in place,
   // Another array is still copied in.
   t.deepEqual([...exe.run(feeds, new Map()).get("y")!.data], Array.from({ length: 15 }, (_, i) => 2 * i));
 });
+
+test("donated outputs are written over their sources where an elementwise step reads them element for element", (t) => {
+  // pg = p gᵀ, then p2 = p - 0.5 (pg g): the update comes last, as a training step's does.
+  const p = input("p", [4, 6]);
+  const g = input("g", [4, 6]);
+  const pg = make("matmul", [p, g], { transA: false, transB: true });
+  const half = make("const", [], { value: 0.5, shape: [4, 6], dtype: "f32" } as never);
+  const update = make("sub", [p, make("mul", [make("matmul", [pg, g], { transA: false, transB: false }), half], {})], {});
+  const graph: Graph = { name: "step", inputs: [p, g] as never, outputs: [{ name: "p2", node: update }, { name: "pg", node: pg }] };
+  const expected = (x: readonly number[]): number[] => x.map((v, k) => v - 0.5 * 16 * x.slice(6 * Math.floor(k / 6), 6 * Math.floor(k / 6) + 6).reduce((a, b) => a + b, 0));
+  const start = Array.from({ length: 24 }, (_, i) => i / 64);
+  const feeds = new Map([
+    ["p", { shape: [4, 6], data: Float32Array.from(start) }],
+    ["g", { shape: [4, 6], data: new Float32Array(24).fill(2) }],
+  ]);
+  const exe = new CpuExecutable(lowerCpu(graph), "f32", { donate: new Map([["p2", "p"]]) });
+  const views = exe.sourceViews(feeds);
+  const p2 = exe.run(views, new Map()).get("p2")!.data;
+  // p2 lives in p's buffer.
+  t.is(p2.byteOffset, views.get("p")!.data.byteOffset);
+  const once = expected(start);
+  t.deepEqual([...p2], [...Float32Array.from(once)]);
+  // The next run updates it in place.
+  t.deepEqual([...exe.run(views, new Map()).get("p2")!.data], [...Float32Array.from(expected([...Float32Array.from(once)]))]);
+  // Not where a later step still reads the source: the update then computes into a buffer of its own.
+  const late = make("matmul", [update, p], { transA: false, transB: true });
+  const reread: Graph = { name: "reread", inputs: [p, g] as never, outputs: [{ name: "p2", node: update }, { name: "late", node: late }] };
+  const exe2 = new CpuExecutable(lowerCpu(reread), "f32", { donate: new Map([["p2", "p"]]) });
+  const views2 = exe2.sourceViews(feeds);
+  const out2 = exe2.run(views2, new Map());
+  t.not(out2.get("p2")!.data.byteOffset, views2.get("p")!.data.byteOffset);
+  t.deepEqual([...views2.get("p")!.data], [...Float32Array.from(start)]);
+  t.deepEqual([...out2.get("p2")!.data], [...Float32Array.from(once)]);
+});
