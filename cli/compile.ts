@@ -1,8 +1,7 @@
 // `dlc compile MODEL.ts`: the frontend, and the dumps of what it built.
 
-import { readFileSync } from "node:fs";
 import { Compilation } from "../compiler/compilation.js";
-import { CompileError, formatDiagnostic } from "../compiler/frontend/diagnostics.js";
+import { CompileError, renderDiagnostic } from "../compiler/frontend/diagnostics.js";
 import { printDot, printProgram } from "../compiler/ir/print.js";
 import { verifyGraph } from "../compiler/ir/verify.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
@@ -93,13 +92,7 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
  */
 export function renderCompileError(e: CompileError): string {
   const d = e.diagnostic;
-  const text = formatDiagnostic({ ...d, message: printable(d.message), hint: printable(d.hint), notes: d.notes.map(printable) }, (file, line) => {
-    try {
-      return readFileSync(file, "utf8").split(/\r?\n/)[line - 1];
-    } catch {
-      return undefined;
-    }
-  });
+  const text = renderDiagnostic({ ...d, message: printable(d.message), hint: printable(d.hint), notes: d.notes.map(printable) });
   // The first line is `file:line:col - error CODE: message`; printable() leaves escaped text unchanged.
   const [first, ...rest] = text.split("\n");
   return [printable(first!), ...rest].join("\n");
