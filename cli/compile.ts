@@ -16,12 +16,15 @@ export interface CompileCommandOptions {
   out?: string;
   emit?: EmitKind;
   fusion: boolean;
+  /** Entry points to compile with their gradients: comma-separated names, or "all". */
+  grad?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
   checkOutputs([named("-o", opts.out)], [named("the model", file)]);
+  if (opts.grad !== undefined && opts.out === undefined) throw new UsageError("--grad applies to the artifact: add -o model.dlc");
   const compilation = new Compilation(file);
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
@@ -32,7 +35,8 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
 function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string) => void): void {
   const started = performance.now();
   const training = c.hasLoss();
-  const variant = { training, webgpu: true, fusion: opts.fusion };
+  const grad = opts.grad === undefined ? [] : opts.grad === "all" ? true : opts.grad.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const variant = { training, webgpu: true, fusion: opts.fusion, grad };
   const model = c.model(variant);
   const artifact = c.artifact(variant);
   writeFileAtomic(opts.out!, artifact);

@@ -32,6 +32,7 @@ import { gradientGraph, trainingGraph, type TrainingGraph } from "./autodiff/tra
 import { lowerCpu } from "./codegen/cpu.js";
 import { lowerGpu } from "./codegen/wgsl/program.js";
 import { compileModel, requireLoss } from "./frontend/compile.js";
+import { compileError } from "./frontend/diagnostics.js";
 import { partition, type Partition } from "./fusion/kernels.js";
 import { classCount } from "./ir/analysis.js";
 import type { Graph } from "./ir/node.js";
@@ -156,7 +157,9 @@ export class Compilation {
         return this.entryProgram(simplified, loss ?? simplified, o);
       });
       for (const name of o.grad === true ? this.scalarEntries() : o.grad === false ? [] : o.grad) {
-        if (!entry(program, name)) throw new Error(`grad: the model has no entry point '${name}' (it has ${program.entries.map((g) => g.name).join(", ")})`);
+        if (!entry(program, name)) {
+          throw compileError("DLC4001", `the model has no entry point '${name}' to differentiate`, `the entry points are ${program.entries.map((g) => g.name).join(", ")}`, { file: program.file, line: 1, col: 1, length: 1 });
+        }
         const g = this.gradient(name).graph;
         entries.push(this.entryProgram(g, loss ?? g, o));
       }
