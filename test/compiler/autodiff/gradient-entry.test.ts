@@ -128,3 +128,44 @@ test("the gradient of a non-scalar entry is a located compile error; an entry co
   t.throws(() => model.grad("predict"), { instanceOf: ArgumentError, message: /returns i32\[batch\]: only an entry point returning an f32 scalar has a gradient/ });
   model.dispose();
 });
+
+test("a model with batch norm and dropout: the gradient entry runs in inference mode, without the running statistics", async (t) => {
+  const source = `import { type Tensor, param, matmul, relu, batchNorm, dropout, softmaxCrossEntropy, sgd } from "dlc";
+export function loss(x: Tensor<["batch", 4]>, y: Tensor<["batch"], "i32">): Tensor<[]> {
+  const h = dropout(relu(batchNorm(matmul(x, param("w1", [4, 6], "he")), { name: "bn1", momentum: 0.9 })), 0.5);
+  return softmaxCrossEntropy(matmul(h, param("w2", [6, 3], "glorot")), y);
+}
+export const train = { optimizer: sgd({ lr: 0.1 }), batch: 4, epochs: 1 };
+`;
+  const c = compile({ source, name: "bn.ts" }, { grad: ["loss"], webgpu: false });
+  const frozen = c.params.filter((p) => p.trainable === false).map((p) => p.name);
+  t.true(frozen.length === 2, `running statistics: ${frozen.join(", ")}`);
+  const g = c.program.entries.find((e) => e.name === gradEntryName("loss"))!;
+  t.deepEqual(g.inputs.map((i) => i.name), ["x", "y"], "no random key: dropout is off");
+  t.deepEqual(
+    g.outputs.map((o) => o.name).filter((n) => n.startsWith("grad/")),
+    c.params.filter((p) => p.trainable !== false).map((p) => gradOutputName(p.name)).concat(gradOutputName("x")),
+  );
+  // Inference mode is deterministic and equals central differences of `loss` as every other entry computes it.
+  const params = new Map(c.params.map((p) => [p.name, { shape: [...p.shape], data: sample(rng, p.shape, p.name.includes("var") ? { lo: 0.5, hi: 2 } : { lo: -1, hi: 1 }) }]));
+  const feeds = new Map<string, NDArray>([["x", { shape: [4, 4], data: sample(rng, [4, 4]) }], ["y", { shape: [4], data: Int32Array.from([0, 1, 2, 1]) }]]);
+  const symbolic = lowerAndRun(c.compilation.gradient("loss").graph, feeds, params);
+  const value = () => lowerAndRun(c.compilation.simplified("loss"), feeds, params).get("loss")!.data[0]!;
+  const w1 = params.get("w1")!.data;
+  const numeric = w1.map((_, j) => {
+    const saved = w1[j]!;
+    w1[j] = saved + 1e-6;
+    const up = value();
+    w1[j] = saved - 1e-6;
+    const down = value();
+    w1[j] = saved;
+    return (up - down) / 2e-6;
+  });
+  t.true(relativeError(symbolic.get(gradOutputName("w1"))!.data, numeric) < 1e-6);
+  const m = await c.on("cpu");
+  await m.setParams(Object.fromEntries([...params].map(([k, v]) => [k, f32(v)])));
+  const twice = [await m.grad("loss")(f32(feeds.get("x")!), [0, 1, 2, 1]), await m.grad("loss")(f32(feeds.get("x")!), [0, 1, 2, 1])];
+  t.deepEqual(twice[0], twice[1]);
+  t.true(relativeError(twice[0]!.params.w1!.data, symbolic.get(gradOutputName("w1"))!.data) < 1e-5);
+  m.dispose();
+});
