@@ -40,3 +40,6 @@ export type { DataSource } from "./api/data.js";
 export type { Tensor, TensorData, TensorInput } from "./api/tensor.js";
 export { ArgumentError } from "./api/errors.js";
 export { gradEntryName, gradOutputName, type ParamSpec, type TensorSpec } from "./program/model.js";
+export { CheckpointError } from "./checkpoint/error.js";
+export { GpuError } from "./webgpu/executable.js";
+export { RunError } from "./cpu/bind.js";

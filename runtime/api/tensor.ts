@@ -14,7 +14,8 @@ export interface Tensor {
   readonly data: Float32Array | Int32Array;
 }
 
-export type TensorData = Float32Array | Int32Array | readonly number[];
+/** Float64Array is taken too, and rounded to float32 as the kernels compute in it. */
+export type TensorData = Float32Array | Float64Array | Int32Array | readonly number[];
 
 /** What an entry point accepts for one input: `{ shape, data }`, or the data alone when its shape can be inferred. */
 export type TensorInput = { readonly shape: readonly number[]; readonly data: TensorData } | TensorData;
@@ -23,7 +24,7 @@ export type TensorInput = { readonly shape: readonly number[]; readonly data: Te
 export function toNDArray(spec: TensorSpec, value: TensorInput, where: string): NDArray {
   if (value === null || typeof value !== "object") throw new ArgumentError(`${where} expects a tensor ${describe(spec)}, got ${value === null ? "null" : typeof value}`);
   const given = isData(value) ? { shape: undefined, data: value } : (value as { shape?: readonly number[]; data?: TensorData });
-  if (!isData(given.data)) throw new ArgumentError(`${where} expects { shape, data } with data a Float32Array, an Int32Array or an array of numbers`);
+  if (!isData(given.data)) throw new ArgumentError(`${where} expects { shape, data } with data a Float32Array, Float64Array, Int32Array or an array of numbers`);
   const data = given.data;
   const shape = given.shape ?? inferShape(spec, data.length, where);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ArgumentError(`${where}: the shape ${JSON.stringify(shape)} is not a list of sizes`);
@@ -48,7 +49,7 @@ function inferShape(spec: TensorSpec, length: number, where: string): number[] {
   return spec.shape.map((d) => (typeof d === "number" ? d : length / known));
 }
 
-const isData = (v: unknown): v is TensorData => v instanceof Float32Array || v instanceof Int32Array || (Array.isArray(v) && v.every((x) => typeof x === "number"));
+const isData = (v: unknown): v is TensorData => v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array || (Array.isArray(v) && v.every((x) => typeof x === "number"));
 
 function asF32(data: TensorData): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data);

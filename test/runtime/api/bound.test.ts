@@ -37,6 +37,7 @@ test("entry points take typed arrays, { shape, data } and plain numbers, and giv
   t.deepEqual(classes, { shape: [2], dtype: "i32", data: Int32Array.from([0, 2]) });
   const named = await m.run("predict", { x: X });
   t.deepEqual(named.predict, classes);
+  t.deepEqual(await m.entries.predict!(Float64Array.from(X)), classes, "float64 data is rounded to float32");
   await m.entries.logits!(Float32Array.from([0, 0, 0, 0]));
   t.true(relativeError(logits.data, expected) < 1e-7, "an earlier result is not overwritten");
   m.dispose();
