@@ -12,8 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/paths.js";
 
-// The npm settings of an enclosing `npm test` (its prefix, its scripts' environment) stay out of the user's project.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
+// An enclosing `npm test` describes its own project to its scripts (npm_config_local_prefix, npm_package_*):
+// none of that reaches the user's project, but where npm keeps its cache and reaches the registry does.
+const KEPT = /^npm_config_(cache|userconfig|globalconfig|cafile|registry|proxy|https_proxy|noproxy|strict_ssl)$/i;
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_") || KEPT.test(k)));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 function run(command: string, args: readonly string[], cwd: string): SpawnSyncReturns<string> {
