@@ -148,3 +148,21 @@ test("a model loaded from its artifact, without the compiler, computes what the 
   trained.dispose();
   again.dispose();
 });
+
+test("on WebGPU, entry points, a step and fit agree with the CPU's", async (t) => {
+  const both = compile(IRIS);
+  const [gpu, cpu] = [await both.on("webgpu", { seed: 4 }), await both.on("cpu-js", { seed: 4 })];
+  t.is(gpu.backend.kind, "webgpu");
+  for (const m of [gpu, cpu]) {
+    await m.setParams({ w: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), b: [0.3, 0, -0.3] });
+  }
+  t.deepEqual(await gpu.entries.predict!(X), await cpu.entries.predict!(X));
+  t.true(relativeError((await gpu.entries.logits!(X)).data, (await cpu.entries.logits!(X)).data) < 1e-6);
+  const species = [1, 2];
+  t.true(Math.abs((await gpu.step({ x: X, species })) - (await cpu.step({ x: X, species }))) < 1e-5);
+  const [g, c] = [await gpu.fit(IRIS_CSV, { epochs: 2, normalize: "standard", split: 0.2 }), await cpu.fit(IRIS_CSV, { epochs: 2, normalize: "standard", split: 0.2 })];
+  t.true(Math.abs(g.epochs[1]!.trainLoss - c.epochs[1]!.trainLoss) < 1e-4);
+  for (const name of ["w", "b"]) t.true(relativeError((await gpu.getParam(name)).data, (await cpu.getParam(name)).data) < 1e-4, name);
+  gpu.dispose();
+  cpu.dispose();
+});
