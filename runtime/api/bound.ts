@@ -22,7 +22,7 @@ import type { NDArray } from "../cpu/ndarray.js";
 export type EntryFunction = (...inputs: TensorInput[]) => Promise<Tensor>;
 
 export interface Gradients {
-  /** d value / d parameter, for every trainable parameter, by name. */
+  /** d value / d parameter, for every trainable parameter the entry reads, by name. */
   readonly params: Record<string, Tensor>;
   /** d value / d input, for every f32 input of the entry point, by name. */
   readonly inputs: Record<string, Tensor>;
