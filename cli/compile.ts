@@ -1,8 +1,7 @@
 // `dlc compile MODEL.ts`: the frontend, and the dumps of what it built.
 
-import { readFileSync } from "node:fs";
 import { Compilation } from "../compiler/compilation.js";
-import { CompileError, formatDiagnostic } from "../compiler/frontend/diagnostics.js";
+import { CompileError, renderDiagnostic } from "../compiler/frontend/diagnostics.js";
 import { printDot, printProgram } from "../compiler/ir/print.js";
 import { verifyGraph } from "../compiler/ir/verify.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
@@ -17,12 +16,15 @@ export interface CompileCommandOptions {
   out?: string;
   emit?: EmitKind;
   fusion: boolean;
+  /** Entry points to compile with their gradients: comma-separated names, or "all". */
+  grad?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
   checkOutputs([named("-o", opts.out)], [named("the model", file)]);
+  if (opts.grad !== undefined && opts.out === undefined) throw new UsageError("--grad applies to the artifact: add -o model.dlc");
   const compilation = new Compilation(file);
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
@@ -33,7 +35,8 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
 function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string) => void): void {
   const started = performance.now();
   const training = c.hasLoss();
-  const variant = { training, webgpu: true, fusion: opts.fusion };
+  const grad = opts.grad === undefined ? [] : opts.grad === "all" ? true : opts.grad.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const variant = { training, webgpu: true, fusion: opts.fusion, grad };
   const model = c.model(variant);
   const artifact = c.artifact(variant);
   writeFileAtomic(opts.out!, artifact);
@@ -93,13 +96,7 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
  */
 export function renderCompileError(e: CompileError): string {
   const d = e.diagnostic;
-  const text = formatDiagnostic({ ...d, message: printable(d.message), hint: printable(d.hint), notes: d.notes.map(printable) }, (file, line) => {
-    try {
-      return readFileSync(file, "utf8").split(/\r?\n/)[line - 1];
-    } catch {
-      return undefined;
-    }
-  });
+  const text = renderDiagnostic({ ...d, message: printable(d.message), hint: printable(d.hint), notes: d.notes.map(printable) });
   // The first line is `file:line:col - error CODE: message`; printable() leaves escaped text unchanged.
   const [first, ...rest] = text.split("\n");
   return [printable(first!), ...rest].join("\n");

@@ -45,12 +45,14 @@ export function buildCli(): Command {
     .option("-o, --out <file>", "write a compiled artifact (model.dlc) that the runtime trains and runs without the compiler")
     .addOption(new Option("--emit <kind>", "what to print (default ir, or nothing with -o)").choices(EMIT_KINDS))
     .option("--no-fusion", "one kernel per primitive")
+    .option("--grad <entries>", "with -o: also compile these scalar entry points' gradients (comma-separated, or 'all'), for grad() and valueAndGrad() in dlc/runtime")
     .option("--json", "with -o: print a JSON summary")
     .option("--quiet", "print nothing but errors")
     .addHelpText(
       "after",
       examples([
         "dlc compile models/mlp.ts -o mlp.dlc     # the artifact: CPU program, WGSL kernels, training step",
+        "dlc compile models/mlp.ts -o mlp.dlc --grad loss   # and the gradient of loss as an entry point",
         "dlc compile models/mlp.ts --emit ir      # the graph of every entry point",
         "dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients",
         "dlc compile models/mlp.ts --emit stats   # node counts through the passes",
@@ -59,7 +61,7 @@ export function buildCli(): Command {
         "dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg",
       ]),
     )
-    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; grad?: string; json?: boolean; quiet?: boolean }) => {
       const { runCompile } = await import("./compile.js");
       await runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });

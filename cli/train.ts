@@ -131,7 +131,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const seconds = (performance.now() - started) / 1000;
     // For a regression, the number to beat: the test MSE of always predicting the training mean.
     const task = labelInput(model);
-    const baseline = task?.dtype === "f32" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
+    const baseline = task?.task === "regression" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
     if (baseline !== undefined) reporter.line(`predicting the training mean instead: test_mse ${baseline.toFixed(4)}`);
     if (o.save !== undefined) reporter.line(`dlc: saved ${printable(o.save)}`);
     if (o.json) {
@@ -152,11 +152,12 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
         examples_per_second: reports.reduce((n, r) => n + r.examples, 0) / Math.max(trainSeconds, 1e-9),
         seconds,
         data_seconds: loadSeconds,
-        task: task === undefined ? "loss" : task.dtype === "i32" ? "classification" : "regression",
+        task: task?.task ?? "loss",
       };
       if (t) {
         summary.test_loss = t.loss;
         if (t.accuracy !== undefined) summary.test_accuracy = t.accuracy;
+        if (t.confusion !== undefined) summary.test_confusion = t.confusion;
         if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae, test_mse_of_mean: baseline });
       }
       if (o.save !== undefined) summary.checkpoint = o.save;

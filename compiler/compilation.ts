@@ -8,6 +8,7 @@
 //   source      the frontend's Program: parameters, one graph per entry point, the `train` export
 //   simplified  an entry point's graph after CSE and simplification
 //   training    the loss and its gradients (autodiff, simplified), with node counts per pass
+//   gradient    a scalar entry point with its gradients (parameters and f32 inputs), run as an entry
 //   step        the training step: the training graph and the optimizer's update
 //   plan        a graph's WebGPU fusion plan (kernel groups, and why each value got a buffer)
 //   cpu, wgsl   a graph lowered to the CPU program and to WGSL kernels
@@ -27,10 +28,11 @@ import type { GpuProgram } from "../runtime/program/gpu.js";
 import type { EntryProgram, ModelProgram, TensorSpec } from "../runtime/program/model.js";
 import { FALLBACK_TRAIN, type TrainConfig } from "../runtime/program/train-config.js";
 import { artifactBytes } from "./artifact/write.js";
-import { trainingGraph, type TrainingGraph } from "./autodiff/training.js";
+import { gradientGraph, trainingGraph, type TrainingGraph } from "./autodiff/training.js";
 import { lowerCpu } from "./codegen/cpu.js";
 import { lowerGpu } from "./codegen/wgsl/program.js";
 import { compileModel, requireLoss } from "./frontend/compile.js";
+import { compileError } from "./frontend/diagnostics.js";
 import { partition, type Partition } from "./fusion/kernels.js";
 import { classCount } from "./ir/analysis.js";
 import type { Graph } from "./ir/node.js";
@@ -39,7 +41,7 @@ import { trainStep, type TrainStep } from "./optim/step.js";
 import { CSE } from "./passes/cse.js";
 import { simplify, type SimplifyOptions } from "./passes/simplify.js";
 
-export type Stage = "source" | "simplified" | "training" | "step" | "plan" | "cpu" | "wgsl" | "model" | "artifact";
+export type Stage = "source" | "simplified" | "training" | "gradient" | "step" | "plan" | "cpu" | "wgsl" | "model" | "artifact";
 
 export interface CompilationOptions {
   /** Replaces the model's `train` export, or supplies one. */
@@ -58,6 +60,11 @@ export interface ModelOptions {
   readonly webgpu?: boolean;
   /** Build the training step (needs `loss` and a training configuration). */
   readonly training?: boolean;
+  /**
+   * Scalar entry points to compile with their gradients, each as one more
+   * entry (`gradEntryName`): their names, or true for every f32 scalar entry.
+   */
+  readonly grad?: readonly string[] | boolean;
 }
 
 
@@ -108,6 +115,18 @@ export class Compilation {
     return this.stage("training", "", () => trainingGraph(requireLoss(this.source()), { check: this.options.check }));
   }
 
+  /** A scalar entry point and its gradients, as the entry `gradEntryName(name)`; a CompileError when its output is not an f32 scalar. */
+  gradient(name: string): TrainingGraph {
+    return this.stage("gradient", name, () => gradientGraph(this.source(), name, { check: this.options.check }));
+  }
+
+  /** The entry points that `grad: true` differentiates: those returning an f32 scalar. */
+  scalarEntries(): string[] {
+    return this.source()
+      .entries.filter((g) => g.outputs.length === 1 && g.outputs[0]!.node.shape.length === 0 && g.outputs[0]!.node.dtype === "f32")
+      .map((g) => g.name);
+  }
+
   /** The training step: the training graph and the optimizer's update. */
   step(): TrainStep {
     return this.stage("step", "", () => trainStep(this.training().graph, this.trainConfig().optimizer));
@@ -137,6 +156,13 @@ export class Compilation {
         const simplified = this.simplified(g.name);
         return this.entryProgram(simplified, loss ?? simplified, o);
       });
+      for (const name of o.grad === true ? this.scalarEntries() : o.grad === false ? [] : o.grad) {
+        if (!entry(program, name)) {
+          throw compileError("DLC4001", `the model has no entry point '${name}' to differentiate`, `the entry points are ${program.entries.map((g) => g.name).join(", ")}`, { file: program.file, line: 1, col: 1, length: 1 });
+        }
+        const g = this.gradient(name).graph;
+        entries.push(this.entryProgram(g, loss ?? g, o));
+      }
       const base = { file: program.file, hash: modelHash(program), params: program.params.map(({ name, shape, init, trainable }) => (trainable === false ? { name, shape, init, trainable } : { name, shape, init })), entries };
       if (!o.training || !loss) return base;
       const step = this.step();
@@ -181,5 +207,13 @@ export class Compilation {
   }
 }
 
-const normalize = (o: ModelOptions): Required<ModelOptions> => ({ fusion: o.fusion !== false, webgpu: o.webgpu === true, training: o.training === true });
-const modelKey = (o: Required<ModelOptions>) => [variant(o.fusion), o.webgpu ? "webgpu" : "cpu", o.training ? "training" : "inference"].join(" ");
+const normalize = (o: ModelOptions): Required<ModelOptions> => ({
+  fusion: o.fusion !== false,
+  webgpu: o.webgpu === true,
+  training: o.training === true,
+  grad: o.grad === true ? true : o.grad === false || o.grad === undefined ? [] : [...new Set(o.grad)],
+});
+const modelKey = (o: Required<ModelOptions>) => {
+  const grads = o.grad === true ? ["grad *"] : o.grad === false || o.grad.length === 0 ? [] : [`grad ${o.grad.join(",")}`];
+  return [variant(o.fusion), o.webgpu ? "webgpu" : "cpu", o.training ? "training" : "inference", ...grads].join(" ");
+};

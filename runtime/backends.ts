@@ -9,7 +9,7 @@ import type { NDArray } from "./cpu/ndarray.js";
 import { entryOf, type ModelProgram } from "./program/model.js";
 import type { Backend } from "./train/backend.js";
 import { WebGpuBackend } from "./webgpu/backend.js";
-import { openDevice, type GpuContext } from "./webgpu/device.js";
+import { openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
@@ -41,8 +41,9 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js" }), reason: "asked for" };
   const ctx = await openDevice();
   if (!ctx) {
-    if (choice === "auto") return { backend: cpuBackend(), reason: "no WebGPU adapter" };
-    throw new GpuError("no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
+    const missing = webgpuMissing();
+    if (choice === "auto") return { backend: cpuBackend(), reason: missing === undefined ? "no WebGPU adapter" : "the webgpu package is not installed" };
+    throw new GpuError(missing !== undefined ? `${missing}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
   const gpu = await onDevice(ctx, model);
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };

@@ -2,6 +2,12 @@
 // compiled artifact, train it, evaluate it, predict with it, on the CPU or on
 // WebGPU. It never loads the compiler or ts-morph.
 //
+//   const model = await Model.load("iris.dlc").on("cpu");
+//   await model.fit("data/iris.csv", { epochs: 50, split: 0.2 });
+//   const classes = await model.entries.predict!(new Float32Array([5.1, 3.5, 1.4, 0.2]));
+//
+// or, piece by piece, what `dlc train` does:
+//
 //   const model = loadArtifact("iris.dlc");
 //   const backend = await createBackend(model, "auto");
 //   const session = await startSession(model, backend, model.train!.config);
@@ -27,3 +33,13 @@ export { loadFor, inputSpecs, fitNorm, normalize, allRows } from "./train/data.j
 export { loadDataset, DataError, type Dataset } from "./data/index.js";
 export { predict } from "./train/predict.js";
 export type { NDArray } from "./cpu/ndarray.js";
+export { Model, loadModel, type BindOptions } from "./api/model.js";
+export { BoundModel, type EntryFunction, type Gradients, type ValueAndGrad } from "./api/bound.js";
+export type { FitOptions, FitResult } from "./api/fit.js";
+export type { DataSource } from "./api/data.js";
+export type { Tensor, TensorData, TensorInput } from "./api/tensor.js";
+export { ArgumentError } from "./api/errors.js";
+export { gradEntryName, gradOutputName, type ParamSpec, type TensorSpec } from "./program/model.js";
+export { CheckpointError } from "./checkpoint/error.js";
+export { GpuError } from "./webgpu/executable.js";
+export { RunError } from "./cpu/bind.js";

@@ -8,6 +8,7 @@
 // differentiated again. Nothing is recorded at run time.
 
 import { formatShape, shapeEq } from "../../runtime/program/dim.js";
+import { gradOutputName } from "../../runtime/program/model.js";
 import { compileError } from "../frontend/diagnostics.js";
 import { paramsOf, topoSort } from "../ir/graph.js";
 import type { Graph, Node, Output } from "../ir/node.js";
@@ -26,8 +27,8 @@ export interface GradOptions {
   readonly frozen?: ReadonlySet<string>;
 }
 
-/** The name of the output holding the gradient with respect to a parameter or input. */
-export const gradName = (name: string) => `grad/${name}`;
+/** The name of the output holding the gradient with respect to a parameter or input (the runtime reads it too). */
+export const gradName = gradOutputName;
 
 export function grad(g: Graph, options: GradOptions = {}): Graph {
   const out = options.output === undefined ? g.outputs.length === 1 ? g.outputs[0] : undefined : g.outputs.find((o) => o.name === options.output);

@@ -6,7 +6,7 @@
 // DLC3xxx compile-time evaluation (staging); DLC4xxx entry points and training
 // configuration.
 
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { relative } from "node:path";
 import type { SourceLoc } from "../ir/node.js";
 
@@ -63,9 +63,35 @@ export interface Diagnostic {
   readonly notes: readonly string[];
 }
 
+/**
+ * A model that does not compile. Its message is the diagnostic's first line,
+ * `file:line:col - error CODE: message`, unless the thrower passes the whole
+ * rendering (`renderDiagnostic`), as the programmatic API does.
+ */
 export class CompileError extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(diagnostic.message);
+  constructor(
+    readonly diagnostic: Diagnostic,
+    message = headline(diagnostic),
+  ) {
+    super(message);
+    this.name = "CompileError";
+  }
+}
+
+function headline(d: Diagnostic): string {
+  return `${d.span ? `${formatLoc(d.span)} - ` : ""}error ${d.code}: ${d.message}`;
+}
+
+/** A diagnostic as the CLI prints it, with its source line read from the file (`locate` maps a span's file to the one to read). */
+export function renderDiagnostic(d: Diagnostic, cwd = process.cwd(), locate: (file: string) => string = (f) => f): string {
+  return formatDiagnostic(d, (file, line) => readSourceLine(locate(file), line), cwd);
+}
+
+function readSourceLine(file: string, line: number): string | undefined {
+  try {
+    return readFileSync(file, "utf8").split(/\r?\n/)[line - 1];
+  } catch {
+    return undefined;
   }
 }
 

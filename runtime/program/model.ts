@@ -64,3 +64,13 @@ export interface ModelProgram {
 export function entryOf(model: ModelProgram, name: string): EntryProgram | undefined {
   return model.entries.find((e) => e.name === name);
 }
+
+/**
+ * The entry point that computes entry `name` and its gradient (compiled on
+ * request: `ModelOptions.grad`). Its outputs are the entry's own, then
+ * `grad/<param>` per trainable parameter and `grad/<input>` per f32 input.
+ */
+export const gradEntryName = (name: string) => `${name}.grad`;
+
+/** The output of a gradient entry that holds the gradient with respect to a parameter or input. */
+export const gradOutputName = (name: string) => `grad/${name}`;

@@ -1,5 +1,7 @@
 // Opening a WebGPU device: `navigator.gpu` in a browser, Dawn (npm `webgpu`)
-// in Node. Two traps of Dawn in Node are handled here once: the object that
+// in Node. Dawn is an optional peer dependency of dlc (its binaries for every
+// platform weigh over 100 MB): without it there is no adapter, and
+// `webgpuMissing` says why. Two traps of Dawn in Node are handled here once: the object that
 // `create()` returns must stay referenced for the life of the process (Dawn
 // has crashed when it was collected), and a live device keeps the process
 // from exiting, so every context is destroyed explicitly.
@@ -16,12 +18,26 @@ export interface GpuContext {
 
 // Kept for the life of the process on purpose (see above).
 let dawn: GPU | undefined;
+let missing = false;
+
+/** Set once a device was asked for in Node without the `webgpu` package installed: how to get it. */
+export function webgpuMissing(): string | undefined {
+  return missing ? "the WebGPU backend needs the 'webgpu' package (Dawn for Node), which is not installed: npm install webgpu" : undefined;
+}
 
 async function gpu(): Promise<GPU | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (!dawn) {
-    const { create, globals } = await import("webgpu");
+    let webgpu: typeof import("webgpu");
+    try {
+      webgpu = await import("webgpu");
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw e;
+      missing = true;
+      return undefined;
+    }
+    const { create, globals } = webgpu;
     // The WebGPU constants (GPUBufferUsage, ...) are globals in a browser; Dawn exports them.
     Object.assign(globalThis, globals);
     dawn = create([]);

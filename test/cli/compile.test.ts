@@ -4,6 +4,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadArtifact } from "../../runtime/artifact/read.js";
 import { dlc } from "../helpers/cli.js";
 
 for (const model of ["iris", "diabetes", "mlp", "cnn"]) {
@@ -102,4 +103,22 @@ test("--version and --help exit with 0", (t) => {
   const help = dlc(["compile", "--help"]);
   t.is(help.status, 0);
   t.regex(help.stdout, /Examples:/);
+});
+
+test("compile --grad adds gradient entries to the artifact; an unknown entry or --grad without -o is a usage error", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "dlc-grad-"));
+  const r = dlc(["compile", "models/iris.ts", "-o", join(dir, "iris.dlc"), "--grad", "loss", "--json"]);
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout).entries, ["logits", "predict", "loss", "loss.grad"]);
+  const all = loadArtifact(join(dir, "iris.dlc"));
+  t.deepEqual(all.entries.at(-1)!.outputs.map((o) => o.name), ["loss", "grad/w", "grad/b", "grad/x"]);
+  const nope = dlc(["compile", "models/iris.ts", "-o", join(dir, "nope.dlc"), "--grad", "nope"]);
+  t.is(nope.status, 2);
+  t.regex(nope.stderr, /error DLC4001: the model has no entry point 'nope' to differentiate\n/);
+  const scalar = dlc(["compile", "models/iris.ts", "-o", join(dir, "p.dlc"), "--grad", "predict"]);
+  t.is(scalar.status, 2);
+  t.regex(scalar.stderr, /^models\/iris\.ts:\d+:\d+ - error DLC3006: cannot differentiate i32\[batch\]/);
+  const noOut = dlc(["compile", "models/iris.ts", "--grad", "loss"]);
+  t.is(noOut.status, 2);
+  t.is(noOut.stderr, "dlc: --grad applies to the artifact: add -o model.dlc\n");
 });

@@ -76,6 +76,27 @@ process.exit(0);
   t.deepEqual(r.modules.filter((m) => m.includes("/compiler/") || m.includes("ts-morph") || m.includes("/typescript/")), []);
 });
 
+test("the programmatic API on an artifact (bind, fit, predict, valueAndGrad) loads no compiler module", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "dlc-runtime-"));
+  t.is(dlc(["compile", "models/iris.ts", "-o", join(dir, "iris.dlc"), "--grad", "loss", "--quiet"]).status, 0);
+  writeFileSync(
+    join(dir, "api.mjs"),
+    `import { Model } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist/runtime/index.js")).href)};
+const model = await Model.load("iris.dlc").on("cpu");
+const fit = await model.fit(${JSON.stringify(join(ROOT, "data/iris.csv"))}, { epochs: 20, split: 0.2, normalize: "standard" });
+const predictions = await model.predict(${JSON.stringify(join(ROOT, "data/iris.csv"))});
+const { value, grads } = await model.valueAndGrad("loss")(new Float32Array([0.1, 0.2, 0.3, 0.4]), new Int32Array([1]));
+console.log(JSON.stringify({ accuracy: fit.test.accuracy, predictions: predictions.shape, value, grads: Object.keys(grads.params) }));
+model.dispose();
+process.exit(0);
+`,
+  );
+  const r = loadedModules([join(dir, "api.mjs")], dir);
+  t.is(r.status, 0, r.stderr);
+  t.true(r.modules.some((m) => m.includes("/dist/runtime/api/")));
+  t.deepEqual(r.modules.filter((m) => m.includes("/compiler/") || m.includes("ts-morph") || m.includes("/typescript/")), []);
+});
+
 test("dlc train and dlc predict on an artifact load no compiler module", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "dlc-runtime-"));
   t.is(dlc(["compile", "models/iris.ts", "-o", join(dir, "iris.dlc"), "--quiet"]).status, 0);

@@ -1,0 +1,117 @@
+// `fit`: the loop `dlc train` runs, from code. The data is bound and split
+// and the features normalized as the CLI does it (a seeded split, statistics
+// fit on the training rows only), then runtime/train/loop.ts trains: seeded
+// shuffles, the schedule over the whole run, the test metrics after every
+// epoch, a NaN stopping the run at its step. Callbacks see every step and
+// epoch; nothing is printed.
+
+import { splitRows } from "../data/batches.js";
+import type { Dataset } from "../data/types.js";
+import { entryOf } from "../program/model.js";
+import type { Normalization } from "../program/train-config.js";
+import { allRows, fitNorm, normalize } from "../train/data.js";
+import { stepsPerEpoch, trainEpochs, type DivergingEvent, type EpochEvent, type Split, type StepEvent } from "../train/loop.js";
+import { evaluate, type Metrics } from "../train/metrics.js";
+import type { Session } from "../train/session.js";
+import { datasetOf, type DataSource } from "./data.js";
+import { ArgumentError } from "./errors.js";
+
+export interface FitOptions {
+  /** Epochs to train now (default: the model's `train.epochs`). */
+  readonly epochs?: number;
+  /** Default: the model's `train.batch`. */
+  readonly batch?: number;
+  /** The base learning rate (default: the optimizer's). */
+  readonly lr?: number;
+  /** Drop the last, smaller batch of each epoch. */
+  readonly dropLast?: boolean;
+  /** Held-out data, evaluated after every epoch. */
+  readonly test?: DataSource;
+  /** Or a fraction of `data` held out (drawn with the seed), as `--split`. */
+  readonly split?: number;
+  /** The label column of a CSV file, when no input of `loss` is named after it. */
+  readonly label?: string;
+  /** Feature normalization fit on the training rows (default: the model's `train.normalize`, else none); kept for `evaluate` and `predict`. */
+  readonly normalize?: Normalization;
+  /** Read the loss back every this many steps for onStep (default 1 on the CPU, 25 on WebGPU); the epoch's mean covers every step. */
+  readonly lossEvery?: number;
+  readonly onStep?: (e: StepEvent) => void;
+  readonly onEpoch?: (e: EpochEvent) => void | Promise<void>;
+  readonly onDiverging?: (e: DivergingEvent) => void;
+}
+
+export interface FitResult {
+  /** One report per epoch: training loss, steps, time, and the test metrics when there is test data. */
+  readonly epochs: readonly EpochEvent[];
+  /** The last epoch's test metrics. */
+  readonly test?: Metrics;
+}
+
+export async function fit(session: Session, data: DataSource, o: FitOptions = {}): Promise<FitResult> {
+  const { model } = session;
+  const loss = entryOf(model, "loss");
+  if (!loss || !model.train) throw new ArgumentError("fit needs a model compiled with its training step (a `loss` entry point)");
+  if (o.test !== undefined && o.split !== undefined) throw new ArgumentError("fit: give either test or split, not both");
+  const config = session.config;
+  const batch = o.batch ?? config.batch;
+  const epochs = o.epochs ?? config.epochs;
+  const lr = o.lr ?? session.run?.lr ?? config.optimizer.lr;
+  const kind = o.normalize ?? config.normalize ?? "none";
+  const label = o.label ?? config.label;
+  const columns = { ...(label === undefined ? {} : { label }) };
+  const features = featureInput(session);
+  const ds = await datasetOf(loss, data, columns, features);
+  let rows = allRows(ds);
+  let test: { ds: Dataset; rows: Uint32Array } | undefined;
+  if (o.split !== undefined) {
+    if (!(o.split > 0 && o.split < 1)) throw new ArgumentError(`fit: split ${o.split} is not a fraction between 0 and 1`);
+    const s = splitRows(ds.rows, o.split, config.seed);
+    rows = s.train;
+    test = { ds, rows: s.test };
+  } else if (o.test !== undefined) {
+    const t = await datasetOf(loss, o.test, { ...columns, ...(ds.featureColumns ? { features: ds.featureColumns } : {}) }, features);
+    test = { ds: t, rows: allRows(t) };
+  }
+  // A second fit continues the first: its normalization is kept, not fit again.
+  if (session.norm === undefined && kind !== "none") session.norm = fitNorm(kind, ds, rows);
+  const trainSplit: Split = { ds: normalize(ds, session.norm), rows };
+  const testSplit = test && { ds: test.ds === ds ? trainSplit.ds : normalize(test.ds, session.norm), rows: test.rows };
+  const perEpoch = stepsPerEpoch(rows.length, batch, o.dropLast === true);
+  const horizon = session.step + epochs * perEpoch;
+  session.run = {
+    batch,
+    dropLast: o.dropLast === true,
+    lr,
+    normalize: session.norm?.kind ?? "none",
+    split: o.split === undefined ? undefined : { fraction: o.split, rows: ds.rows },
+    label,
+    featureColumns: ds.featureColumns,
+    epochs: session.epoch + epochs,
+    horizon,
+  };
+  const reports = await trainEpochs(
+    session,
+    trainSplit,
+    testSplit,
+    { epochs, batch, dropLast: o.dropLast === true, lr, horizon, lossEvery: o.lossEvery ?? (session.backend.kind === "webgpu" ? 25 : 1) },
+    { ...(o.onStep ? { onStep: o.onStep } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}), ...(o.onDiverging ? { onDiverging: o.onDiverging } : {}) },
+  );
+  const last = reports.at(-1)?.test;
+  return { epochs: reports, ...(last ? { test: last } : {}) };
+}
+
+/** Loss, accuracy or MSE (and a confusion matrix for classes) of `data` with the current parameters, normalized as in training. */
+export async function evaluateData(session: Session, data: DataSource, o: { batch?: number; label?: string } = {}): Promise<Metrics> {
+  const loss = entryOf(session.model, "loss");
+  if (!loss) throw new ArgumentError("evaluate needs a `loss` entry point");
+  const label = o.label ?? session.run?.label ?? session.config.label;
+  const features = session.run?.featureColumns;
+  const ds = normalize(await datasetOf(loss, data, { ...(label === undefined ? {} : { label }), ...(features ? { features } : {}) }, featureInput(session)), session.norm);
+  return evaluate(session, ds, allRows(ds), o.batch ?? Math.max(session.config.batch, 256));
+}
+
+/** The input normalization applies to in arrays given in memory: `predict`'s only input, when it has one. */
+export function featureInput(session: Session): string | undefined {
+  const predict = entryOf(session.model, "predict");
+  return predict?.inputs.length === 1 ? predict.inputs[0]!.name : undefined;
+}
