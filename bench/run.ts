@@ -26,7 +26,7 @@ import { dlcCpuMicro, dlcGpuMicro, memoryPass, MICROS, type Micro } from "./dlc/
 import { dlcTraining, type DlcKind, type TrainingData } from "./dlc/training.js";
 import { flag } from "./args.js";
 import { measure, type Timing } from "./measure.js";
-import { writeReport, type FusionRow, type MemoryRow, type Report, type TrainingRow } from "./report.js";
+import { isComputeBound, writeReport, type FusionRow, type MemoryRow, type Report, type TrainingRow } from "./report.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -93,9 +93,10 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
       }
       c.dispose();
     }
-    // The floor: one pass over the workload's bytes (a copy).
+    // The floor of a memory-bound workload: one pass over its bytes (a copy).
     const pass = memoryPass(workload);
-    add(workload, "cpu", "one memory pass (copy)", await measure(`${workload} cpu memory pass`, () => pass.run(), SAMPLE), pass);
+    const fused = rows.find((r) => r.workload === workload && r.device === "cpu" && r.contender === "dlc fused" && r.flops !== undefined && r.bytes !== undefined);
+    if (fused && !isComputeBound({ flops: fused.flops!, bytes: fused.bytes! })) add(workload, "cpu", "one memory pass (copy)", await measure(`${workload} cpu memory pass`, () => pass.run(), SAMPLE), pass);
     if (!peerModule) continue;
     for (const backend of peerModule.PEER_BACKENDS) {
       const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";
