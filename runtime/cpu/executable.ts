@@ -88,9 +88,19 @@ function productsFor(precision: Precision, choice: Products | GemmChoice): Produ
  */
 interface PlannedStep {
   readonly step: Step;
-  readonly code: (() => void) | { readonly kernel: string; readonly range?: RangeStep };
+  readonly code: (() => void) | { readonly kernel: string; readonly range?: RangeStep; readonly split?: Split };
   readonly product?: true;
 }
+
+/** A kernel of (lo, hi) that does not chain but splits across threads: `total` units (images of a pooling) of which threads take multiples of `unit`; `work` as below. */
+interface Split {
+  readonly total: number;
+  readonly unit: number;
+  readonly work: number;
+}
+
+/** Pooling kernels take ranges of images (pool.ts). */
+const POOLS: ReadonlySet<string> = new Set(["maxPool2d", "maxPool2dGrad", "avgPool2d", "avgPool2dGrad"]);
 
 /** The least work (elements read and written) worth splitting across threads: a round trip to the workers costs tens of microseconds. */
 const PARALLEL_ELEMENTS = 1 << 16;
@@ -244,7 +254,10 @@ export class CpuExecutable {
         jobs.push({ name, steps: chain.members.map((m) => planned[m.step]!), total: chain.rows, unit: chain.unit, work: (chain.rows * chain.rowBytes) / 4 });
       } else if (!inChain.has(k)) {
         const r = range(p);
-        jobs.push({ name: typeof p.code === "object" ? p.code.kernel : "", steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
+        const split = typeof p.code === "object" ? p.code.split : undefined;
+        const name = typeof p.code === "object" ? p.code.kernel : "";
+        if (split) jobs.push({ name, steps: [p], ...split });
+        else jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
       }
     });
     if (kernels.length === 0) return jobs.map((j) => ({ code: j.steps[0]!.code as () => void, steps: j.steps }));
@@ -258,7 +271,7 @@ export class CpuExecutable {
       const p = j.steps[0]!;
       if (typeof p.code === "function") return { code: p.code, steps: j.steps };
       const fn = entries.get(j.name)!;
-      if (!range(p) && j.steps.length === 1) return { code: fn as () => void, steps: j.steps };
+      if (!range(p) && !p.code.split && j.steps.length === 1) return { code: fn as () => void, steps: j.steps };
       const parts = split[k]!;
       const [lo, hi] = parts[0]!;
       if (parts.length === 1) return { code: () => fn(lo, hi), steps: j.steps };
@@ -437,8 +450,10 @@ export class CpuExecutable {
         }
         const emitter = wasmKernel(n.op);
         if (emitter) {
-          kernels.push({ name, emit: (f) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) });
-          planned.push({ step: s, code: { kernel: name } });
+          const pool = POOLS.has(n.op);
+          kernels.push({ name, ...(pool ? { params: RANGE_PARAMS } : {}), emit: (f) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) });
+          const work = size(shapes[i]!) + n.inputs.reduce((a, j) => a + size(shapes[j]!), 0);
+          planned.push({ step: s, code: { kernel: name, ...(pool ? { split: { total: shapes[i]![0]!, unit: 1, work } } : {}) } });
           wasmSteps++;
           continue;
         }

@@ -114,7 +114,13 @@ function segments(a: Axis): Segment[] {
 }
 
 /** The emission helpers of one kernel, over its own locals. */
+/**
+ * The emission helpers of one pooling kernel over geometry g. A kernel whose
+ * function takes (lo, hi) computes images [lo, hi) only (threads take whole
+ * images: each image's windows stay within it); one without computes all.
+ */
 function emitter(f: FunctionBuilder, g: Geometry) {
+  const range = f.params.length === 2 ? (f.params as [Local, Local]) : undefined;
   const i32 = (name: string) => f.addLocal("i32", name);
   const [pos, b, img, row, base, oy, ox, rows, cols, t, cv, bc, pc, r, c, k, ra, ca] =
     ["pos", "b", "img", "row", "base", "oy", "ox", "rows", "cols", "t", "cv", "bc", "pc", "r", "c", "k", "ra", "ca"].map(i32) as Local[] as [
@@ -215,11 +221,7 @@ function emitter(f: FunctionBuilder, g: Geometry) {
     if (g.n * g.oh * g.ow * g.c === 0) return;
     const vertical: Axis = { out: g.oh, size: g.h, k: g.kh, s: g.sh, p: g.pt, step: g.row };
     const horizontal: Axis = { out: g.ow, size: g.w, k: g.kw, s: g.sw, p: g.pl, step: g.cell };
-    f.i32.const(0);
-    f.set(pos);
-    f.i32.const(0);
-    f.set(img);
-    countedLoop(b, 0, g.n, () => {
+    const image = (): void => {
       axisLoops(vertical, img, row, oy, rows, (rowsExtent) =>
         axisLoops(horizontal, row, base, ox, cols, (colsExtent) => {
           visit({ base, rows: rowsExtent, cols: colsExtent });
@@ -227,6 +229,34 @@ function emitter(f: FunctionBuilder, g: Geometry) {
         }),
       );
       inc(img, g.h * g.row);
+    };
+    if (!range) {
+      f.i32.const(0);
+      f.set(pos);
+      f.i32.const(0);
+      f.set(img);
+      return countedLoop(b, 0, g.n, image);
+    }
+    // Images [lo, hi): the offsets of image lo, then hi - lo of them.
+    const [lo, hi] = range;
+    for (const [x, bytes] of [[pos, g.oh * g.ow * g.cell], [img, g.h * g.row]] as const) {
+      f.get(lo);
+      f.i32.const(bytes);
+      f.i32.mul();
+      f.set(x);
+    }
+    f.get(lo);
+    f.set(b);
+    f.block((done) => {
+      f.loop((again) => {
+        f.get(b);
+        f.get(hi);
+        f.i32.ge_s();
+        f.br_if(done);
+        image();
+        inc(b, 1);
+        f.br(again);
+      });
     });
   };
 
@@ -312,11 +342,28 @@ function emitter(f: FunctionBuilder, g: Geometry) {
     f.i32x4.splat();
   };
 
-  /** Zeroes a slot's elements. */
+  /** Zeroes a slot's elements (of images [lo, hi) in a range kernel). */
   const zero = (s: Slot): void => {
+    const bytes = 4 * s.shape.reduce((a, d) => a * d, 1);
+    if (bytes === 0) return;
+    if (!range) {
+      f.i32.const(s.at);
+      f.i32.const(0);
+      f.i32.const(bytes);
+      return f.memory.fill();
+    }
+    const per = bytes / g.n;
+    f.get(range[0]);
+    f.i32.const(per);
+    f.i32.mul();
     f.i32.const(s.at);
+    f.i32.add();
     f.i32.const(0);
-    f.i32.const(4 * s.shape.reduce((a, d) => a * d, 1));
+    f.get(range[1]);
+    f.get(range[0]);
+    f.i32.sub();
+    f.i32.const(per);
+    f.i32.mul();
     f.memory.fill();
   };
 

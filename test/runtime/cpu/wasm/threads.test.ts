@@ -2,7 +2,8 @@
 // one-thread engine, bit for bit: matmul (batched, every layout) and the three
 // convolutions, whose patch packers and col2im scatter run on the worker for
 // its share (odd sizes, strides, paddings, dilations, groups; batches of 1, 2
-// and 3 images, since the input gradient splits by whole images). The
+// and 3 images, since the input gradient splits by whole images), and
+// pooling with its gradients (split by images too). The
 // two-thread engine splits every product it can, so small shapes exercise
 // the split too. Also: where threads cannot be had, the engine runs on one
 // and says why.
@@ -97,6 +98,38 @@ test("conv2d and both gradients on two threads equal one thread bit for bit", (t
     same(t, graph([dy, k], make("conv2dInputGrad", [dy, k], { ...attrs, inputSize: [cs.x[1], cs.x[2]] })), `conv2dInputGrad ${what}`);
     t.is(splits() - before, cs.x[0] > 1 ? attrs.groups : 0, `conv2dInputGrad ${what}: split by images where there are two`);
     same(t, graph([x, dy], make("conv2dFilterGrad", [x, dy], { ...attrs, kernelSize: [cs.k[0], cs.k[1]] })), `conv2dFilterGrad ${what}`);
+  }
+});
+
+test("pooling and its gradients on two threads (whole images each) equal one thread bit for bit", (t) => {
+  if (!engines(t)) return;
+  const pool = (two as { engine: { gemm: { pool?: { posted: number } } } }).engine.gemm.pool!;
+  for (const [x, size, stride, pad] of [
+    [[4, 40, 41, 12], [2, 2], [2, 2], [0, 0, 0, 0]],
+    [[3, 64, 64, 5], [3, 3], [1, 1], [1, 1, 1, 1]],
+    [[5, 33, 35, 16], [3, 3], [2, 2], [0, 1, 1, 0]],
+  ] as [number[], Pair, Pair, Pads][]) {
+    const oh = Math.floor((x[1]! + pad[0] + pad[1] - size[0]) / stride[0]) + 1;
+    const ow = Math.floor((x[2]! + pad[2] + pad[3] - size[1]) / stride[1]) + 1;
+    const attrs = { size, stride, pad };
+    const xi = input("x", x);
+    const dy = input("dy", [x[0]!, oh, ow, x[3]!]);
+    const what = `x [${x}] size ${size} stride ${stride} pad ${pad}`;
+    const before = pool.posted;
+    same(t, graph([xi], make("maxPool2d", [xi], attrs)), `maxPool2d ${what}`);
+    same(t, graph([xi, dy], make("maxPool2dGrad", [xi, dy], attrs)), `maxPool2dGrad ${what}`);
+    same(t, graph([xi], make("avgPool2d", [xi], attrs)), `avgPool2d ${what}`);
+    same(t, graph([dy], make("avgPool2dGrad", [dy], { ...attrs, inputSize: [x[1]!, x[2]!] })), `avgPool2dGrad ${what}`);
+    t.true(pool.posted - before >= 4, `${what}: each pooling posted to the worker`);
+    // And the range kernels, on one thread, compute what the JavaScript kernels do: max exactly, averages
+    // within 1e-6 (inputs in [-1, 1); float32 sums of up to 9 terms against the JavaScript kernel's float64).
+    for (const [g, name, tolerance] of [[graph([xi, dy], make("maxPool2dGrad", [xi, dy], attrs)), "maxPool2dGrad", 0], [graph([xi], make("avgPool2d", [xi], attrs)), "avgPool2d", 1e-6]] as const) {
+      const f = randomFeeds(g, 3);
+      const wasm = new CpuExecutable(lowerCpu(g), "f32", { products: one }).run(f, new Map()).get("y")!.data;
+      const js = new CpuExecutable(lowerCpu(g), "f32", { products: "js" }).run(f, new Map()).get("y")!.data;
+      const differs = wasm.findIndex((v, i) => (tolerance === 0 ? !Object.is(v, js[i]) : !(Math.abs(v - js[i]!) <= tolerance)));
+      t.is(differs, -1, `${name} ${what}: element ${differs} is ${wasm[differs]}, the JavaScript kernel's ${js[differs]}`);
+    }
   }
 });
 
