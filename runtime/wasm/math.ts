@@ -170,23 +170,56 @@ function splatF64(f: FunctionBuilder, v: number): void {
 }
 
 /**
- * Pushes c[0] + c[1] x + c[2] x^2 + ... in f32 lanes, by Horner's rule: with
- * relaxed SIMD each step is one multiply-add (fused where the hardware has
- * FMA, which only rounds less), half the instructions of a polynomial.
+ * Pushes c[0] + c[1] x + c[2] x^2 + ... in f32 lanes. Without relaxed SIMD,
+ * by Horner's rule. With it, each step is a multiply-add (fused where the
+ * hardware has FMA, which only rounds less), and polynomials of degree 4 or
+ * more take Estrin's scheme: pairs c[i] + c[i+1] x combined by powers x^2,
+ * x^4, so the chain of dependent operations is about log2 of the degree
+ * instead of the degree. That chain, not the instruction count, bounds these
+ * kernels: a core keeps only a few iterations in flight.
  */
 function polynomial(f: FunctionBuilder, x: Local, c: readonly number[]): void {
-  const fma = wasmFeatures().relaxedSimd;
-  splat(f, c[c.length - 1]!);
-  for (let i = c.length - 2; i >= 0; i--) {
-    f.get(x);
-    if (fma) {
+  if (!wasmFeatures().relaxedSimd) {
+    splat(f, c[c.length - 1]!);
+    for (let i = c.length - 2; i >= 0; i--) {
+      f.get(x);
+      f.f32x4.mul();
+      splat(f, c[i]!);
+      f.f32x4.add();
+    }
+    return;
+  }
+  if (c.length < 5) {
+    splat(f, c[c.length - 1]!);
+    for (let i = c.length - 2; i >= 0; i--) {
+      f.get(x);
       splat(f, c[i]!);
       f.f32x4.relaxed_madd();
-      continue;
     }
-    f.f32x4.mul();
-    splat(f, c[i]!);
-    f.f32x4.add();
+    return;
+  }
+  // Terms of x^0, x^2, x^4, ...: c[2k] + c[2k+1] x (the last alone when c.length is odd).
+  const pairs = Math.ceil(c.length / 2);
+  const power = vector(f, "estrin_x2");
+  f.get(x);
+  f.get(x);
+  f.f32x4.mul();
+  f.set(power);
+  // p = Σ pair_k (x^2)^k, as pair_0 + x^2 (pair_1 + x^2 (pair_2 + ...)) over the powers of x^2 by Horner
+  // on x^2: the pairs are independent of each other, so only the outer chain (about degree / 2) is serial.
+  const pair = (k: number): void => {
+    if (2 * k + 1 < c.length) {
+      splat(f, c[2 * k + 1]!);
+      f.get(x);
+      splat(f, c[2 * k]!);
+      f.f32x4.relaxed_madd();
+    } else splat(f, c[2 * k]!);
+  };
+  pair(pairs - 1);
+  for (let k = pairs - 2; k >= 0; k--) {
+    f.get(power);
+    pair(k);
+    f.f32x4.relaxed_madd();
   }
 }
 
@@ -381,11 +414,17 @@ const ROUNDING_MAGIC = 12582912;
  */
 function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local): void {
   const sum = vector(f, "ln2_magic");
+  const fma = wasmFeatures().relaxedSimd;
   f.get(x);
   splat(f, Math.LOG2E);
-  f.f32x4.mul();
-  splat(f, ROUNDING_MAGIC);
-  f.f32x4.add();
+  if (fma) {
+    splat(f, ROUNDING_MAGIC);
+    f.f32x4.relaxed_madd();
+  } else {
+    f.f32x4.mul();
+    splat(f, ROUNDING_MAGIC);
+    f.f32x4.add();
+  }
   f.local.tee(sum);
   splat(f, ROUNDING_MAGIC);
   f.f32x4.sub();
@@ -394,6 +433,20 @@ function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local
   splatI32(f, new Int32Array(Float32Array.of(ROUNDING_MAGIC).buffer)[0]!);
   f.i32x4.sub();
   f.set(ni);
+  if (fma) {
+    // x - n ln2 as two multiply-adds (n LN2_HI is exact either way).
+    f.get(n);
+    splat(f, -LN2_HI);
+    f.get(x);
+    f.f32x4.relaxed_madd();
+    f.set(r);
+    f.get(n);
+    splat(f, -LN2_LO);
+    f.get(r);
+    f.f32x4.relaxed_madd();
+    f.set(r);
+    return;
+  }
   f.get(x);
   f.get(n);
   splat(f, LN2_HI);
@@ -408,6 +461,15 @@ function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local
 
 /** Pushes expm1(r) for |r| <= ln2/2: r + r^2 P(r). */
 function expm1Reduced(f: FunctionBuilder, r: Local): void {
+  if (wasmFeatures().relaxedSimd) {
+    f.get(r);
+    f.get(r);
+    f.f32x4.mul();
+    polynomial(f, r, EXPM1_COEFFS);
+    f.get(r);
+    f.f32x4.relaxed_madd();
+    return;
+  }
   f.get(r);
   f.get(r);
   f.get(r);
