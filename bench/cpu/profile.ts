@@ -29,8 +29,8 @@ const backend = new CpuBackend(model, {
   threads,
   onStep: (s) => {
     if (!recording) return;
-    const op = s.label.startsWith("fused") ? "fused" : s.label.split(" ")[0]!;
-    const family = op === "fused" ? "fused elementwise" : (OP_FAMILY[op as Op] ?? op);
+    const op = s.label.startsWith("fused") ? "fused" : s.label.startsWith("rows[") ? "rows" : s.label.split(" ")[0]!;
+    const family = op === "fused" ? "fused elementwise" : op === "rows" ? "row chains" : (OP_FAMILY[op as Op] ?? op);
     const row = byLabel.get(s.label) ?? { ms: 0, engine: s.engine, family };
     row.ms += s.ms;
     byLabel.set(s.label, row);
