@@ -134,15 +134,15 @@ function emitter(f: FunctionBuilder, g: Geometry) {
     f.set(x);
   };
   const countedLoop = (counter: Local, from: number, to: number, body: () => void): void => forRange(f, counter, from, to, body);
-  /** for (counter = 0; counter < limit; counter++) body, the limit possibly a local (and then maybe 0). */
-  const upTo = (counter: Local, limit: Extent, body: () => void): void => {
-    if (typeof limit === "number") return countedLoop(counter, 0, limit, body);
-    f.i32.const(0);
+  /** for (counter = from; counter < limit; counter++) body, either bound possibly a local (the range then maybe empty). */
+  const fromTo = (counter: Local, from: Extent, limit: Extent, body: () => void): void => {
+    if (typeof from === "number" && typeof limit === "number") return countedLoop(counter, from, limit, body);
+    push(from);
     f.set(counter);
     f.block((done) => {
       f.loop((again) => {
         f.get(counter);
-        f.get(limit);
+        push(limit);
         f.i32.ge_s();
         f.br_if(done);
         body();
@@ -151,6 +151,7 @@ function emitter(f: FunctionBuilder, g: Geometry) {
       });
     });
   };
+  const upTo = (counter: Local, limit: Extent, body: () => void): void => fromTo(counter, 0, limit, body);
 
   /**
    * The loops of one axis: `child` = `parent` plus the offset of each window's
@@ -245,19 +246,7 @@ function emitter(f: FunctionBuilder, g: Geometry) {
       f.i32.mul();
       f.set(x);
     }
-    f.get(lo);
-    f.set(b);
-    f.block((done) => {
-      f.loop((again) => {
-        f.get(b);
-        f.get(hi);
-        f.i32.ge_s();
-        f.br_if(done);
-        image();
-        inc(b, 1);
-        f.br(again);
-      });
-    });
+    fromTo(b, lo, hi, image);
   };
 
   /** Emits `body` for each channel group of a position: whole vectors, then the last 1 to 3 channels. */

@@ -130,18 +130,10 @@ class Emit {
   repeat(n: number, body: () => void): void {
     if (n <= 0) return;
     if (n === 1) return body();
-    const f = this.f;
     const i = this.local("i32", "n");
-    f.i32.const(n);
-    f.set(i);
-    f.loop((again) => {
-      body();
-      f.get(i);
-      f.i32.const(1);
-      f.i32.sub();
-      f.local.tee(i);
-      f.br_if(again);
-    });
+    this.f.i32.const(n);
+    this.f.set(i);
+    this.repeatCount(i, body);
   }
 
   /** Runs `body` `count` times, count a local holding at least 1 (it counts down to 0). */
