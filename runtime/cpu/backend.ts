@@ -91,7 +91,9 @@ export class CpuBackend implements Backend {
     for (const b of inputsWith(train.abi, "key")) feeds.set(b.name, { shape: [2], data: stepKey(seed, t) });
     const stateShape = new Map(train.state.map((s) => [s.name, s.shape]));
     for (const b of inputsWith(train.abi, "state")) feeds.set(b.name, { shape: stateShape.get(b.name)!, data: this.values.get(b.name)! });
-    const out = this.executable("train").run(feeds, this.params());
+    const exe = this.executable("train");
+    await exe.prepare(feeds);
+    const out = exe.run(feeds, this.params());
     for (const b of train.abi.outputs) {
       const target = updatedBy(b);
       if (target === undefined) continue;
@@ -114,7 +116,10 @@ export class CpuBackend implements Backend {
   }
 
   async run(entry: string, inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>> {
-    return this.executable(entry).run(inputs, this.params());
+    // Plans compile asynchronously (a browser's main thread allows nothing else for large modules).
+    const exe = this.executable(entry);
+    await exe.prepare(inputs);
+    return exe.run(inputs, this.params());
   }
 
   dispose(): void {

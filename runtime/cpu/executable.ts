@@ -27,7 +27,7 @@ import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
 import { fusedKernel, groupReads, RANGE_PARAMS } from "./wasm/fused.js";
 import { isProductOp, wasmKernel, WASM_PRODUCTS } from "./wasm/index.js";
-import { compileKernels, slotBytes, type KernelSource, type Slot } from "./wasm/kernel.js";
+import { compileKernels, compileKernelsAsync, slotBytes, type CompiledKernels, type KernelSource, type Slot } from "./wasm/kernel.js";
 import { rowReduction, rowsKernel } from "./wasm/reduce.js";
 import { blockRows, emitChain, rowChains, splitRange, type RangeStep } from "./wasm/rows.js";
 import type { Prepare, PreparedProduct } from "./wasm/products.js";
@@ -99,6 +99,31 @@ interface Split {
   readonly work: number;
 }
 
+/** One run of a plan before binding: a chain's or one step's kernel, and how it may split across threads. */
+interface Job {
+  readonly name: string;
+  readonly steps: readonly PlannedStep[];
+  readonly total: number;
+  readonly unit: number;
+  readonly work: number;
+}
+
+/** A plan before its kernels are compiled (see draft()). */
+interface Draft {
+  readonly env: DimEnv;
+  readonly shapes: readonly (readonly number[])[];
+  readonly buffers: (Data | undefined)[];
+  readonly bytes: number;
+  readonly wasmSteps: number;
+  readonly slots?: readonly (Slot | undefined)[];
+  readonly engine: WasmEngine | undefined;
+  readonly planned: readonly PlannedStep[];
+  readonly kernels: KernelSource[];
+  readonly jobs: readonly Job[];
+}
+
+const rangeOf = (p: PlannedStep): RangeStep | undefined => (typeof p.code === "object" ? p.code.range : undefined);
+
 /** Pooling kernels take ranges of images (pool.ts). */
 const POOLS: ReadonlySet<string> = new Set(["maxPool2d", "maxPool2dGrad", "avgPool2d", "avgPool2dGrad"]);
 
@@ -107,6 +132,8 @@ const PARALLEL_ELEMENTS = 1 << 16;
 
 export class CpuExecutable {
   private readonly plans = new Map<string, Plan>();
+  /** Plans being compiled asynchronously (prepare()), by sizes. */
+  private readonly preparing = new Map<string, Promise<Plan>>();
   private readonly inputOf: Map<number, string>;
   private readonly fuse: FusedCompiler;
   private readonly onStep: ((timing: StepTiming) => void) | undefined;
@@ -230,58 +257,6 @@ export class CpuExecutable {
   }
 
   /**
-   * Compiles the plan's kernels and binds every step to what runs it: range
-   * steps grouped into row chains (rows.ts), each chain one function looping
-   * over blocks of rows; chains and the other range steps split across the
-   * engine's workers where the work is large enough (each thread a range of
-   * rows or elements, so results do not depend on the thread count).
-   */
-  private bindKernels(engine: WasmEngine, planned: readonly PlannedStep[], kernels: KernelSource[], cellOf: (node: number) => number | undefined): { code: () => void; steps: PlannedStep[] }[] {
-    const range = (p: PlannedStep): RangeStep | undefined => (typeof p.code === "object" ? p.code.range : undefined);
-    const chains = rowChains(planned.map(range), cellOf);
-    const chainAt = new Map(chains.map((c) => [c.members[0]!.step, c]));
-    const inChain = new Set(chains.flatMap((c) => c.members.map((m) => m.step)));
-    const kernelOf = (k: number): string => (planned[k]!.code as { kernel: string }).kernel;
-    // Units are rows (a chain) or elements (an elementwise step); work is elements touched.
-    const jobs: { name: string; steps: PlannedStep[]; total: number; unit: number; work: number }[] = [];
-    planned.forEach((p, k) => {
-      const chain = chainAt.get(k);
-      if (chain) {
-        const name = `rows_${p.step.node}`;
-        const block = blockRows(chain);
-        const members = chain.members.map((m) => ({ name: kernelOf(m.step), width: m.width }));
-        kernels.push({ name, params: RANGE_PARAMS, emit: (f, indexOf) => emitChain(f, members, block, indexOf) });
-        jobs.push({ name, steps: chain.members.map((m) => planned[m.step]!), total: chain.rows, unit: chain.unit, work: (chain.rows * chain.rowBytes) / 4 });
-      } else if (!inChain.has(k)) {
-        const r = range(p);
-        const split = typeof p.code === "object" ? p.code.split : undefined;
-        const name = typeof p.code === "object" ? p.code.kernel : "";
-        if (split) jobs.push({ name, steps: [p], ...split });
-        else jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
-      }
-    });
-    if (kernels.length === 0) return jobs.map((j) => ({ code: j.steps[0]!.code as () => void, steps: j.steps }));
-    const { entries, module } = compileKernels(engine.heap.memory, kernels);
-    const pool = engine.gemm.pool;
-    const threads = pool ? pool.size + 1 : 1;
-    const split = jobs.map((j) => (pool && j.work >= PARALLEL_ELEMENTS ? splitRange(j.total, j.unit, threads) : [[0, j.total] as [number, number]]));
-    const parallel = jobs.flatMap((j, k) => (split[k]!.length > 1 ? [j.name] : []));
-    const first = parallel.length ? pool!.load(module, parallel) : 0;
-    return jobs.map((j, k) => {
-      const p = j.steps[0]!;
-      if (typeof p.code === "function") return { code: p.code, steps: j.steps };
-      const fn = entries.get(j.name)!;
-      if (!range(p) && !p.code.split && j.steps.length === 1) return { code: fn as () => void, steps: j.steps };
-      const parts = split[k]!;
-      const [lo, hi] = parts[0]!;
-      if (parts.length === 1) return { code: () => fn(lo, hi), steps: j.steps };
-      const index = first + parallel.indexOf(j.name);
-      const posted = parts.slice(1).map(([a, b]) => ({ fn: index, args: [a, b] }));
-      return { code: () => pool!.run(posted, () => fn(lo, hi)), steps: j.steps };
-    });
-  }
-
-  /**
    * The outputs written over their donated sources (output node -> source
    * node): where the output is computed by an elementwise step (a fused group
    * or one node) that reads the source, if at all, element for element, no
@@ -317,7 +292,106 @@ export class CpuExecutable {
     return donated;
   }
 
+  /**
+   * The plan's runs before binding: range steps grouped into row chains
+   * (rows.ts), each chain one function looping over blocks of rows (added to
+   * `kernels`), and every other step alone. Units are rows (a chain), images
+   * (a pooling) or elements; work is the elements touched.
+   */
+  private jobsOf(planned: readonly PlannedStep[], kernels: KernelSource[], cellOf: (node: number) => number | undefined): Job[] {
+    const chains = rowChains(planned.map(rangeOf), cellOf);
+    const chainAt = new Map(chains.map((c) => [c.members[0]!.step, c]));
+    const inChain = new Set(chains.flatMap((c) => c.members.map((m) => m.step)));
+    const kernelOf = (k: number): string => (planned[k]!.code as { kernel: string }).kernel;
+    const jobs: Job[] = [];
+    planned.forEach((p, k) => {
+      const chain = chainAt.get(k);
+      if (chain) {
+        const name = `rows_${p.step.node}`;
+        const block = blockRows(chain);
+        const members = chain.members.map((m) => ({ name: kernelOf(m.step), width: m.width }));
+        kernels.push({ name, params: RANGE_PARAMS, emit: (f, indexOf) => emitChain(f, members, block, indexOf) });
+        jobs.push({ name, steps: chain.members.map((m) => planned[m.step]!), total: chain.rows, unit: chain.unit, work: (chain.rows * chain.rowBytes) / 4 });
+      } else if (!inChain.has(k)) {
+        const r = rangeOf(p);
+        const split = typeof p.code === "object" ? p.code.split : undefined;
+        const name = typeof p.code === "object" ? p.code.kernel : "";
+        if (split) jobs.push({ name, steps: [p], ...split });
+        else jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
+      }
+    });
+    return jobs;
+  }
+
+  /**
+   * Binds each job to the compiled kernels: chains and other range steps split
+   * across the engine's workers where the work is large enough (each thread a
+   * range of rows, images or elements, so results do not depend on the
+   * thread count).
+   */
+  private bindJobs(engine: WasmEngine, jobs: readonly Job[], compiled: CompiledKernels | undefined): { code: () => void; steps: readonly PlannedStep[] }[] {
+    if (!compiled) return jobs.map((j) => ({ code: j.steps[0]!.code as () => void, steps: j.steps }));
+    const { entries, module } = compiled;
+    const pool = engine.gemm.pool;
+    const threads = pool ? pool.size + 1 : 1;
+    const split = jobs.map((j) => (pool && j.work >= PARALLEL_ELEMENTS ? splitRange(j.total, j.unit, threads) : [[0, j.total] as [number, number]]));
+    const parallel = jobs.flatMap((j, k) => (split[k]!.length > 1 ? [j.name] : []));
+    const first = parallel.length ? pool!.load(module, parallel) : 0;
+    return jobs.map((j, k) => {
+      const p = j.steps[0]!;
+      if (typeof p.code === "function") return { code: p.code, steps: j.steps };
+      const fn = entries.get(j.name)!;
+      if (!rangeOf(p) && !p.code.split && j.steps.length === 1) return { code: fn as () => void, steps: j.steps };
+      const parts = split[k]!;
+      const [lo, hi] = parts[0]!;
+      if (parts.length === 1) return { code: () => fn(lo, hi), steps: j.steps };
+      const index = first + parallel.indexOf(j.name);
+      const posted = parts.slice(1).map(([a, b]) => ({ fn: index, args: [a, b] }));
+      return { code: () => pool!.run(posted, () => fn(lo, hi)), steps: j.steps };
+    });
+  }
+
+  /** The plan for these sizes, its kernels compiled synchronously. */
   private plan(env: DimEnv): Plan {
+    const d = this.draft(env);
+    return this.finish(d, d.engine && d.kernels.length ? compileKernels(d.engine.heap.memory, d.kernels) : undefined);
+  }
+
+  /**
+   * Plans the buffers and compiles the kernels for these feeds' sizes ahead of
+   * run(), asynchronously: what a browser's main thread needs (it refuses to
+   * compile or instantiate a module over 4 KB synchronously). run() then
+   * finds the plan made. Concurrent calls for the same sizes share one plan.
+   */
+  async prepare(feeds: ReadonlyMap<string, NDArray>): Promise<void> {
+    const env = bindDims(this.program.graph, feeds);
+    const key = JSON.stringify(env);
+    if (this.plans.has(key)) return;
+    let pending = this.preparing.get(key);
+    if (!pending) {
+      const d = this.draft(env);
+      pending = (d.engine && d.kernels.length ? compileKernelsAsync(d.engine.heap.memory, d.kernels) : Promise.resolve(undefined)).then((compiled) => this.finish(d, compiled));
+      this.preparing.set(key, pending);
+    }
+    try {
+      const plan = await pending;
+      if (!this.plans.has(key)) this.plans.set(key, plan);
+    } finally {
+      this.preparing.delete(key);
+    }
+  }
+
+  /** The plan with its runs bound to the compiled kernels (none in JavaScript, or where there are no kernels). */
+  private finish(d: Draft, compiled: CompiledKernels | undefined): Plan {
+    const run = d.engine ? this.bindJobs(d.engine, d.jobs, compiled) : d.planned.map((p) => ({ code: p.code as () => void, steps: [p] }));
+    const runs = run.map(({ code, steps }) => (this.onStep ? this.timed(code, steps, d.shapes) : code));
+    const plan: Plan = { env: d.env, shapes: d.shapes, buffers: d.buffers, run: runs, bytes: d.bytes, wasmSteps: d.wasmSteps, ...(d.slots ? { slots: d.slots } : {}) };
+    if (d.slots) this.refreshViews(plan);
+    return plan;
+  }
+
+  /** Everything of a plan but its compiled kernels: buffers laid out, steps planned, kernels to emit. */
+  private draft(env: DimEnv): Draft {
     const { nodes, outputs } = this.program.graph;
     const steps = this.program.steps;
     const shapes = nodes.map((n) => evalShape(n.shape, env));
@@ -472,10 +546,7 @@ export class CpuExecutable {
       planned.push({ step: s, code: () => (kernel as Kernel<typeof n.op>)(out, inputs, n.attrs as never, env) });
     }
 
-    const run = engine ? this.bindKernels(engine, planned, kernels, (node) => offsets[home[node]!]) : planned.map((p) => ({ code: p.code as () => void, steps: [p] }));
-    const runs = run.map(({ code, steps }) => (this.onStep ? this.timed(code, steps, shapes) : code));
-    const plan: Plan = { env, shapes, buffers, run: runs, bytes, wasmSteps, ...(slots ? { slots } : {}) };
-    if (slots) this.refreshViews(plan);
-    return plan;
+    const jobs = engine ? this.jobsOf(planned, kernels, (node) => offsets[home[node]!]) : [];
+    return { env, shapes, buffers, bytes, wasmSteps, engine, planned, kernels, jobs, ...(slots ? { slots } : {}) };
   }
 }

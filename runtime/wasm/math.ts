@@ -34,7 +34,8 @@
 //   e ln2 in two pieces. log1p: the same on u = 1 + x, plus the rounding error
 //   of u, (x - (u - 1)) / u, whose numerator is exact; below 2^-25 it is x.
 // - tanh: for |x| < 0.625, x + x^3 P(x^2) (P of degree 4); beyond,
-//   1 - 2 / (e^2|x| + 1) with the sign of x.
+//   1 - 2 / (e^2|x| + 1) with the sign of x, e^2|x| by exp's method for
+//   arguments in [1.25, 20] (one factor 2^n, nothing to clamp below).
 // - erf: for |x| < 1, x + x Q(x^2) (Q of degree 6); beyond, 1 - e^(-x^2) R(x)
 //   with R(x) ≈ erfc(x) e^(x^2) of degree 8 in x - 2.5, fitted for the error
 //   it makes in erf; |x| is clamped to 4 there (erf is 1 in f32 from 3.92).
@@ -639,6 +640,28 @@ function belowSplit(f: FunctionBuilder, far: Local, ax: Local, split: number): v
   f.v128.bitselect();
 }
 
+/**
+ * [y] -> [e^min(y, 20)] for y >= 0 (or NaN): exp without what only its
+ * extremes need (the clamp below, two factors of 2^n for denormal results),
+ * a shorter chain for tanh, whose e^2|x| is 1 - 2/(e^20 + 1) = 1 in f32 from 20 on.
+ */
+function expOfSmallPositive(f: FunctionBuilder): void {
+  const x = vector(f, "exps_x");
+  const n = vector(f, "exps_n");
+  const r = vector(f, "exps_r");
+  const ni = vector(f, "exps_ni");
+  splat(f, 20);
+  f.f32x4.pmin();
+  f.set(x);
+  reduceByLn2(f, x, n, r, ni);
+  expm1Reduced(f, r);
+  splat(f, 1);
+  f.f32x4.add();
+  f.get(ni);
+  pow2(f);
+  f.f32x4.mul();
+}
+
 function tanh(f: FunctionBuilder): void {
   const x = vector(f, "tanh_x");
   const ax = vector(f, "tanh_abs");
@@ -647,13 +670,13 @@ function tanh(f: FunctionBuilder): void {
   f.local.tee(x);
   f.f32x4.abs();
   f.set(ax);
-  // |x| >= TANH_SPLIT: ±(1 - 2 / (e^2|x| + 1)), 1 once e^2|x| overflows
+  // |x| >= TANH_SPLIT: ±(1 - 2 / (e^2|x| + 1)), which rounds to ±1 from |x| = 9.01
   splat(f, 1);
   splat(f, 2);
   f.get(ax);
   splat(f, 2);
   f.f32x4.mul();
-  exp(f);
+  expOfSmallPositive(f);
   splat(f, 1);
   f.f32x4.add();
   f.f32x4.div();

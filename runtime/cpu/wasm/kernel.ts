@@ -12,7 +12,7 @@
 // reads the lanes past the end).
 
 import type { Op, OpAttrs } from "../../program/ops.js";
-import { requireWasm, type WasmMemory, type WasmModule } from "../../wasm/api.js";
+import { requireWasm, type WasmInstance, type WasmMemory, type WasmModule } from "../../wasm/api.js";
 import { ModuleBuilder, type FunctionBuilder } from "../../wasm/assembler.js";
 
 /** A buffer of a plan in the heap. */
@@ -48,10 +48,9 @@ export interface CompiledKernels {
   readonly module: WasmModule;
 }
 
-/** Emits the kernels into one module over `memory` (imported as env.memory, shared if it is) and compiles it synchronously. */
-export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): CompiledKernels {
+/** The kernels emitted into one module over `memory` (imported as env.memory, shared if it is). */
+function emitKernels(memory: WasmMemory, kernels: readonly KernelSource[]): Uint8Array {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-  const api = requireWasm();
   const m = new ModuleBuilder(false);
   m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });
   const index = new Map<string, number>();
@@ -61,7 +60,27 @@ export function compileKernels(memory: WasmMemory, kernels: readonly KernelSourc
     return i;
   };
   for (const k of kernels) index.set(k.name, m.function(k.name, k.params ?? [], [], (f) => k.emit(f, indexOf)));
-  const module = new api.Module(m.toBytes());
-  const instance = new api.Instance(module, { env: { memory } });
-  return { entries: new Map(kernels.map((k) => [k.name, instance.exports[k.name] as (...args: number[]) => void])), module };
+  return m.toBytes();
+}
+
+function entriesOf(kernels: readonly KernelSource[], instance: WasmInstance): Map<string, (...args: number[]) => void> {
+  return new Map(kernels.map((k) => [k.name, instance.exports[k.name] as (...args: number[]) => void]));
+}
+
+/** Emits the kernels into one module over `memory` and compiles and instantiates it synchronously. */
+export function compileKernels(memory: WasmMemory, kernels: readonly KernelSource[]): CompiledKernels {
+  const api = requireWasm();
+  const module = new api.Module(emitKernels(memory, kernels));
+  return { entries: entriesOf(kernels, new api.Instance(module, { env: { memory } })), module };
+}
+
+/**
+ * The same, compiled and instantiated asynchronously: a browser's main thread
+ * refuses to do either synchronously for a module over 4 KB, and a plan's
+ * module is often megabytes.
+ */
+export async function compileKernelsAsync(memory: WasmMemory, kernels: readonly KernelSource[]): Promise<CompiledKernels> {
+  const api = requireWasm();
+  const module = await api.compile(emitKernels(memory, kernels));
+  return { entries: entriesOf(kernels, await api.instantiate(module, { env: { memory } })), module };
 }

@@ -8,6 +8,8 @@ import { lowerCpu } from "../../../compiler/codegen/cpu.js";
 import type { Graph } from "../../../compiler/ir/node.js";
 import { make } from "../../../compiler/ops/make.js";
 import { CpuExecutable, type StepTiming } from "../../../runtime/cpu/executable.js";
+import { softmax } from "../../../compiler/ops/composite.js";
+import type { WasmApi } from "../../../runtime/wasm/api.js";
 import { input } from "../../helpers/gradcheck.js";
 
 const a = input("a", [3, 4]);
@@ -82,4 +84,29 @@ test("donated outputs are written over their sources where an elementwise step r
   t.not(out2.get("p2")!.data.byteOffset, views2.get("p")!.data.byteOffset);
   t.deepEqual([...views2.get("p")!.data], [...Float32Array.from(start)]);
   t.deepEqual([...out2.get("p2")!.data], [...Float32Array.from(once)]);
+});
+
+test.serial("prepare() compiles a plan's kernels asynchronously: a host that refuses synchronous compilation over 4 KB (a browser's main thread) runs it", async (t) => {
+  const x = input("x", [64, 33]);
+  // Every math function, then a softmax: a module of several kilobytes.
+  const y = ["exp", "tanh", "erf", "sin", "cos", "log1p", "expm1", "softplus"].reduce((v, op) => make(op as "exp", [v], {}), x);
+  const g: Graph = { name: "math", inputs: [x] as never, outputs: [{ name: "y", node: softmax(y) }] };
+  const feeds = new Map([["x", { shape: [64, 33], data: Float32Array.from({ length: 64 * 33 }, (_, i) => Math.sin(i)) }]]);
+  const expected = [...new CpuExecutable(lowerCpu(g)).run(feeds, new Map()).get("y")!.data];
+  const exe = new CpuExecutable(lowerCpu(g));
+  const fresh = new CpuExecutable(lowerCpu(g));
+  const host = globalThis as unknown as { WebAssembly: WasmApi };
+  const wasm = host.WebAssembly;
+  const refuse = (what: string, bytes: number): void => {
+    if (bytes > 4096) throw new RangeError(`WebAssembly.${what} is disallowed on the main thread, if the buffer size is larger than 4KB (${bytes})`);
+  };
+  const Module = new Proxy(wasm.Module, { construct: (target, args: [Uint8Array]) => (refuse("Module", args[0].byteLength), new target(...args)) });
+  host.WebAssembly = new Proxy(wasm, { get: (target, key) => (key === "Module" ? Module : Reflect.get(target, key)) });
+  try {
+    t.throws(() => fresh.run(feeds, new Map()), { message: /WebAssembly.Module is disallowed on the main thread/ });
+    await exe.prepare(feeds);
+    t.deepEqual([...exe.run(feeds, new Map()).get("y")!.data], expected);
+  } finally {
+    host.WebAssembly = wasm;
+  }
 });
