@@ -29,8 +29,6 @@ export interface OnnxExportOptions {
   readonly weights: ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array | { readonly data: Float32Array | Int32Array }>>;
   /** A checkpoint's feature normalization, folded into the graph: the model then takes raw features. */
   readonly normalization?: NormStats;
-  /** Where node `index` of the entry's graph comes from in the model's source ("model.ts:12:5"), when known: errors name it. */
-  readonly locate?: (index: number) => string | undefined;
 }
 
 /** An entry point that cannot be exported: an input error (the CLI exits with 2). */
@@ -75,10 +73,8 @@ export function exportOnnx(model: ModelProgram, options: OnnxExportOptions): Uin
   const entry = model.entries.find((e) => e.name === name);
   if (!entry) throw new OnnxExportError(`the model has no entry point '${name}' (it has ${model.entries.map((e) => e.name).join(", ")})`, name);
   const { nodes, outputs } = entry.cpu.graph;
-  const where = (i: number) => {
-    const at = options.locate?.(i);
-    return `entry '${name}', node ${i}${at ? `, at ${at}` : ""}`;
-  };
+  // Artifacts keep no source locations: an error names the entry, the node's index in its graph and the op.
+  const where = (i: number) => `entry '${name}', node ${i}`;
 
   for (const o of outputs) {
     if (entry.inputs.some((i) => i.name === o.name)) throw new OnnxExportError(`${where(o.node)}: the output '${o.name}' has the name of an input, which ONNX does not allow`, name);
