@@ -162,7 +162,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return type.encode(message).finish();
 }
 
-/** A model's bytes back as plain objects (for tests and `dlc export --json`'s summary). */
+/** A model's bytes back as plain objects, for reading what was written (tests, tools). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const type = types().lookupType("onnx.ModelProto");
   return type.toObject(type.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
