@@ -128,6 +128,21 @@ export function buildCli(): Command {
     });
 
   program
+    .command("export")
+    .description("write an entry point and its trained weights as an ONNX model (opset 17, the batch size left symbolic)")
+    .argument("<model>", "the model (.ts, or a compiled .dlc)")
+    .requiredOption("--weights <file>", "a checkpoint written by dlc train --save (its normalization, if any, becomes part of the graph)")
+    .requiredOption("-o, --out <file>", "where to write the ONNX model")
+    .option("--entry <name>", "the entry point to export", "predict")
+    .option("--json", "print a JSON summary")
+    .option("--quiet", "print nothing but errors")
+    .addHelpText("after", examples(["dlc export mlp.dlc --weights mlp.safetensors -o mlp.onnx", "dlc export models/cnn.ts --weights cnn.safetensors -o cnn-logits.onnx --entry logits"]))
+    .action(async (file: string, opts) => {
+      const { runExport } = await import("./export.js");
+      await runExport(requireFile(file), opts);
+    });
+
+  program
     .command("inspect")
     .description("what the compiler makes of a model: parameters, kernels, FLOPs, bytes and memory per training step")
     .argument("<model>", "the model (.ts, or a compiled .dlc)")

@@ -49,7 +49,7 @@ test("npm pack gives a tarball that installs into an empty project, where models
   t.deepEqual(files.filter((f) => /^(test|bench|models|data|scripts|node_modules|compiler|runtime|cli)\//.test(f)), [], "no sources, tests, benchmarks or data");
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   t.is(manifest.private, undefined);
-  t.deepEqual(Object.keys(manifest.dependencies).sort(), ["cli-progress", "commander", "csv-parse", "ts-morph"]);
+  t.deepEqual(Object.keys(manifest.dependencies).sort(), ["cli-progress", "commander", "csv-parse", "protobufjs", "ts-morph"]);
   t.deepEqual(manifest.peerDependenciesMeta, { webgpu: { optional: true } });
 
   const project = join(dir, "project");
@@ -60,7 +60,7 @@ test("npm pack gives a tarball that installs into an empty project, where models
   t.is(install.status, 0, said(install));
   const installed = JSON.parse(readFileSync(join(project, "node_modules/dlc/package.json"), "utf8"));
   t.is(installed.version, manifest.version);
-  for (const dev of ["ava", "tsx", "@tensorflow/tfjs", "@jax-js/jax", "webgpu"]) t.throws(() => readFileSync(join(project, "node_modules", dev, "package.json")), undefined, `${dev} is not installed`);
+  for (const dev of ["ava", "tsx", "@tensorflow/tfjs", "@jax-js/jax", "webgpu", "onnxruntime-node"]) t.throws(() => readFileSync(join(project, "node_modules", dev, "package.json")), undefined, `${dev} is not installed`);
 
   // The user's model, type-checked by the user's TypeScript under --strict.
   copyFileSync(join(ROOT, "models/iris.ts"), join(project, "models/iris.ts"));
@@ -80,10 +80,18 @@ test("npm pack gives a tarball that installs into an empty project, where models
   const compiled = run(NPM, ["exec", "--no", "--", "dlc", "compile", "models/iris.ts", "-o", "iris.dlc", "--grad", "loss", "--json"], project);
   t.is(compiled.status, 0, said(compiled));
   t.deepEqual(JSON.parse(compiled.stdout).entries, ["logits", "predict", "loss", "loss.grad"]);
-  const trained = run(NPM, ["exec", "--no", "--", "dlc", "train", "iris.dlc", "--data", "data/iris.csv", "--split", "0.2", "--epochs", "5", "--json"], project);
+  const trained = run(NPM, ["exec", "--no", "--", "dlc", "train", "iris.dlc", "--data", "data/iris.csv", "--split", "0.2", "--epochs", "5", "--save", "iris.safetensors", "--json"], project);
   t.is(trained.status, 0, said(trained));
   const summary = JSON.parse(trained.stdout.trim().split("\n").at(-1)!);
   t.like(summary, { backend: "cpu", backend_reason: "the webgpu package is not installed", epochs: 5, task: "classification" });
+  // ONNX export, from the command and from dlc/export.
+  const exported = run(NPM, ["exec", "--no", "--", "dlc", "export", "iris.dlc", "--weights", "iris.safetensors", "-o", "iris.onnx", "--json"], project);
+  t.is(exported.status, 0, said(exported));
+  t.like(JSON.parse(exported.stdout), { entry: "predict", opset: 17 });
+  writeFileSync(join(project, "export.mjs"), 'import { readFileSync } from "node:fs";\nimport { decodeModel } from "dlc/export";\nconsole.log(decodeModel(readFileSync("iris.onnx")).graph.output[0].name);\n');
+  const decoded = run(process.execPath, ["export.mjs"], project);
+  t.is(decoded.status, 0, said(decoded));
+  t.is(decoded.stdout, "predict\n");
   const gpu = run(NPM, ["exec", "--no", "--", "dlc", "train", "iris.dlc", "--data", "data/iris.csv", "--backend", "webgpu"], project);
   t.is(gpu.status, 1);
   t.regex(gpu.stderr, /the WebGPU backend needs the 'webgpu' package \(Dawn for Node\), which is not installed: npm install webgpu/);

@@ -107,3 +107,10 @@ test("dlc train and dlc predict on an artifact load no compiler module", (t) => 
   t.is(predict.status, 0, predict.stderr);
   for (const r of [train, predict]) t.deepEqual(r.modules.filter((m) => m.includes("/compiler/") || m.includes("ts-morph") || m.includes("/typescript/")), []);
 });
+
+test("ONNX export (dlc/export) reaches neither compiler/ nor ts-morph, and only it loads protobufjs", (t) => {
+  const { files, packages } = importGraph(join(ROOT, "runtime/export/onnx/index.ts"));
+  t.deepEqual([...files].filter((f) => f.includes("/compiler/")), []);
+  for (const p of packages) t.true(p.startsWith("node:") || p.startsWith("protobufjs/"), `the exporter imports '${p}'`);
+  t.false([...importGraph(join(ROOT, "runtime/index.ts")).packages].some((p) => p.startsWith("protobufjs")), "the runtime's entry does not load protobufjs");
+});
