@@ -41,10 +41,24 @@ const dtype = oneOf("f32", "i32");
 const shape = arrayOf(dim);
 const tensorSpec = object({ name: str, dtype, shape, classes: optional(int(1)) });
 
-/** A graph program: nodes in topological order, each input an earlier node. */
+/** A node's source position: [file index, line, column], or null. */
+const position: Check = (v, p) => {
+  if (v === null) return;
+  if (!Array.isArray(v) || v.length !== 3) fail(p, "expected [file, line, column] or null");
+  (v as unknown[]).forEach((x, i) => int(i === 0 ? 0 : 1)(x, `${p}[${i}]`));
+};
+const locations = object({ files: arrayOf(str), nodes: arrayOf(position) });
+
+/** A graph program: nodes in topological order, each input an earlier node; source positions, if any, one per node. */
 const graphProgram: Check = (v, p) => {
-  object({ name: str, nodes: arrayOf(object({ op: str, inputs: arrayOf(int()), shape, dtype })), inputs: arrayOf(object({ name: str, node: int() })), outputs: arrayOf(object({ name: str, node: int() })) })(v, p);
-  const g = v as { nodes: { op: string; inputs: number[]; attrs: unknown }[]; inputs: { node: number }[]; outputs: { node: number }[] };
+  object({ name: str, nodes: arrayOf(object({ op: str, inputs: arrayOf(int()), shape, dtype })), inputs: arrayOf(object({ name: str, node: int() })), outputs: arrayOf(object({ name: str, node: int() })), locations: optional(locations) })(v, p);
+  const g = v as { nodes: { op: string; inputs: number[]; attrs: unknown }[]; inputs: { node: number }[]; outputs: { node: number }[]; locations?: { files: string[]; nodes: ([number, number, number] | null)[] } };
+  if (g.locations) {
+    if (g.locations.nodes.length !== g.nodes.length) fail(`${p}.locations.nodes`, `has ${g.locations.nodes.length} positions for ${g.nodes.length} nodes`);
+    g.locations.nodes.forEach((at, i) => {
+      if (at && at[0] >= g.locations!.files.length) fail(`${p}.locations.nodes[${i}][0]`, "no such file");
+    });
+  }
   g.nodes.forEach((n, i) => {
     if (!isOp(n.op)) fail(`${p}.nodes[${i}].op`, `unknown op '${n.op}'`);
     if (!isObject(n.attrs)) fail(`${p}.nodes[${i}].attrs`, "expected an object");

@@ -19,6 +19,24 @@ export interface GraphProgram {
   readonly nodes: readonly ProgramNode[];
   readonly inputs: readonly Binding[];
   readonly outputs: readonly Binding[];
+  /** Where each node came from in the model's source, for messages about it (artifacts of older compilers have none). */
+  readonly locations?: Locations;
+}
+
+/**
+ * Source positions of a graph's nodes: the files by base name, and per node
+ * [file index, line, column] (1-based), or null for a node the compiler made
+ * up (a constant of the optimizer, say).
+ */
+export interface Locations {
+  readonly files: readonly string[];
+  readonly nodes: readonly (readonly [file: number, line: number, col: number] | null)[];
+}
+
+/** "file:line:col" of node i, where the program knows it. */
+export function locationOf(g: GraphProgram, i: number): string | undefined {
+  const at = g.locations?.nodes[i];
+  return at ? `${g.locations!.files[at[0]]}:${at[1]}:${at[2]}` : undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { NormStats } from "../../data/normalize.js";
 import { isSymbolName, type Shape } from "../../program/dim.js";
 import type { EntryProgram, ModelProgram, TensorSpec } from "../../program/model.js";
 import type { Op } from "../../program/ops.js";
+import { locationOf } from "../../program/program.js";
 import { VERSION } from "../../version.js";
 import { elemType, GraphBuilder, type SymbolSource } from "./builder.js";
 import { isRefusal, LOWERINGS, type AnyLowering } from "./ops.js";
@@ -73,8 +74,8 @@ export function exportOnnx(model: ModelProgram, options: OnnxExportOptions): Uin
   const entry = model.entries.find((e) => e.name === name);
   if (!entry) throw new OnnxExportError(`the model has no entry point '${name}' (it has ${model.entries.map((e) => e.name).join(", ")})`, name);
   const { nodes, outputs } = entry.cpu.graph;
-  // Artifacts keep no source locations: an error names the entry, the node's index in its graph and the op.
-  const where = (i: number) => `entry '${name}', node ${i}`;
+  // An error names the node's line in the model where the artifact keeps it, else its index in the entry's graph.
+  const where = (i: number) => locationOf(entry.cpu.graph, i) ?? `entry '${name}', node ${i}`;
 
   for (const o of outputs) {
     if (entry.inputs.some((i) => i.name === o.name)) throw new OnnxExportError(`${where(o.node)}: the output '${o.name}' has the name of an input, which ONNX does not allow`, name);

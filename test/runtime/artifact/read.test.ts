@@ -4,6 +4,7 @@
 
 import test from "ava";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Compilation } from "../../../compiler/compilation.js";
 import { ArtifactError } from "../../../runtime/artifact/format.js";
@@ -70,6 +71,34 @@ test("a payload whose program refers to a later node is refused", (t) => {
   const p = JSON.parse(payloadLine);
   p.model.entries[0].cpu.graph.nodes[1].inputs = [5];
   refused(t, rehash(JSON.stringify(p)), /invalid payload: payload\.model\.entries\[0\]\.cpu\.graph\.nodes\[1\]\.inputs\[0\]: refers to node 5, which does not come before it/);
+});
+
+test("source positions: each node's line in the model, and an artifact without them (an older compiler's) loads", (t) => {
+  const p = JSON.parse(payloadLine);
+  const graph = p.model.entries[0].cpu.graph;
+  t.deepEqual(graph.locations.files, ["iris.ts"]);
+  t.is(graph.locations.nodes.length, graph.nodes.length);
+  const matmul = graph.nodes.findIndex((n: { op: string }) => n.op === "matmul");
+  const [file, line] = graph.locations.nodes[matmul];
+  t.is(file, 0);
+  t.regex(readFileSync(join(ROOT, "models/iris.ts"), "utf8").split("\n")[line - 1]!, /matmul|@/);
+  for (const e of [...p.model.entries, p.model.train.step]) {
+    delete e.cpu.graph.locations;
+    if (e.gpu) delete e.gpu.graph.locations;
+  }
+  t.notThrows(() => parseArtifact(Buffer.from(rehash(JSON.stringify(p))), "m.dlc"));
+});
+
+test("source positions that do not fit their graph are refused", (t) => {
+  const p = JSON.parse(payloadLine);
+  const graph = p.model.entries[0].cpu.graph;
+  graph.locations.nodes.pop();
+  refused(t, rehash(JSON.stringify(p)), /invalid payload: payload\.model\.entries\[0\]\.cpu\.graph\.locations\.nodes: has \d+ positions for \d+ nodes/);
+  const q = JSON.parse(payloadLine);
+  q.model.entries[0].cpu.graph.locations.nodes[0] = [7, 1, 1];
+  refused(t, rehash(JSON.stringify(q)), /locations\.nodes\[0\]\[0\]: no such file/);
+  q.model.entries[0].cpu.graph.locations.nodes[0] = [0, 0, 1];
+  refused(t, rehash(JSON.stringify(q)), /locations\.nodes\[0\]\[1\]: expected an integer >= 1/);
 });
 
 test("a payload with a malformed dimension is refused", (t) => {
