@@ -42,6 +42,7 @@
 import { PAGE_BYTES, requireWasm, type WasmApi, type WasmInstance, type WasmMemory, type WasmModule } from "./api.js";
 import { FunctionBuilder, ModuleBuilder, type Local } from "./assembler.js";
 import { doWhileBelow } from "./loops.js";
+import { mulAdd } from "./madd.js";
 import { wasmFeatures } from "./features.js";
 import { emitPatchFunctions, patchKernels, type PatchKernels } from "./patches.js";
 import { DEFAULT_CACHE, MR, NR, planGemm, type CacheModel, type GemmPlan } from "./plan.js";
@@ -247,18 +248,8 @@ function emitGemm4x8(m: ModuleBuilder, fma: boolean): number {
             f.set(va);
             for (let h = 0; h < 2; h++) {
               const x = acc[2 * r + h]!;
-              if (fma) {
-                f.get(va);
-                f.get(vb[h]!);
-                f.get(x);
-                f.f32x4.relaxed_madd();
-              } else {
-                f.get(x);
-                f.get(va);
-                f.get(vb[h]!);
-                f.f32x4.mul();
-                f.f32x4.add();
-              }
+              f.get(va);
+              mulAdd(f, fma, () => f.get(vb[h]!), () => f.get(x));
               f.set(x);
             }
           }

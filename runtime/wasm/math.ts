@@ -58,6 +58,7 @@
 import type { BinaryOp, UnaryOp } from "../program/elementwise.js";
 import type { FunctionBuilder, Local } from "./assembler.js";
 import { wasmFeatures } from "./features.js";
+import { mulAdd } from "./madd.js";
 
 export const UNARY_MATH = ["exp", "log", "tanh", "erf", "sin", "cos", "log1p", "expm1", "softplus"] as const satisfies readonly UnaryOp[];
 export const BINARY_MATH = ["pow"] as const satisfies readonly BinaryOp[];
@@ -180,23 +181,12 @@ function splatF64(f: FunctionBuilder, v: number): void {
  * kernels: a core keeps only a few iterations in flight.
  */
 function polynomial(f: FunctionBuilder, x: Local, c: readonly number[]): void {
-  if (!wasmFeatures().relaxedSimd) {
+  const fma = wasmFeatures().relaxedSimd;
+  const term = (i: number) => (): void => splat(f, c[i]!);
+  const timesX = (): void => f.get(x);
+  if (!fma || c.length < 5) {
     splat(f, c[c.length - 1]!);
-    for (let i = c.length - 2; i >= 0; i--) {
-      f.get(x);
-      f.f32x4.mul();
-      splat(f, c[i]!);
-      f.f32x4.add();
-    }
-    return;
-  }
-  if (c.length < 5) {
-    splat(f, c[c.length - 1]!);
-    for (let i = c.length - 2; i >= 0; i--) {
-      f.get(x);
-      splat(f, c[i]!);
-      f.f32x4.relaxed_madd();
-    }
+    for (let i = c.length - 2; i >= 0; i--) mulAdd(f, fma, timesX, term(i));
     return;
   }
   // Terms of x^0, x^2, x^4, ...: c[2k] + c[2k+1] x (the last alone when c.length is odd).
@@ -209,19 +199,11 @@ function polynomial(f: FunctionBuilder, x: Local, c: readonly number[]): void {
   // p = Σ pair_k (x^2)^k, as pair_0 + x^2 (pair_1 + x^2 (pair_2 + ...)) over the powers of x^2 by Horner
   // on x^2: the pairs are independent of each other, so only the outer chain (about degree / 2) is serial.
   const pair = (k: number): void => {
-    if (2 * k + 1 < c.length) {
-      splat(f, c[2 * k + 1]!);
-      f.get(x);
-      splat(f, c[2 * k]!);
-      f.f32x4.relaxed_madd();
-    } else splat(f, c[2 * k]!);
+    splat(f, c[2 * k + 1] ?? c[2 * k]!);
+    if (2 * k + 1 < c.length) mulAdd(f, true, timesX, term(2 * k));
   };
   pair(pairs - 1);
-  for (let k = pairs - 2; k >= 0; k--) {
-    f.get(power);
-    pair(k);
-    f.f32x4.relaxed_madd();
-  }
+  for (let k = pairs - 2; k >= 0; k--) mulAdd(f, true, () => f.get(power), () => pair(k));
 }
 
 /** polynomial() in f64 lanes. */
@@ -410,22 +392,15 @@ const ROUNDING_MAGIC = 12582912;
  * n = round(x log2 e) and r = x - n ln2 (two steps; x - n LN2_HI is exact),
  * |r| <= ln2/2 + rounding; also n in i32 lanes. n is rounded by adding and
  * subtracting ROUNDING_MAGIC, whose sum's bits minus the magic's are n as an
- * integer: the same n as f32x4.nearest, without a float-to-int conversion
- * (x is clamped, |x log2 e| < 2^22).
+ * integer: n as f32x4.nearest would round x log2 e (with a fused
+ * multiply-add, its exact value rather than its float), without a
+ * float-to-int conversion (x is clamped, |x log2 e| < 2^22).
  */
 function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local): void {
   const sum = vector(f, "ln2_magic");
   const fma = wasmFeatures().relaxedSimd;
   f.get(x);
-  splat(f, Math.LOG2E);
-  if (fma) {
-    splat(f, ROUNDING_MAGIC);
-    f.f32x4.relaxed_madd();
-  } else {
-    f.f32x4.mul();
-    splat(f, ROUNDING_MAGIC);
-    f.f32x4.add();
-  }
+  mulAdd(f, fma, () => splat(f, Math.LOG2E), () => splat(f, ROUNDING_MAGIC));
   f.local.tee(sum);
   splat(f, ROUNDING_MAGIC);
   f.f32x4.sub();
@@ -434,50 +409,20 @@ function reduceByLn2(f: FunctionBuilder, x: Local, n: Local, r: Local, ni: Local
   splatI32(f, new Int32Array(Float32Array.of(ROUNDING_MAGIC).buffer)[0]!);
   f.i32x4.sub();
   f.set(ni);
-  if (fma) {
-    // x - n ln2 as two multiply-adds (n LN2_HI is exact either way).
+  // r = n (-LN2_HI) + x, exact (n LN2_HI is), then r + n (-LN2_LO).
+  for (const [piece, from] of [[LN2_HI, x], [LN2_LO, r]] as const) {
     f.get(n);
-    splat(f, -LN2_HI);
-    f.get(x);
-    f.f32x4.relaxed_madd();
+    mulAdd(f, fma, () => splat(f, -piece), () => f.get(from));
     f.set(r);
-    f.get(n);
-    splat(f, -LN2_LO);
-    f.get(r);
-    f.f32x4.relaxed_madd();
-    f.set(r);
-    return;
   }
-  f.get(x);
-  f.get(n);
-  splat(f, LN2_HI);
-  f.f32x4.mul();
-  f.f32x4.sub();
-  f.get(n);
-  splat(f, LN2_LO);
-  f.f32x4.mul();
-  f.f32x4.sub();
-  f.set(r);
 }
 
 /** Pushes expm1(r) for |r| <= ln2/2: r + r^2 P(r). */
 function expm1Reduced(f: FunctionBuilder, r: Local): void {
-  if (wasmFeatures().relaxedSimd) {
-    f.get(r);
-    f.get(r);
-    f.f32x4.mul();
-    polynomial(f, r, EXPM1_COEFFS);
-    f.get(r);
-    f.f32x4.relaxed_madd();
-    return;
-  }
-  f.get(r);
   f.get(r);
   f.get(r);
   f.f32x4.mul();
-  polynomial(f, r, EXPM1_COEFFS);
-  f.f32x4.mul();
-  f.f32x4.add();
+  mulAdd(f, wasmFeatures().relaxedSimd, () => polynomial(f, r, EXPM1_COEFFS), () => f.get(r));
 }
 
 /** [n in f32 lanes] -> [n in i32 lanes] in a new local. */
