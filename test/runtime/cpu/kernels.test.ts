@@ -17,6 +17,7 @@ import type { Kernel } from "../../../runtime/cpu/kernels/types.js";
 import { size, strides, type FloatArray, type NDArray, type Precision } from "../../../runtime/cpu/ndarray.js";
 import type { ConvAttrs, Pads, Pair, WindowAttrs } from "../../../runtime/program/ops.js";
 import { Random } from "../../../runtime/random.js";
+import { LAYOUTS } from "../../helpers/products.js";
 
 // ---- helpers ------------------------------------------------------------------
 
@@ -100,12 +101,6 @@ function referenceMatmul(a: NDArray, b: NDArray, batch: readonly number[], m: nu
   return ref;
 }
 
-const LAYOUTS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 function checkMatmul(t: ExecutionContext, r: Rng, batch: readonly number[], m: number, n: number, k: number): void {
   for (const precision of PRECISIONS) {

@@ -11,6 +11,7 @@ import { createGemm, createGemmSync, scratchBytes, type Gemm, type PanelPacker }
 import { Heap, regions } from "../../../runtime/wasm/heap.js";
 import { blockSize, DEFAULT_CACHE, MR, NR, planGemm } from "../../../runtime/wasm/plan.js";
 import { Random } from "../../../runtime/random.js";
+import { LAYOUTS } from "../../helpers/products.js";
 
 /** Uniform draws in [0, 1) from the runtime's seeded generator, so failures reproduce. */
 function rng(seed: number): () => number {
@@ -58,12 +59,6 @@ const SHAPES: readonly (readonly [number, number, number])[] = [
   [1, 513, 17],
   [33, 1, 257],
 ];
-const LAYOUTS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 let shared: Promise<Gemm> | undefined;
 const gemm = (): Promise<Gemm> => (shared ??= createGemm());

@@ -19,14 +19,9 @@ import { Heap, regions } from "../../../runtime/wasm/heap.js";
 import { MR, NR, planGemm, type CacheModel } from "../../../runtime/wasm/plan.js";
 import { WorkerPool } from "../../../runtime/wasm/workers.js";
 import { Random } from "../../../runtime/random.js";
+import { LAYOUTS } from "../../helpers/products.js";
 
 const SIZES = [1, 3, 17, 129, 1000];
-const LAYOUTS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 /** A 1-thread gemm and a 2-thread one that splits every product it can. */
 function pair(cache?: CacheModel): [Gemm, Gemm] {

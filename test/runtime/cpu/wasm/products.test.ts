@@ -26,6 +26,7 @@ import type { Pads, Pair } from "../../../../runtime/program/ops.js";
 import { Random } from "../../../../runtime/random.js";
 import { input } from "../../../helpers/gradcheck.js";
 import { graph, randomFeeds } from "../../../helpers/feeds.js";
+import { convAttrs, kernelShape, outputShape, type ConvCase } from "../../../helpers/products.js";
 
 const TOL = 1e-5;
 
@@ -103,32 +104,8 @@ test("a batch broadcast by the frontend ([4, 1, 6, 5] @ [3, 5, 2]) matches the f
 
 // ---- convolutions ---------------------------------------------------------------
 
-interface ConvCase {
-  /** x is [n, h, w, c]; the kernel [kh, kw, c / groups, o]. */
-  readonly x: readonly [number, number, number, number];
-  readonly k: readonly [number, number, number];
-  readonly stride: Pair;
-  readonly pad: Pads;
-  readonly dilation?: Pair;
-  readonly groups?: number;
-}
-
-function attrsOf(cs: ConvCase) {
-  return { stride: cs.stride, pad: cs.pad, dilation: cs.dilation ?? ([1, 1] as Pair), groups: cs.groups ?? 1 };
-}
-
-function kernelShape(cs: ConvCase): [number, number, number, number] {
-  return [cs.k[0], cs.k[1], cs.x[3] / (cs.groups ?? 1), cs.k[2]];
-}
-
-function outputShape(cs: ConvCase): [number, number, number, number] {
-  const { x, k, stride, pad } = cs;
-  const [dh, dw] = cs.dilation ?? [1, 1];
-  return [x[0], Math.floor((x[1] + pad[0] + pad[1] - (k[0] - 1) * dh - 1) / stride[0]) + 1, Math.floor((x[2] + pad[2] + pad[3] - (k[1] - 1) * dw - 1) / stride[1]) + 1, k[2]];
-}
-
 function checkConv(t: ExecutionContext, cs: ConvCase, products: Products = shared): void {
-  const attrs = attrsOf(cs);
+  const attrs = convAttrs(cs);
   const ks = kernelShape(cs);
   const what = `x [${cs.x}] k [${ks}] stride [${cs.stride}] pad [${cs.pad}] dilation [${attrs.dilation}] groups ${attrs.groups}`;
   const x = input("x", cs.x);

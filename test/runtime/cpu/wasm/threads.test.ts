@@ -18,6 +18,7 @@ import type { Pads, Pair } from "../../../../runtime/program/ops.js";
 import { wasmFeatures } from "../../../../runtime/wasm/features.js";
 import { input } from "../../../helpers/gradcheck.js";
 import { graph, randomFeeds } from "../../../helpers/feeds.js";
+import { convAttrs, kernelShape, outputShape, type ConvCase } from "../../../helpers/products.js";
 
 const one = createProducts("wasm", wasmFeatures(), 1);
 const two = createProducts("wasm", wasmFeatures(), 2, { parallelMacs: 0 });
@@ -60,16 +61,6 @@ test("matmul in every layout, batched, on two threads equals one thread bit for 
   t.true((two as { engine: { gemm: { splits: number } } }).engine.gemm.splits > before, "products were split");
 });
 
-interface ConvCase {
-  readonly x: readonly [number, number, number, number];
-  /** kh, kw, output channels. */
-  readonly k: readonly [number, number, number];
-  readonly stride: Pair;
-  readonly pad: Pads;
-  readonly dilation?: Pair;
-  readonly groups?: number;
-}
-
 const CONVS: readonly ConvCase[] = [
   { x: [3, 7, 5, 3], k: [3, 3, 5], stride: [1, 1], pad: [1, 1, 1, 1] },
   { x: [2, 9, 8, 17], k: [3, 2, 3], stride: [2, 3], pad: [0, 2, 1, 0] },
@@ -85,13 +76,10 @@ test("conv2d and both gradients on two threads equal one thread bit for bit", (t
   if (!engines(t)) return;
   const splits = (): number => (two as { engine: { gemm: { splits: number } } }).engine.gemm.splits;
   for (const cs of CONVS) {
-    const attrs = { stride: cs.stride, pad: cs.pad, dilation: cs.dilation ?? ([1, 1] as Pair), groups: cs.groups ?? 1 };
-    const [dh, dw] = attrs.dilation;
-    const oh = Math.floor((cs.x[1] + cs.pad[0] + cs.pad[1] - (cs.k[0] - 1) * dh - 1) / cs.stride[0]) + 1;
-    const ow = Math.floor((cs.x[2] + cs.pad[2] + cs.pad[3] - (cs.k[1] - 1) * dw - 1) / cs.stride[1]) + 1;
+    const attrs = convAttrs(cs);
     const x = input("x", cs.x);
-    const k = input("k", [cs.k[0], cs.k[1], cs.x[3] / attrs.groups, cs.k[2]]);
-    const dy = input("dy", [cs.x[0], oh, ow, cs.k[2]]);
+    const k = input("k", kernelShape(cs));
+    const dy = input("dy", outputShape(cs));
     const what = `x [${cs.x}] k [${cs.k}] stride [${cs.stride}] pad [${cs.pad}] dilation [${attrs.dilation}] groups ${attrs.groups}`;
     same(t, graph([x, k], make("conv2d", [x, k], attrs)), `conv2d ${what}`);
     const before = splits();
