@@ -436,17 +436,25 @@ function toInt(f: FunctionBuilder, name: string): Local {
 // ---- the functions -------------------------------------------------------------
 
 function exp(f: FunctionBuilder): void {
-  const x = vector(f, "exp_x");
-  const n = vector(f, "exp_n");
-  const r = vector(f, "exp_r");
   clamp(f, EXP_MIN, EXP_MAX);
+  expOfClamped(f, "exp", (ni) => scaleByPow2(f, ni));
+}
+
+/**
+ * [x] -> [e^x] for x clamped to where `scale` is right: e^r as 1 + expm1(r),
+ * r and n from reduceByLn2, times 2^n as `scale` applies it to the stack.
+ */
+function expOfClamped(f: FunctionBuilder, name: string, scale: (ni: Local) => void): void {
+  const x = vector(f, `${name}_x`);
+  const n = vector(f, `${name}_n`);
+  const r = vector(f, `${name}_r`);
+  const ni = vector(f, `${name}_ni`);
   f.set(x);
-  const ni = vector(f, "exp_ni");
   reduceByLn2(f, x, n, r, ni);
   expm1Reduced(f, r);
   splat(f, 1);
   f.f32x4.add();
-  scaleByPow2(f, ni);
+  scale(ni);
 }
 
 function expm1(f: FunctionBuilder): void {
@@ -591,20 +599,13 @@ function belowSplit(f: FunctionBuilder, far: Local, ax: Local, split: number): v
  * a shorter chain for tanh, whose e^2|x| is 1 - 2/(e^20 + 1) = 1 in f32 from 20 on.
  */
 function expOfSmallPositive(f: FunctionBuilder): void {
-  const x = vector(f, "exps_x");
-  const n = vector(f, "exps_n");
-  const r = vector(f, "exps_r");
-  const ni = vector(f, "exps_ni");
   splat(f, 20);
   f.f32x4.pmin();
-  f.set(x);
-  reduceByLn2(f, x, n, r, ni);
-  expm1Reduced(f, r);
-  splat(f, 1);
-  f.f32x4.add();
-  f.get(ni);
-  pow2(f);
-  f.f32x4.mul();
+  expOfClamped(f, "exps", (ni) => {
+    f.get(ni);
+    pow2(f);
+    f.f32x4.mul();
+  });
 }
 
 function tanh(f: FunctionBuilder): void {
