@@ -25,6 +25,8 @@ function requireFile(file: string): string {
 
 const backendOption = () =>
   new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto");
+/** Parsed by bin/dlc.js before the command runs (cli/supervise.ts); declared here for --help and to be accepted. */
+const verboseOption = () => new Option("--verbose", "also show the WebGPU driver's own log lines (Dawn, the Vulkan loader), hidden by default");
 const threadsOption = () => new Option("--threads <n>", "threads of the CPU backend's matrix products and convolutions (default: the machine's cores)").argParser(positiveInt("--threads"));
 
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
@@ -83,6 +85,7 @@ export function buildCli(): Command {
     .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
     .option("--resume <file>", "continue a checkpoint's run, with its seed, split, normalization and data settings")
     .addOption(backendOption())
+    .addOption(verboseOption())
     .addOption(threadsOption())
     .option("--loss-every <n>", "read a step's loss back every n steps for the progress bar (default 1 on the CPU, 25 on WebGPU; the epoch's loss always covers every step)", positiveInt("--loss-every"))
     .option("--no-fusion", "one kernel per primitive (for comparisons)")
@@ -111,6 +114,7 @@ export function buildCli(): Command {
       .option("--label <column>", "the column holding the label or target")
       .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
       .addOption(backendOption())
+      .addOption(verboseOption())
       .addOption(threadsOption())
       .option("--no-fusion", "one kernel per primitive")
       .option("--json", "print a JSON object")

@@ -58,15 +58,22 @@ export function describeAdapter(adapter: GPUAdapter): string {
   return isSoftwareAdapter(adapter) && !/software/i.test(text) ? `${text} (software)` : text;
 }
 
+/**
+ * The limits dlc raises above WebGPU's defaults, to what the adapter allows:
+ * buffer sizes (a batch's activations outgrow the default 128 MiB binding, and
+ * batch sizes are bound at run time) and the buffers a fused kernel binds
+ * (often more than the default 8). Its kernels stay within the defaults'
+ * workgroup sizes (at most 256 invocations) and workgroup memory (16 KiB).
+ */
+export const NEEDED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage"] as const;
+
 /** The default adapter's device, or undefined when there is no adapter. */
 export async function openDevice(): Promise<GpuContext | undefined> {
   const g = await gpu();
   const adapter = await g?.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) return undefined;
-  // Ask for the adapter's own limits: the defaults are far below what kernels need.
-  const wanted = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxStorageBuffersPerShaderStage", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY"] as const;
   const requiredLimits: Record<string, number> = {};
-  for (const k of wanted) requiredLimits[k] = adapter.limits[k];
+  for (const k of NEEDED_LIMITS) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredLimits });
   let destroyed = false;
   return {

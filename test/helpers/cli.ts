@@ -10,8 +10,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function dlc(args: readonly string[], options: { cwd?: string; input?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/dlc.js"), ...args], { cwd: options.cwd ?? ROOT, encoding: "utf8", input: options.input, timeout: 600_000 });
+export function dlc(args: readonly string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): CliResult {
+  const env = { ...process.env, ...options.env };
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/dlc.js"), ...args], { cwd: options.cwd ?? ROOT, encoding: "utf8", input: options.input, env, timeout: 600_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
