@@ -84,6 +84,7 @@ export function buildCli(): Command {
     .option("--drop-last", "skip the last, smaller batch of each epoch")
     .option("--save <file>", "write a checkpoint (safetensors) after every epoch")
     .option("--resume <file>", "continue a checkpoint's run, with its seed, split, normalization and data settings")
+    .option("--plot <file.svg>", "draw train and test loss and accuracy per epoch as SVG, rewritten after every epoch (also evaluates the training rows for their accuracy)")
     .addOption(backendOption())
     .addOption(verboseOption())
     .addOption(threadsOption())
@@ -97,6 +98,7 @@ export function buildCli(): Command {
         "dlc train models/iris.ts --data data/iris.csv --split 0.2 --normalize standard",
         "dlc train models/mlp.ts --data data/fashion-mnist/train.csv.gz --test data/fashion-mnist/test.csv.gz --save mlp.safetensors",
         "dlc train mlp.dlc --data train.csv --resume mlp.safetensors --epochs 3 --json",
+        "dlc train models/digits.ts --data data/digits.csv --split 0.2 --plot digits.svg",
       ]),
     )
     .action(async (file: string, opts) => {

@@ -13,7 +13,11 @@ import { chooseBackend, machineThreads, type BackendChoice } from "./backend.js"
 import { allRows, fitNorm, loadFor, normalize } from "../runtime/train/data.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
-import { checkOutputs, named } from "./outputs.js";
+import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
+import { evaluate } from "../runtime/train/metrics.js";
+import { epochRecord, type EpochRecord } from "./history.js";
+import { checkOutputs, named, sameFile } from "./outputs.js";
+import { plotHistory } from "./plot.js";
 import { makeReporter } from "./report.js";
 import { printable } from "./terminal.js";
 
@@ -31,6 +35,7 @@ export interface TrainCommandOptions {
   dropLast?: boolean;
   save?: string;
   resume?: string;
+  plot?: string;
   backend: BackendChoice;
   threads?: number;
   fusion: boolean;
@@ -43,7 +48,9 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
   // Resuming from a checkpoint and saving over it is how a long run continues.
   const save = named("--save", o.save);
   const resume = named("--resume", o.resume);
-  checkOutputs([save], [named("the model", file), named("--data", o.data), named("--test", o.test), resume], [[save, resume]]);
+  const plot = named("--plot", o.plot);
+  checkOutputs([save, plot], [named("the model", file), named("--data", o.data), named("--test", o.test), resume], [[save, resume]]);
+  if (plot && save && sameFile(plot.path, save.path)) throw new UsageError(`--plot and --save both name '${o.plot}'; choose another file name for one`);
   const model = await loadModel(file, { training: true, fusion: o.fusion, webgpu: !o.backend.startsWith("cpu") });
   const train = model.train!;
   const base = train.config;
@@ -116,11 +123,18 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const totalEpochs = session.epoch + config.epochs;
     const started = performance.now();
     let diverging: DivergingEvent | undefined;
+    const history: EpochRecord[] = [];
+    const classifier = labelInput(model)?.task === "classification";
     const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: settings.dropLast, lr: settings.lr, horizon: planned.horizon, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
       onStep: (e) => reporter.step(e),
       onEpoch: async (e) => {
         reporter.epoch(e, totalEpochs);
         if (o.save !== undefined) await saveSession(session, o.save);
+        // The plot's train accuracy: the training rows evaluated as the test rows are.
+        const onTrain = o.plot !== undefined && classifier ? await evaluate(session, trainSplit.ds, trainSplit.rows, Math.max(config.batch, 256)) : undefined;
+        history.push(epochRecord(e, onTrain));
+        // Rewritten every epoch, so that it can be watched, and whole whenever it is read.
+        if (o.plot !== undefined) writeFileAtomic(o.plot, new TextEncoder().encode(plotHistory(history, `${printable(model.file.split("/").pop()!)}: ${backend.description}`)));
       },
       onDiverging: (e) => {
         diverging = e;
@@ -134,6 +148,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const baseline = task?.task === "regression" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
     if (baseline !== undefined) reporter.line(`predicting the training mean instead: test_mse ${baseline.toFixed(4)}`);
     if (o.save !== undefined) reporter.line(`dlc: saved ${printable(o.save)}`);
+    if (o.plot !== undefined) reporter.line(`dlc: plotted ${history.length} epochs to ${printable(o.plot)}`);
     if (o.json) {
       const last = reports.at(-1);
       const steps = reports.reduce((n, r) => n + r.steps, 0);
@@ -161,6 +176,8 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
         if (t.mse !== undefined) Object.assign(summary, { test_mse: t.mse, test_mae: t.mae, test_mse_of_mean: baseline });
       }
       if (o.save !== undefined) summary.checkpoint = o.save;
+      summary.history = history;
+      if (o.plot !== undefined) summary.plot = o.plot;
       if (diverging) summary.diverging = { step: diverging.step, loss: diverging.loss, first_loss: diverging.firstLoss };
       process.stdout.write(JSON.stringify(summary) + "\n");
     }
