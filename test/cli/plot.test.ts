@@ -11,7 +11,7 @@ import { niceTicks, plotHistory } from "../../cli/plot.js";
 import { dlc } from "../helpers/cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dlc-plot-"));
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number | string | EpochRecord[]>;
 
 /** Every polyline's points, in pixels. */
 const polylines = (svg: string) => [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1]!.split(" ").map((p) => p.split(",").map(Number) as [number, number]));
@@ -65,10 +65,10 @@ test("dlc train --plot writes the SVG of the history that --json prints, and the
     t.is(h.train_accuracy, h.test_accuracy);
     t.true(h.train_loss > 0 && h.seconds > 0);
   }
-  t.is(history.at(-1)!.test_loss, s.test_loss);
-  t.is(history.at(-1)!.train_loss, s.train_loss);
+  t.is(history.at(-1)!.test_loss, s.test_loss as number);
+  t.is(history.at(-1)!.train_loss, s.train_loss as number);
   const evaluated = lastJson(dlc(["eval", "--backend", "cpu", "models/digits.ts", "--weights", weights, "--data", "data/digits.csv", "--json"]).stdout);
-  t.is(history.at(-1)!.train_accuracy, evaluated.accuracy);
+  t.is(history.at(-1)!.train_accuracy, evaluated.accuracy as number);
   const svg = readFileSync(plot, "utf8");
   t.regex(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   t.is(polylines(svg).length, 4);
