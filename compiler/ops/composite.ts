@@ -168,19 +168,33 @@ export { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, pool, resolvePadding,
 
 export const relu = (x: Operand) => binaryOp("maximum", x, 0);
 
-/** 1 / (1 + e^-x), written as (1 + tanh(x / 2)) / 2, which never overflows. */
-export const sigmoid = (x: Operand) => binaryOp("mul", binaryOp("add", unaryOp("tanh", binaryOp("mul", x, 0.5)), 1), 0.5);
+/**
+ * e^-z capped at e^40, so that 1 + e^-z and the gradient's (1 + e^-z)^2 stay
+ * finite (kernels may assume no Inf). Past the cap 1 / (1 + e^-z) is below
+ * 4.3e-18, where the cap's absolute error lies too.
+ */
+const LOGISTIC_CAP = 40;
+const expNegCapped = (z: Operand) => unaryOp("exp", binaryOp("minimum", unaryOp("neg", asNode(z, "f32")), LOGISTIC_CAP));
+
+/**
+ * 1 / (1 + e^-x): one exp and one division, which is cheaper than tanh's
+ * form (1 + tanh(x/2)) / 2, and keeps its relative precision for negative x,
+ * where 1 + tanh(x/2) cancels.
+ */
+export const sigmoid = (x: Operand) => binaryOp("div", 1, binaryOp("add", expNegCapped(x), 1));
 
 /**
  * GELU. Exact: x/2 (1 + erf(x / sqrt 2)). Approximate (the default, as in
- * JAX): the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ * JAX): the tanh form x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
+ * computed as the equal x / (1 + e^-2u) (sigmoid's reasons: an exp and a
+ * division instead of a tanh, and no cancellation for negative x).
  */
 export function gelu(x: Operand, approximate = true): Node {
   const xx = asNode(x, "f32");
   if (!approximate) return binaryOp("mul", binaryOp("mul", xx, 0.5), binaryOp("add", unaryOp("erf", binaryOp("mul", xx, Math.SQRT1_2)), 1));
   const cube = binaryOp("mul", binaryOp("mul", xx, xx), xx);
-  const inner = binaryOp("mul", binaryOp("add", xx, binaryOp("mul", cube, 0.044715)), Math.sqrt(2 / Math.PI));
-  return binaryOp("mul", binaryOp("mul", xx, 0.5), binaryOp("add", unaryOp("tanh", inner), 1));
+  const twoU = binaryOp("mul", binaryOp("add", xx, binaryOp("mul", cube, 0.044715)), 2 * Math.sqrt(2 / Math.PI));
+  return binaryOp("div", xx, binaryOp("add", expNegCapped(twoU), 1));
 }
 
 /** log(sum(exp(x))), shifted by a max that passes no gradient (the shift cancels). */
