@@ -29,7 +29,7 @@ for (const engine of ["wasm", "js"] as const) {
     exe.run(feeds, new Map());
     t.deepEqual(
       seen.map((s) => [s.label, s.engine]),
-      [0, 1].flatMap(() => [["matmul 3x5", engine], ["fused[maximum] 3x5", engine]]),
+      [0, 1].flatMap(() => [["matmul 3x4x5", engine], ["fused[maximum] 3x5", engine]]),
     );
     t.true(seen.every((s) => s.ms >= 0));
   });
