@@ -1,5 +1,5 @@
 // The CPU executable's profile hook: every step of every run reports once,
-// in order, with its ops, its output shape and where it ran (a matmul and a
+// in order, with its ops, its sizes (a product's M x K x N) and where it ran (a matmul and a
 // fused group in WebAssembly on the default engine; everything in JavaScript
 // on the reference interpreter).
 
