@@ -25,6 +25,8 @@ export interface KernelCost {
   readonly nodes: readonly number[];
   /** Bytes of the buffers it reads and writes in one call. */
   readonly bytes: number;
+  /** On the CPU, where it ran: WebAssembly (a kernel or product) or JavaScript. */
+  readonly engine?: "wasm" | "js";
 }
 
 /** Ops that compute nothing: sources and views. */

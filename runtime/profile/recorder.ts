@@ -76,7 +76,7 @@ export class KernelRecorder implements BackendProfiling {
 
   readonly onStep = (t: StepTiming): void => {
     if (!this.recording) return;
-    this.call(`cpu ${t.node}`, () => cpuKernel(this.entry.cpu, t.shapes, t.steps), t.start, t.ms);
+    this.call(`cpu ${t.node}`, () => ({ ...cpuKernel(this.entry.cpu, t.shapes, t.steps), engine: t.engine }), t.start, t.ms);
   };
 
   gpu(method: GpuTimingMethod): GpuProfiling {

@@ -20,6 +20,8 @@ export interface KernelRow {
   readonly gb_per_s: number | null;
   /** Of all kernels' time (the shares add up to 1). */
   readonly share: number;
+  /** On the CPU, where it ran (WebAssembly or JavaScript). */
+  readonly engine?: "wasm" | "js";
 }
 
 export interface ProfileSummary {
@@ -37,7 +39,7 @@ export interface ProfileSummary {
   readonly kernel_ms_per_step: number;
   readonly kernels: readonly KernelRow[];
   /** Over every kernel: calls and ms over every step; flops and bytes of one step. */
-  readonly total: Omit<KernelRow, "name" | "ops">;
+  readonly total: Omit<KernelRow, "name" | "ops" | "engine">;
 }
 
 export const METHOD_TEXT: Record<TimingMethod, string> = {
@@ -57,7 +59,7 @@ export function summarize(p: Profile): ProfileSummary {
     const ms = mine.reduce((a, c) => a + c.ms, 0);
     // With no time measured at all, calls stand in for time.
     const share = totalMs > 0 ? ms / totalMs : mine.length / Math.max(totalCalls, 1);
-    return { name: k.name, ops: k.ops, calls: mine.length, ms, flops: k.flops, bytes: k.bytes, gflops_per_s: rate(k.flops, mine.length, ms), gb_per_s: rate(k.bytes, mine.length, ms), share };
+    return { name: k.name, ops: k.ops, calls: mine.length, ms, flops: k.flops, bytes: k.bytes, gflops_per_s: rate(k.flops, mine.length, ms), gb_per_s: rate(k.bytes, mine.length, ms), share, ...(k.engine ? { engine: k.engine } : {}) };
   });
   rows.sort((a, b) => b.ms - a.ms || b.calls - a.calls);
   const flops = p.kernels.reduce((a, k) => a + k.flops, 0);
@@ -107,7 +109,7 @@ export function profileText(s: ProfileSummary, title: string): string {
     `step: ${s.step_ms.toFixed(3)} ms wall, ${s.kernel_ms_per_step.toFixed(3)} ms in ${s.kernels.length} kernels (${s.step_ms > 0 ? ((100 * s.kernel_ms_per_step) / s.step_ms).toFixed(1) : "-"}% of the wall time)`,
     "",
   ];
-  const cells = (r: Omit<KernelRow, "name" | "ops">, name: string, ops: string) => [name, String(r.calls), r.ms.toFixed(3), `${(100 * r.share).toFixed(1)}%`, si(r.flops), `${si(r.bytes)}B`, fixed(r.gflops_per_s, 2), fixed(r.gb_per_s, 2), ops];
+  const cells = (r: Omit<KernelRow, "name" | "ops" | "engine">, name: string, ops: string) => [name, String(r.calls), r.ms.toFixed(3), `${(100 * r.share).toFixed(1)}%`, si(r.flops), `${si(r.bytes)}B`, fixed(r.gflops_per_s, 2), fixed(r.gb_per_s, 2), ops];
   const table = [
     ["kernel", "calls", "ms", "share", "FLOP/call", "bytes/call", "GFLOP/s", "GB/s", "ops"],
     ...s.kernels.map((r) => cells(r, elide(r.name), r.ops.join(","))),
