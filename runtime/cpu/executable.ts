@@ -50,6 +50,8 @@ interface Plan {
 
 /** One run of a plan (a step, or a row chain of steps), for a profile: what it computed and how long it took. */
 export interface StepTiming {
+  /** The program it belongs to (a backend runs several: the training step, the entry points). */
+  readonly program: CpuProgram;
   /** The run's last output node: one per run of a plan. */
   readonly node: number;
   /** The program steps it ran: one, or a row chain's. */
@@ -235,7 +237,7 @@ export class CpuExecutable {
   private timed(code: () => void, steps: readonly PlannedStep[], shapes: readonly (readonly number[])[]): () => void {
     const [p] = steps as [PlannedStep];
     const ran = steps.map((q) => q.step);
-    const timing = { node: ran[ran.length - 1]!.node, steps: ran, label: runName(this.program.graph, shapes, ran), engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const), shapes };
+    const timing = { program: this.program, node: ran[ran.length - 1]!.node, steps: ran, label: runName(this.program.graph, shapes, ran), engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const), shapes };
     const report = this.onStep!;
     return () => {
       const start = performance.now();

@@ -2,7 +2,7 @@
 // step (the CPU's runs through CpuExecutable's onStep, WebGPU's dispatches
 // through the backend's profiling), with what each kernel is, and the wall
 // time of each step. Calls before start() (a warm-up, auto's measurement)
-// are not kept.
+// and runs of other programs (entry points) are not kept.
 
 import type { StepTiming } from "../cpu/executable.js";
 import type { DimEnv } from "../program/dim.js";
@@ -75,8 +75,8 @@ export class KernelRecorder implements BackendProfiling {
   }
 
   readonly onStep = (t: StepTiming): void => {
-    if (!this.recording) return;
-    this.call(`cpu ${t.node}`, () => ({ ...cpuKernel(this.entry.cpu, t.shapes, t.steps), engine: t.engine }), t.start, t.ms);
+    if (!this.recording || t.program !== this.entry.cpu) return;
+    this.call(`cpu ${t.node}`, () => ({ ...cpuKernel(t.program, t.shapes, t.steps), engine: t.engine }), t.start, t.ms);
   };
 
   gpu(method: GpuTimingMethod): GpuProfiling {
@@ -84,6 +84,7 @@ export class KernelRecorder implements BackendProfiling {
     return {
       method,
       report: (program: GpuProgram, env: DimEnv, shapes: readonly (readonly number[])[], timings: readonly DispatchTiming[]) => {
+        if (program !== this.entry.gpu) return;
         for (const d of timings) this.call(`gpu ${d.kernel}`, () => gpuKernel(program, d.kernel, shapes, env), d.start, d.ms);
       },
     };
