@@ -10,8 +10,7 @@
 // program's FLOPs.
 
 import { nodeFlops } from "../program/cost.js";
-import type { DimEnv } from "../program/dim.js";
-import { evalDim } from "../program/dim.js";
+import { evalDim, type DimEnv } from "../program/dim.js";
 import type { GpuProgram } from "../program/gpu.js";
 import { OP_FAMILY } from "../program/ops.js";
 import type { CpuProgram, GraphProgram, Step } from "../program/program.js";

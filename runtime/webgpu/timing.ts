@@ -33,7 +33,7 @@ export class DispatchTimestamps {
   private readonly staging: GPUBuffer;
 
   constructor(
-    private readonly device: GPUDevice,
+    device: GPUDevice,
     private readonly kernels: number,
   ) {
     const count = Math.max(2, 2 * kernels);
