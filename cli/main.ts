@@ -162,6 +162,36 @@ export function buildCli(): Command {
     });
 
   program
+    .command("profile")
+    .description("where a training step's time goes: per kernel, its calls, time, FLOPs, bytes, GFLOP/s, GB/s and share, over a few steps after a warm-up")
+    .argument("<model>", "the model (.ts, or a compiled .dlc)")
+    .requiredOption("--data <file>", "training data (.csv or .csv.gz, with a header row): the steps run on its rows in file order")
+    .option("--label <column>", "the column holding the label or target")
+    .option("--steps <n>", "training steps to profile", positiveInt("--steps"), 10)
+    .option("--warmup <n>", "untimed training steps before them (planning, compiling, caches)", nonNegativeInt("--warmup"), 3)
+    .option("--batch <n>", "batch size (default: the model's)", positiveInt("--batch"))
+    .option("--seed <n>", "seed of the initial weights", nonNegativeInt("--seed"))
+    .addOption(backendOption())
+    .addOption(verboseOption())
+    .addOption(threadsOption())
+    .option("--no-timestamps", "on WebGPU, time each dispatch by submitting it alone and waiting, even where the adapter has timestamp-query")
+    .option("--no-fusion", "one kernel per primitive")
+    .option("--trace <file>", "also write the calls as a Chrome trace (JSON) for ui.perfetto.dev or chrome://tracing")
+    .option("--json", "print one JSON object")
+    .addHelpText(
+      "after",
+      examples([
+        "dlc profile models/mlp.ts --data data/fashion-mnist/train.csv.gz --backend cpu",
+        "dlc profile cnn.dlc --data train.csv --backend webgpu --steps 20 --trace cnn-trace.json",
+        "dlc profile models/iris.ts --data data/iris.csv --json",
+      ]),
+    )
+    .action(async (file: string, opts) => {
+      const { runProfile } = await import("./profile.js");
+      await runProfile(file, opts);
+    });
+
+  program
     .command("fetch")
     .description("get a data set as CSV (fashion-mnist, from Debian's dataset-fashion-mnist package)")
     .argument("<dataset>", "fashion-mnist")

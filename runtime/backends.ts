@@ -8,7 +8,8 @@ import { CpuBackend } from "./cpu/backend.js";
 import type { NDArray } from "./cpu/ndarray.js";
 import { entryOf, type ModelProgram } from "./program/model.js";
 import type { Backend } from "./train/backend.js";
-import { WebGpuBackend } from "./webgpu/backend.js";
+import type { BackendProfiling } from "./profile/recorder.js";
+import { WebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
 import { openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
@@ -28,6 +29,8 @@ export interface BackendOptions {
   readonly batch?: number;
   /** Threads of the CPU backend's products (default 1). */
   readonly threads?: number;
+  /** Time every kernel call of the training step (dlc profile): on WebGPU by timestamp queries where allowed and available, else per dispatch. */
+  readonly profile?: BackendProfiling;
 }
 
 export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<Backend> {
@@ -36,16 +39,18 @@ export async function createBackend(model: ModelProgram, choice: BackendChoice =
 
 /** The backend for `choice`, and why. */
 export async function chooseBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<ChosenBackend> {
-  const cpuBackend = () => new CpuBackend(model, { threads: options.threads ?? 1 });
+  const onStep = options.profile ? { onStep: options.profile.onStep } : {};
+  const cpuBackend = () => new CpuBackend(model, { threads: options.threads ?? 1, ...onStep });
   if (choice === "cpu") return { backend: cpuBackend(), reason: "asked for" };
-  if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js" }), reason: "asked for" };
-  const ctx = await openDevice();
+  if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js", ...onStep }), reason: "asked for" };
+  const ctx = await openDevice({ timestampQuery: options.profile?.timestampQuery === true });
   if (!ctx) {
     const missing = webgpuMissing();
     if (choice === "auto") return { backend: cpuBackend(), reason: missing === undefined ? "no WebGPU adapter" : "the webgpu package is not installed" };
     throw new GpuError(missing !== undefined ? `${missing}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
-  const gpu = await onDevice(ctx, model);
+  const profiling = options.profile?.gpu(ctx.timestampQuery ? "timestamp-query" : "per-dispatch");
+  const gpu = await onDevice(ctx, model, profiling ? { profiling } : {});
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
   const size = options.batch ?? model.train?.config.batch;
   if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };
@@ -63,9 +68,9 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   }
 }
 
-async function onDevice(ctx: GpuContext, model: ModelProgram): Promise<Backend> {
+async function onDevice(ctx: GpuContext, model: ModelProgram, options: WebGpuBackendOptions): Promise<Backend> {
   try {
-    return await WebGpuBackend.create(ctx, model);
+    return await WebGpuBackend.create(ctx, model, options);
   } catch (e) {
     ctx.destroy();
     throw e;

@@ -19,6 +19,7 @@
 import { evalShape, type DimEnv } from "../program/dim.js";
 import { OP_FAMILY } from "../program/ops.js";
 import type { CpuProgram, Step } from "../program/program.js";
+import { runName } from "../profile/kernels.js";
 import { prepareFused, type FusedCompiler } from "./fused.js";
 import { bindDims, RunError } from "./bind.js";
 import { KERNELS } from "./kernels/index.js";
@@ -47,14 +48,22 @@ interface Plan {
   readonly wasmSteps: number;
 }
 
-/** One step's run, for a profile: what it computed and how long it took. */
+/** One run of a plan (a step, or a row chain of steps), for a profile: what it computed and how long it took. */
 export interface StepTiming {
-  /** The step's output node. */
+  /** The program it belongs to (a backend runs several: the training step, the entry points). */
+  readonly program: CpuProgram;
+  /** The run's last output node: one per run of a plan. */
   readonly node: number;
-  /** The ops it computes (a fused group's members, in order) and its output shape, e.g. "fused[broadcast,add] 128x10". */
+  /** The program steps it ran: one, or a row chain's. */
+  readonly steps: readonly Step[];
+  /** What it computed and at what sizes (runtime/profile/kernels.ts), e.g. "fused[broadcast,add] 128x10", "matmul 128x784x256". */
   readonly label: string;
   /** Where it ran: a WebAssembly kernel or product, or JavaScript. */
   readonly engine: "wasm" | "js";
+  /** Every node's shape in the plan that ran it. */
+  readonly shapes: readonly (readonly number[])[];
+  /** performance.now() when it started. */
+  readonly start: number;
   readonly ms: number;
 }
 
@@ -224,23 +233,16 @@ export class CpuExecutable {
     return out;
   }
 
-  /** A step's label in a profile: its ops and output shape, e.g. "fused[broadcast,add] 128x10". */
-  private label(step: Step, shapes: readonly (readonly number[])[]): string {
-    const { nodes } = this.program.graph;
-    const ops = step.kind === "fused" ? `fused[${step.members.map((m) => nodes[m]!.op).filter((op) => op !== "const").join(",")}]` : nodes[step.node]!.op;
-    return `${ops} ${shapes[step.node]!.join("x")}`;
-  }
-
   /** `code` (the run of `steps`: one, or a row chain's) reporting its time to onStep. */
   private timed(code: () => void, steps: readonly PlannedStep[], shapes: readonly (readonly number[])[]): () => void {
     const [p] = steps as [PlannedStep];
-    const label = steps.length === 1 ? this.label(p.step, shapes) : `rows[${steps.map((q) => this.label(q.step, shapes).split(" ")[0]).join(" ")}] ${shapes[p.step.node]!.join("x")}`;
-    const timing = { node: steps[steps.length - 1]!.step.node, label, engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const) };
+    const ran = steps.map((q) => q.step);
+    const timing = { program: this.program, node: ran[ran.length - 1]!.node, steps: ran, label: runName(this.program.graph, shapes, ran), engine: p.product || typeof p.code !== "function" ? ("wasm" as const) : ("js" as const), shapes };
     const report = this.onStep!;
     return () => {
-      const t0 = performance.now();
+      const start = performance.now();
       code();
-      report({ ...timing, ms: performance.now() - t0 });
+      report({ ...timing, start, ms: performance.now() - start });
     };
   }
 
@@ -384,7 +386,8 @@ export class CpuExecutable {
   /** The plan with its runs bound to the compiled kernels (none in JavaScript, or where there are no kernels). */
   private finish(d: Draft, compiled: CompiledKernels | undefined): Plan {
     const run = d.engine ? this.bindJobs(d.engine, d.jobs, compiled) : d.planned.map((p) => ({ code: p.code as () => void, steps: [p] }));
-    const runs = run.map(({ code, steps }) => (this.onStep ? this.timed(code, steps, d.shapes) : code));
+    // Aliases (JavaScript plans only) move no data: a profile has no kernel for them.
+    const runs = run.map(({ code, steps }) => (this.onStep && steps[0]!.step.kind !== "alias" ? this.timed(code, steps, d.shapes) : code));
     const plan: Plan = { env: d.env, shapes: d.shapes, buffers: d.buffers, run: runs, bytes: d.bytes, wasmSteps: d.wasmSteps, ...(d.slots ? { slots: d.slots } : {}) };
     if (d.slots) this.refreshViews(plan);
     return plan;

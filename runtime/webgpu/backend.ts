@@ -6,6 +6,8 @@
 // back only when asked for. Every step also copies its loss into a device-side
 // log (chunks of LOSS_CHUNK floats) that takeLosses() reads in one go, once per
 // epoch: the epoch's mean covers every step, and a NaN is placed at its step.
+// A profiled backend (`profiling`) times every dispatch of each training step
+// (timing.ts) and reports them once the step has run.
 
 import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
@@ -14,9 +16,15 @@ import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.
 import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
 import { GpuError, GpuExecutable } from "./executable.js";
+import { DispatchTimestamps, type DispatchTiming, type GpuProfiling } from "./timing.js";
 
 /** Steps per buffer of the device-side loss log. */
 const LOSS_CHUNK = 1024;
+
+export interface WebGpuBackendOptions {
+  /** Time every dispatch of each training step and report them (dlc profile). "timestamp-query" needs a device that has the feature. */
+  readonly profiling?: GpuProfiling;
+}
 
 interface Slot {
   readonly name: string;
@@ -38,11 +46,15 @@ export class WebGpuBackend implements Backend {
   /** Set when the device is lost or reports an error outside an error scope: the next call throws it. */
   private failure: string | undefined;
   private disposed = false;
+  /** The training step's timestamps, when profiled by timestamp queries. */
+  private timestamps: DispatchTimestamps | undefined;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly model: ModelProgram,
+    private readonly options: WebGpuBackendOptions,
   ) {
+    if (options.profiling?.method === "timestamp-query" && !ctx.timestampQuery) throw new GpuError("internal: timestamp queries asked for on a device without timestamp-query");
     this.description = ctx.description;
     void ctx.device.lost.then((info) => {
       if (!this.disposed) this.failure = `the GPU device was lost (${info.reason ?? "unknown"}): ${info.message || "no message"}`;
@@ -60,8 +72,8 @@ export class WebGpuBackend implements Backend {
     for (const s of model.train?.state ?? []) slot(s.name, s.shape);
   }
 
-  static async create(ctx: GpuContext, model: ModelProgram): Promise<WebGpuBackend> {
-    const b = new WebGpuBackend(ctx, model);
+  static async create(ctx: GpuContext, model: ModelProgram, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(ctx, model, options);
     // Compile every program now, so that shader errors surface before training starts.
     for (const e of [...model.entries, ...(model.train ? [model.train.step] : [])]) await b.executable(e);
     return b;
@@ -154,8 +166,13 @@ export class WebGpuBackend implements Backend {
     }
     await exe.prepare(plan, ext);
     const { device } = this.ctx;
+    const profiling = this.options.profiling;
+    // Profiled without timestamps, the dispatches run (and are awaited) one by one before the step's own commands.
+    const timed: DispatchTiming[] | undefined = profiling?.method === "per-dispatch" ? await exe.dispatchEach(plan, ext) : undefined;
+    if (profiling?.method === "timestamp-query") this.timestamps ??= new DispatchTimestamps(device, exe.program.kernels.length);
     const encoder = device.createCommandEncoder();
-    exe.encode(encoder, plan, ext);
+    const dispatched = timed ? [] : exe.encode(encoder, plan, ext, this.timestamps);
+    this.timestamps?.resolve(encoder);
     const lossNode = exe.bufferNode(exe.nodeOf(lossOutput(train.abi), "output"));
     const chunk = Math.floor(this.lossCount / LOSS_CHUNK);
     if (chunk === this.lossChunks.length) this.lossChunks.push(device.createBuffer({ size: LOSS_CHUNK * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
@@ -165,8 +182,10 @@ export class WebGpuBackend implements Backend {
       this.lossStaging ??= device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.copyBufferToBuffer(exe.bufferOf(plan, lossNode, ext), 0, this.lossStaging, 0, 4);
     }
+    const submitted = performance.now();
     device.queue.submit([encoder.finish()]);
     this.parity = 1 - this.parity;
+    if (profiling) profiling.report(exe.program, plan.env, plan.shapes, timed ?? (await this.timestamps!.read(dispatched, submitted)));
     if (!wantLoss) return undefined;
     await this.lossStaging!.mapAsync(GPUMapMode.READ);
     this.check();
@@ -219,6 +238,7 @@ export class WebGpuBackend implements Backend {
 
   dispose(): void {
     this.disposed = true;
+    this.timestamps?.destroy();
     this.ctx.destroy();
   }
 }

@@ -13,6 +13,8 @@ export interface GpuContext {
   readonly description: string;
   /** A software adapter (llvmpipe, lavapipe, SwiftShader): the CPU behind a GPU's interface. */
   readonly software: boolean;
+  /** Whether the device has `timestamp-query` (asked for only by profiles). */
+  readonly timestampQuery: boolean;
   destroy(): void;
 }
 
@@ -67,20 +69,27 @@ export function describeAdapter(adapter: GPUAdapter): string {
  */
 export const NEEDED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage"] as const;
 
+export interface DeviceOptions {
+  /** Ask for `timestamp-query` where the adapter has it (profiles time each dispatch with it). */
+  readonly timestampQuery?: boolean;
+}
+
 /** The default adapter's device, or undefined when there is no adapter. */
-export async function openDevice(): Promise<GpuContext | undefined> {
+export async function openDevice(options: DeviceOptions = {}): Promise<GpuContext | undefined> {
   const g = await gpu();
   const adapter = await g?.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) return undefined;
   const requiredLimits: Record<string, number> = {};
   for (const k of NEEDED_LIMITS) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({ requiredLimits });
+  const timestampQuery = options.timestampQuery === true && adapter.features.has("timestamp-query");
+  const device = await adapter.requestDevice({ requiredLimits, ...(timestampQuery ? { requiredFeatures: ["timestamp-query" as GPUFeatureName] } : {}) });
   let destroyed = false;
   return {
     adapter,
     device,
     description: describeAdapter(adapter),
     software: isSoftwareAdapter(adapter),
+    timestampQuery,
     destroy() {
       if (!destroyed) device.destroy();
       destroyed = true;

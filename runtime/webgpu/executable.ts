@@ -15,6 +15,7 @@ import type { NDArray } from "../cpu/ndarray.js";
 import { bindDims } from "../cpu/bind.js";
 import type { GpuContext } from "./device.js";
 import { bufferNodes, planMemory } from "./memory.js";
+import type { DispatchTimestamps, DispatchTiming } from "./timing.js";
 
 export class GpuError extends Error {}
 
@@ -127,19 +128,60 @@ export class GpuExecutable {
     );
   }
 
-  /** Records every dispatch of the program into one compute pass (after `prepare` with the same buffers). */
-  encode(encoder: GPUCommandEncoder, plan: Plan, external: ReadonlyMap<number, GPUBuffer> = new Map()): void {
+  /**
+   * Records every dispatch of the program into one compute pass (after
+   * `prepare` with the same buffers); with `timestamps` (a profile), each
+   * dispatch into a pass of its own that they bracket. Returns the kernels
+   * dispatched, in order.
+   */
+  encode(encoder: GPUCommandEncoder, plan: Plan, external: ReadonlyMap<number, GPUBuffer> = new Map(), timestamps?: DispatchTimestamps): number[] {
+    const groups = this.bindGroups(plan, external);
+    const dispatched = this.dispatched(plan);
+    let pass: GPUComputePassEncoder | undefined;
+    for (const t of dispatched) {
+      if (timestamps) pass = encoder.beginComputePass(timestamps.pass(t));
+      else pass ??= encoder.beginComputePass();
+      this.dispatch(pass, plan, groups, t);
+      if (timestamps) pass.end();
+    }
+    if (!timestamps) (pass ?? encoder.beginComputePass()).end();
+    return dispatched;
+  }
+
+  /** Runs each dispatch alone, submitted and awaited, timed on the host clock (a profile where the device has no timestamps). */
+  async dispatchEach(plan: Plan, external: ReadonlyMap<number, GPUBuffer> = new Map()): Promise<DispatchTiming[]> {
+    const groups = this.bindGroups(plan, external);
+    const { device } = this.ctx;
+    const timings: DispatchTiming[] = [];
+    for (const t of this.dispatched(plan)) {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      this.dispatch(pass, plan, groups, t);
+      pass.end();
+      const start = performance.now();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      timings.push({ kernel: t, start, ms: performance.now() - start });
+    }
+    return timings;
+  }
+
+  private bindGroups(plan: Plan, external: ReadonlyMap<number, GPUBuffer>): GPUBindGroup[] {
     const groups = plan.bindGroups.get(bindKey(external));
     if (!groups) throw new GpuError("internal: encode before prepare");
-    const pass = encoder.beginComputePass();
-    this.program.kernels.forEach((_, t) => {
-      const [x, y] = plan.grids[t]!;
-      if (x === 0) return;
-      pass.setPipeline(this.pipelines[t]!);
-      pass.setBindGroup(0, groups[t]!);
-      pass.dispatchWorkgroups(x, y);
-    });
-    pass.end();
+    return groups;
+  }
+
+  /** The kernels with work at the plan's sizes, in order (an empty grid is skipped). */
+  private dispatched(plan: Plan): number[] {
+    return this.program.kernels.flatMap((_, t) => (plan.grids[t]![0] === 0 ? [] : [t]));
+  }
+
+  private dispatch(pass: GPUComputePassEncoder, plan: Plan, groups: readonly GPUBindGroup[], t: number): void {
+    const [x, y] = plan.grids[t]!;
+    pass.setPipeline(this.pipelines[t]!);
+    pass.setBindGroup(0, groups[t]!);
+    pass.dispatchWorkgroups(x, y);
   }
 
   bufferOf(plan: Plan, node: number, external: ReadonlyMap<number, GPUBuffer> = new Map()): GPUBuffer {

@@ -1,5 +1,5 @@
 // The CPU executable's profile hook: every step of every run reports once,
-// in order, with its ops, its output shape and where it ran (a matmul and a
+// in order, with its ops, its sizes (a product's M x K x N) and where it ran (a matmul and a
 // fused group in WebAssembly on the default engine; everything in JavaScript
 // on the reference interpreter).
 
@@ -29,7 +29,7 @@ for (const engine of ["wasm", "js"] as const) {
     exe.run(feeds, new Map());
     t.deepEqual(
       seen.map((s) => [s.label, s.engine]),
-      [0, 1].flatMap(() => [["matmul 3x5", engine], ["fused[maximum] 3x5", engine]]),
+      [0, 1].flatMap(() => [["matmul 3x4x5", engine], ["fused[maximum] 3x5", engine]]),
     );
     t.true(seen.every((s) => s.ms >= 0));
   });
