@@ -7,6 +7,8 @@ import { verifyGraph } from "../compiler/ir/verify.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
 import type { PassStat } from "../compiler/passes/simplify.js";
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
+import { CpuExecutable } from "../runtime/cpu/executable.js";
+import type { GraphProgram } from "../runtime/program/program.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 import { checkOutputs, named } from "./outputs.js";
@@ -20,6 +22,8 @@ export interface CompileCommandOptions {
   grad?: string;
   json?: boolean;
   quiet?: boolean;
+  /** --emit wasm: the size every symbolic dimension takes (default: the model's batch). */
+  batch?: number;
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
@@ -28,7 +32,8 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
   const compilation = new Compilation(file);
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
-  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion });
+  if (opts.batch !== undefined && emit !== "wasm") throw new UsageError("--batch applies to --emit wasm");
+  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion, ...(opts.batch !== undefined ? { batch: opts.batch } : {}) });
 }
 
 /** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
@@ -51,7 +56,7 @@ function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string
 }
 
 /** `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the unfused plan and kernels. */
-export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean } = {}): void {
+export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean; batch?: number } = {}): void {
   const opts = { emit, fusion: options.fusion !== false };
   const program = c.source();
   if (opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused") c.training();
@@ -81,11 +86,30 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
       for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
       return;
     }
+    case "wasm": {
+      // The CPU plan's kernels for the training step (else every entry point) at one size: each plan
+      // is emitted for its sizes, every symbolic dimension here taking the batch's.
+      const model = c.model({ training: c.hasLoss(), webgpu: false, fusion: opts.fusion });
+      const batch = options.batch ?? model.train?.config.batch ?? 1;
+      const programs = model.train ? [model.train.step] : model.entries;
+      for (const e of programs) {
+        const text = new CpuExecutable(e.cpu, "f32", { products: "wasm" }).wasmText(sizes(e.cpu.graph, batch));
+        out(`;; ---- ${e.name}, every symbolic size ${batch}: ${text === undefined ? "no WebAssembly kernels (matrix products and convolutions run in the engine's GEMM module)" : "the plan's kernels (matrix products and convolutions run in the engine's GEMM module)"}\n${text ?? ""}\n`);
+      }
+      return;
+    }
     case "stats":
       out(printStats(program.entries.find((g) => g.name === "loss")!.name, c.training().stats));
       return;
   }
   throw new UsageError(`unknown --emit kind '${opts.emit as string}'`);
+}
+
+/** Every symbolic dimension of the program's inputs bound to `size`. */
+function sizes(graph: GraphProgram, size: number): Record<string, number> {
+  const env: Record<string, number> = {};
+  for (const { node } of graph.inputs) for (const d of graph.nodes[node]!.shape) if (typeof d === "string") env[d] = size;
+  return env;
 }
 
 /**

@@ -47,6 +47,7 @@ export function buildCli(): Command {
     .option("-o, --out <file>", "write a compiled artifact (model.dlc) that the runtime trains and runs without the compiler")
     .addOption(new Option("--emit <kind>", "what to print (default ir, or nothing with -o)").choices(EMIT_KINDS))
     .option("--no-fusion", "one kernel per primitive")
+    .option("--batch <n>", "with --emit wasm: the size of every symbolic dimension (default: the model's batch)", positiveInt("--batch"))
     .option("--grad <entries>", "with -o: also compile these scalar entry points' gradients (comma-separated, or 'all'), for grad() and valueAndGrad() in dlc/runtime")
     .option("--json", "with -o: print a JSON summary")
     .option("--quiet", "print nothing but errors")
@@ -60,6 +61,7 @@ export function buildCli(): Command {
         "dlc compile models/mlp.ts --emit stats   # node counts through the passes",
         "dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes",
         "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step",
+        "dlc compile models/mlp.ts --emit wasm    # the CPU plan's WebAssembly kernels (text) at the model's batch",
         "dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg",
       ]),
     )

@@ -28,7 +28,7 @@ import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
 import { fusedKernel, groupReads, RANGE_PARAMS } from "./wasm/fused.js";
 import { isProductOp, wasmKernel, WASM_PRODUCTS } from "./wasm/index.js";
-import { compileKernels, compileKernelsAsync, slotBytes, type CompiledKernels, type KernelSource, type Slot } from "./wasm/kernel.js";
+import { compileKernels, compileKernelsAsync, kernelsText, slotBytes, type CompiledKernels, type KernelSource, type Slot } from "./wasm/kernel.js";
 import { rowReduction, rowsKernel } from "./wasm/reduce.js";
 import { blockRows, emitChain, rowChains, splitRange, type RangeStep } from "./wasm/rows.js";
 import type { Prepare, PreparedProduct } from "./wasm/products.js";
@@ -381,6 +381,16 @@ export class CpuExecutable {
     } finally {
       this.preparing.delete(key);
     }
+  }
+
+  /**
+   * The WebAssembly module that the plan for these sizes compiles, as text
+   * (undefined when the plan has no kernels: JavaScript, or nothing to emit).
+   * Products and convolutions call the engine's GEMM module, which is not in it.
+   */
+  wasmText(env: DimEnv): string | undefined {
+    const d = this.draft(env);
+    return d.engine && d.kernels.length ? kernelsText(d.engine.heap.memory, d.kernels) : undefined;
   }
 
   /** The plan with its runs bound to the compiled kernels (none in JavaScript, or where there are no kernels). */

@@ -70,10 +70,28 @@ test("an unknown flag is rejected with a suggestion", (t) => {
   t.regex(r.stderr, /Did you mean --emit\?/);
 });
 
+test("--emit wasm prints the CPU plan's WebAssembly module as text, for the sizes --batch gives", (t) => {
+  const r = dlc(["compile", "models/mlp.ts", "--emit", "wasm"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^;; ---- train, every symbolic size 128: the plan's kernels/);
+  t.regex(r.stdout, /^\(module\n {2}\(import "env" "memory" \(memory 1 65536( shared)?\)\)$/m);
+  const funcs = [...r.stdout.matchAll(/^ {2}\(func \$(\w+)/gm)].map((m) => m[1]);
+  t.true(funcs.length >= 10, `${funcs.length} functions`);
+  t.true(funcs.some((f) => f!.startsWith("rows_")), "row chains are kernels of their own");
+  // The sizes are compiled in: another batch, other constants.
+  const small = dlc(["compile", "models/mlp.ts", "--emit", "wasm", "--batch", "7"]);
+  t.is(small.status, 0, small.stderr);
+  t.regex(small.stdout, /every symbolic size 7:/);
+  t.not(small.stdout, r.stdout);
+  const misplaced = dlc(["compile", "models/mlp.ts", "--emit", "ir", "--batch", "7"]);
+  t.is(misplaced.status, 2);
+  t.is(misplaced.stderr, "dlc: --batch applies to --emit wasm\n");
+});
+
 test("an unknown --emit kind is rejected with the choices", (t) => {
   const r = dlc(["compile", "models/iris.ts", "--emit", "llvm"]);
   t.is(r.status, 2);
-  t.regex(r.stderr, /Allowed choices are ir, grad, stats, fused, wgsl, dot/);
+  t.regex(r.stderr, /Allowed choices are ir, grad, stats, fused, wgsl, wasm, dot/);
 });
 
 test("--emit grad prints the training graph: the loss and a gradient per parameter", (t) => {

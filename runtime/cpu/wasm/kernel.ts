@@ -50,8 +50,17 @@ export interface CompiledKernels {
 
 /** The kernels emitted into one module over `memory` (imported as env.memory, shared if it is). */
 function emitKernels(memory: WasmMemory, kernels: readonly KernelSource[]): Uint8Array {
+  return moduleOf(memory, kernels, false).toBytes();
+}
+
+/** The same module as WebAssembly text: what `dlc compile --emit wasm` prints. */
+export function kernelsText(memory: WasmMemory, kernels: readonly KernelSource[]): string {
+  return moduleOf(memory, kernels, true).toText();
+}
+
+function moduleOf(memory: WasmMemory, kernels: readonly KernelSource[], text: boolean): ModuleBuilder {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-  const m = new ModuleBuilder(false);
+  const m = new ModuleBuilder(text);
   m.importMemory({ module: "env", name: "memory", initial: 1, ...(shared ? { maximum: 65536, shared: true } : {}) });
   const index = new Map<string, number>();
   const indexOf = (name: string): number => {
@@ -60,7 +69,7 @@ function emitKernels(memory: WasmMemory, kernels: readonly KernelSource[]): Uint
     return i;
   };
   for (const k of kernels) index.set(k.name, m.function(k.name, k.params ?? [], [], (f) => k.emit(f, indexOf)));
-  return m.toBytes();
+  return m;
 }
 
 function entriesOf(kernels: readonly KernelSource[], instance: WasmInstance): Map<string, (...args: number[]) => void> {
