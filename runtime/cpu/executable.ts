@@ -11,8 +11,8 @@
 // per plan, and the steps run there: the products on the SIMD GEMM, fused
 // elementwise groups, reductions and pooling as kernels generated for the
 // plan's shapes and addresses (wasm/kernel.ts), compiled as one module per
-// plan. Sources are copied into their slots at the start of a run. A step the
-// wasm kernels do not cover yet runs its JavaScript kernel on views of the
+// plan. Sources are copied into their slots at the start of a run. A fused
+// group whose ops have no SIMD lanes runs its JavaScript loop on views of the
 // same heap. The float64 reference evaluator keeps every JavaScript kernel, so
 // the tests compare two implementations.
 
@@ -27,7 +27,7 @@ import type { Kernel } from "./kernels/types.js";
 import { size, type Data, type NDArray, type Precision } from "./ndarray.js";
 import { createProducts, type GemmChoice, type Products, type WasmEngine } from "./wasm/engine.js";
 import { fusedKernel, groupReads, RANGE_PARAMS } from "./wasm/fused.js";
-import { isProductOp, wasmKernel, WASM_PRODUCTS } from "./wasm/index.js";
+import { isProductOp, wasmKernel, WASM_PRODUCTS, WASM_SCRATCH } from "./wasm/index.js";
 import { compileKernels, compileKernelsAsync, kernelsText, slotBytes, type CompiledKernels, type KernelSource, type Slot } from "./wasm/kernel.js";
 import { rowReduction, rowsKernel } from "./wasm/reduce.js";
 import { blockRows, emitChain, rowChains, splitRange, type RangeStep } from "./wasm/rows.js";
@@ -480,7 +480,12 @@ export class CpuExecutable {
           return [[s.node, (WASM_PRODUCTS[n.op] as Prepare<typeof n.op>)(engine, shapes[s.node]!, [shapes[a]!, shapes[b]!], n.attrs as never)] as const];
         }),
       );
-      const scratch = Math.max(0, ...[...prepared.values()].map((p) => p.scratchBytes));
+      // Kernels run one at a time (a product's threads each have their share): one region serves them all.
+      const kernelScratch = steps.map((s) => {
+        const n = nodes[s.node]!;
+        return s.kind === "kernel" ? (WASM_SCRATCH[n.op]?.({ shape: shapes[s.node]!, dtype: n.dtype }) ?? 0) : 0;
+      });
+      const scratch = Math.max(0, ...kernelScratch, ...[...prepared.values()].map((p) => p.scratchBytes));
       const base = engine.heap.allocate(scratch + regionBytes + 16);
       scratchAt = base;
       const buffersAt = base + Math.ceil(scratch / 16) * 16;
@@ -538,7 +543,7 @@ export class CpuExecutable {
         const emitter = wasmKernel(n.op);
         if (emitter) {
           const pool = POOLS.has(n.op);
-          kernels.push({ name, ...(pool ? { params: RANGE_PARAMS } : {}), emit: (f) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never) });
+          kernels.push({ name, ...(pool ? { params: RANGE_PARAMS } : {}), emit: (f) => emitter(f, slotOf(i), n.inputs.map(slotOf), n.attrs as never, scratchAt) });
           const work = size(shapes[i]!) + n.inputs.reduce((a, j) => a + size(shapes[j]!), 0);
           planned.push({ step: s, code: { kernel: name, ...(pool ? { split: { total: shapes[i]![0]!, unit: 1, work } } : {}) } });
           wasmSteps++;

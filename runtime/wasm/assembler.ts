@@ -301,6 +301,8 @@ export class FunctionBuilder {
     load32_splat: (offset = 0): void => this.simd(`v128.load32_splat${FunctionBuilder.offsetText(offset)}`, 0x09, ["i32"], ["v128"], this.memarg(offset, 4)),
     /** Loads one 32-bit value into lane 0, the other lanes zero. */
     load32_zero: (offset = 0): void => this.simd(`v128.load32_zero${FunctionBuilder.offsetText(offset)}`, 0x5c, ["i32"], ["v128"], this.memarg(offset, 4)),
+    /** Loads 64 bits into the low half, the high half zero. */
+    load64_zero: (offset = 0): void => this.simd(`v128.load64_zero${FunctionBuilder.offsetText(offset)}`, 0x5d, ["i32"], ["v128"], this.memarg(offset, 8)),
     /** [address, vector] -> vector with `lane` replaced by the 32-bit value at the address. */
     load32_lane: (lane: 0 | 1 | 2 | 3, offset = 0): void =>
       this.simd(`v128.load32_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x56, ["i32", "v128"], ["v128"], [...this.memarg(offset, 4), lane]),
@@ -308,6 +310,9 @@ export class FunctionBuilder {
     /** [address, vector]: stores lane `lane`'s 32 bits at the address. */
     store32_lane: (lane: 0 | 1 | 2 | 3, offset = 0): void =>
       this.simd(`v128.store32_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x5a, ["i32", "v128"], [], [...this.memarg(offset, 4), lane]),
+    /** [address, vector]: stores lane `lane`'s 64 bits at the address. */
+    store64_lane: (lane: 0 | 1, offset = 0): void =>
+      this.simd(`v128.store64_lane${FunctionBuilder.offsetText(offset)} ${lane}`, 0x5b, ["i32", "v128"], [], [...this.memarg(offset, 8), lane]),
     /** A constant vector of four 32-bit lanes, given as their bits (i32) or values (f32). */
     const_i32x4: (lanes: readonly [number, number, number, number]): void => {
       for (let i = 0; i < 4; i++) scratchI32[i] = lanes[i]! | 0;

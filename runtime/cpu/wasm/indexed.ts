@@ -1,20 +1,21 @@
-// gather and cumsum as WebAssembly kernels (kernel.ts), with the meaning of
-// runtime/cpu/kernels/gather.ts and scan.ts bit for bit:
+// gather, scatterAdd and cumsum as WebAssembly kernels (kernel.ts), with the
+// meaning of runtime/cpu/kernels/gather.ts and scan.ts bit for bit:
 //
 // - gather over the table's [outer, n, inner] blocks: each index, clamped to
 //   [0, n - 1], copies its row of `inner` elements with memory.copy.
+// - scatterAdd, its transpose (f32 only, by its type rule): each index's row
+//   of updates is added into the output row it names, in index order, in
+//   float64 sums over the whole output in the plan's scratch (8 bytes an
+//   element), pairs of elements at a time, rounded once at the end.
 // - cumsum over [outer, n, inner] lines: a running sum per line, from the end
 //   when reversed, exclusive scans storing the sum before adding. f32 sums run
 //   in float64 (lane 0 of an f64x2) and each stored value is rounded once, as
 //   the JavaScript kernel's float64 sum stored into a Float32Array is; i32
 //   sums wrap, as the JavaScript sum of at most 2^53 stored into an Int32Array does.
-//
-// scatterAdd still runs its JavaScript kernel: it accumulates a whole output
-// in float64, which would need a scratch buffer of its own here.
 
 import type { FunctionBuilder, Local } from "../../wasm/assembler.js";
 import { forRange } from "../../wasm/loops.js";
-import type { Slot, WasmKernelTable } from "./kernel.js";
+import type { Slot, WasmKernelTable, WasmScratch } from "./kernel.js";
 
 const F = 4; // bytes per element
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -89,6 +90,117 @@ function emitGather(f: FunctionBuilder, out: Slot, table: Slot, indices: Slot, a
   });
 }
 
+function emitScatterAdd(f: FunctionBuilder, out: Slot, updates: Slot, indices: Slot, axis: number, scratch: number): void {
+  const [outer, n, inner] = blocks(out.shape, axis);
+  const K = size(indices.shape);
+  const total = outer * n * inner;
+  if (total === 0) return;
+  // The float64 sums, zeroed.
+  f.i32.const(scratch);
+  f.i32.const(0);
+  f.i32.const(total * 8);
+  f.memory.fill();
+  const [o, k, idx, to, from, q] = ["o", "k", "idx", "to", "from", "q"].map((name) => f.addLocal("i32", name)) as [Local, Local, Local, Local, Local, Local];
+  // from: the element of updates (counted in elements), advancing row by row
+  f.i32.const(0);
+  f.set(from);
+  if (n > 0 && K > 0) {
+    forRange(f, o, 0, outer, () => {
+      forRange(f, k, 0, K, () => {
+        // to = (o n + clamp(indices[k])) inner: the first element of the output row
+        f.get(k);
+        f.i32.const(F);
+        f.i32.mul();
+        f.i32.load(indices.at);
+        f.set(idx);
+        f.get(o);
+        f.i32.const(n);
+        f.i32.mul();
+        clampIndex(f, idx, n);
+        f.i32.add();
+        f.i32.const(inner);
+        f.i32.mul();
+        f.set(to);
+        addRow(f, scratch, updates.at, to, from, q, inner);
+        f.get(from);
+        f.i32.const(inner);
+        f.i32.add();
+        f.set(from);
+      });
+    });
+  }
+  roundToF32(f, out.at, scratch, q, total);
+}
+
+/** Pushes (base + q) * bytes: element base + q's byte offset. */
+function elementAt(f: FunctionBuilder, base: Local, q: Local, bytes: number): void {
+  f.get(base);
+  f.get(q);
+  f.i32.add();
+  f.i32.const(bytes);
+  f.i32.mul();
+}
+
+/** acc[to + q] += updates[from + q] for q < inner, in float64: pairs as f64x2, then a last odd element in lane 0. */
+function addRow(f: FunctionBuilder, acc: number, updates: number, to: Local, from: Local, q: Local, inner: number): void {
+  const even = inner - (inner % 2);
+  forRange(
+    f,
+    q,
+    0,
+    even,
+    () => {
+      elementAt(f, to, q, 8);
+      elementAt(f, to, q, 8);
+      f.v128.load(acc);
+      elementAt(f, from, q, F);
+      f.v128.load64_zero(updates);
+      f.f64x2.promote_low_f32x4();
+      f.f64x2.add();
+      f.v128.store(acc);
+    },
+    2,
+  );
+  if (inner % 2 === 1) {
+    // Lane 0 alone: the element after the row is neither added nor written.
+    f.i32.const(even);
+    f.set(q);
+    elementAt(f, to, q, 8);
+    elementAt(f, to, q, 8);
+    f.v128.load64_zero(acc);
+    elementAt(f, from, q, F);
+    f.v128.load32_zero(updates);
+    f.f64x2.promote_low_f32x4();
+    f.f64x2.add();
+    f.v128.store64_lane(0, acc);
+  }
+}
+
+/** out[i] = f32(acc[i]) for i < total, rounding once: pairs demoted together, then a last odd element. */
+function roundToF32(f: FunctionBuilder, out: number, acc: number, i: Local, total: number): void {
+  const pairs = Math.floor(total / 2);
+  if (pairs > 0) {
+    forRange(f, i, 0, pairs * 2, () => {
+      f.get(i);
+      f.i32.const(F);
+      f.i32.mul();
+      f.get(i);
+      f.i32.const(8);
+      f.i32.mul();
+      f.v128.load(acc);
+      f.f32x4.demote_f64x2_zero();
+      f.v128.store64_lane(0, out);
+    }, 2);
+  }
+  if (total % 2 === 1) {
+    f.i32.const((total - 1) * F);
+    f.i32.const((total - 1) * 8);
+    f.v128.load64_zero(acc);
+    f.f32x4.demote_f64x2_zero();
+    f.v128.store32_lane(0, out);
+  }
+}
+
 function emitCumsum(f: FunctionBuilder, out: Slot, x: Slot, { axis, exclusive, reverse }: { axis: number; exclusive: boolean; reverse: boolean }): void {
   const [outer, n, inner] = blocks(x.shape, axis);
   if (outer * n * inner === 0) return;
@@ -154,7 +266,13 @@ function emitCumsum(f: FunctionBuilder, out: Slot, x: Slot, { axis, exclusive, r
   });
 }
 
-export const WASM_INDEXED: WasmKernelTable<"gather" | "cumsum"> = {
+export const WASM_INDEXED: WasmKernelTable<"gather" | "scatterAdd" | "cumsum"> = {
   gather: (f, out, [table, indices], { axis }) => emitGather(f, out, table!, indices!, axis),
+  scatterAdd: (f, out, [updates, indices], { axis }, scratch) => emitScatterAdd(f, out, updates!, indices!, axis, scratch),
   cumsum: (f, out, [x], attrs) => emitCumsum(f, out, x!, attrs),
+};
+
+/** scatterAdd's float64 sums: 8 bytes an output element. */
+export const WASM_INDEXED_SCRATCH: WasmScratch<"scatterAdd"> = {
+  scatterAdd: (out) => size(out.shape) * 8,
 };

@@ -23,10 +23,18 @@ export interface Slot {
   readonly dtype: "f32" | "i32";
 }
 
-/** Writes the body of a kernel computing `out` from `ins` (a function of no parameters and no results). */
-export type WasmKernelEmitter<O extends Op> = (f: FunctionBuilder, out: Slot, ins: readonly Slot[], attrs: OpAttrs[O]) => void;
+/**
+ * Writes the body of a kernel computing `out` from `ins` (a function of no
+ * parameters and no results). `scratch` is the byte address of the plan's
+ * scratch region, which holds at least what the op's WasmScratch asks for
+ * while the kernel runs.
+ */
+export type WasmKernelEmitter<O extends Op> = (f: FunctionBuilder, out: Slot, ins: readonly Slot[], attrs: OpAttrs[O], scratch: number) => void;
 
 export type WasmKernelTable<K extends Op> = { readonly [O in K]: WasmKernelEmitter<O> };
+
+/** Scratch bytes a kernel needs, from its output's shape and dtype (ops without an entry need none). */
+export type WasmScratch<K extends Op> = { readonly [O in K]?: (out: { readonly shape: readonly number[]; readonly dtype: "f32" | "i32" }) => number };
 
 /** Bytes a slot of `elements` 4-byte values owns: rounded up to whole vectors. */
 export function slotBytes(elements: number): number {

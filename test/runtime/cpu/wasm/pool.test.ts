@@ -112,7 +112,7 @@ for (const [ci, k] of CASES.entries()) {
   };
   const kernels = compileKernels(
     memory,
-    OPS.map((op) => ({ name: op, emit: (f) => (WASM_POOL[op] as (typeof WASM_POOL)["maxPool2d"])(f, io[op].out, io[op].ins, attrsOf(k)) })),
+    OPS.map((op) => ({ name: op, emit: (f) => (WASM_POOL[op] as (typeof WASM_POOL)["maxPool2d"])(f, io[op].out, io[op].ins, attrsOf(k), 0) })),
   );
 
   for (const kind of DATA) {
