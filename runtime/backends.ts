@@ -42,8 +42,8 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   const ctx = await openDevice();
   if (!ctx) {
     const missing = webgpuMissing();
-    if (choice === "auto") return { backend: cpuBackend(), reason: missing === undefined ? "no WebGPU adapter" : "the webgpu package is not installed" };
-    throw new GpuError(missing !== undefined ? `${missing}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
+    if (choice === "auto") return { backend: cpuBackend(), reason: missing?.reason ?? "no WebGPU adapter" };
+    throw new GpuError(missing !== undefined ? `${missing.message}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
   const gpu = await onDevice(ctx, model);
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
