@@ -21,7 +21,7 @@
 // rows, as in pandas).
 //
 // csv-parse/sync is the parser without Node's streams; the browser build
-// maps it to csv-parse's own browser build (scripts/build-browser.mjs).
+// maps it to csv-parse's own browser build (scripts/build-browser.ts).
 
 import { CsvError, parse, type InfoRecord, type Options } from "csv-parse/sync";
 import { fileName } from "../path-name.js";
