@@ -163,6 +163,7 @@ export function buildCli(): Command {
     .option("--data <file>", "data for the page (.csv or .csv.gz); without it, the page asks for a file")
     .option("--port <n>", "the port (0: any free one)", nonNegativeInt("--port"), 8080)
     .option("--host [address]", "listen on this address (alone: every interface) instead of 127.0.0.1")
+    .option("--json", "print the URL as a JSON object")
     .option("--quiet", "print nothing but errors")
     .addHelpText("after", examples(["dlc serve models/iris.ts --data data/iris.csv     # then open the URL it prints", "dlc serve mlp.dlc --weights mlp.safetensors --data test.csv --port 9000"]))
     .action(async (file: string, opts) => {

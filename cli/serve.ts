@@ -16,6 +16,7 @@ import { basename } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { parseArtifact } from "../runtime/artifact/read.js";
+import { checkFinite } from "../runtime/checkpoint/checkpoint.js";
 import { isGzipName } from "../runtime/data/source.js";
 import { entryOf, type ModelProgram } from "../runtime/program/model.js";
 import { readCheckpoint } from "../runtime/train/checkpoint-file.js";
@@ -32,6 +33,7 @@ export interface ServeOptions {
   port: number;
   /** --host alone (true): every interface; --host ADDRESS: that one; absent: 127.0.0.1. */
   host?: string | true;
+  json?: boolean;
   quiet?: boolean;
 }
 
@@ -44,7 +46,8 @@ export async function runServe(file: string, o: ServeOptions): Promise<void> {
   const { model, artifact } = await modelOf(file);
   const files = new Map<string, StaticFile>([...pageFiles(), [ROUTES.model, { type: TYPES.bytes, body: artifact }]]);
   if (o.weights !== undefined) {
-    readCheckpoint(model, o.weights, false); // its errors now, not in the page
+    // Its errors now, as dlc eval's, not in the page.
+    checkFinite(readCheckpoint(model, o.weights, false).values, o.weights);
     files.set(ROUTES.weights, { type: TYPES.bytes, body: readFileSync(o.weights) });
   }
   if (o.data !== undefined) files.set(ROUTES.data, { type: TYPES.csv, body: await dataText(model, o.data) });
@@ -58,7 +61,8 @@ export async function runServe(file: string, o: ServeOptions): Promise<void> {
     if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") throw new UsageError(`--host ${host}: not an address of this machine`);
     throw new RuntimeError(`cannot listen on ${host}:${o.port}: ${e.message}`);
   });
-  if (!o.quiet) {
+  if (o.json) process.stdout.write(JSON.stringify({ url: listening.url, model: config.model, weights: config.weights, data: config.data }) + "\n");
+  else if (!o.quiet) {
     process.stdout.write(`dlc serve: ${printable(config.model)} at ${listening.url} (Ctrl-C stops)\n`);
     if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
       process.stdout.write("note: browsers give WebGPU only to secure pages: from another machine the page trains on the CPU, unless served over HTTPS\n");

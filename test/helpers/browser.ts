@@ -35,9 +35,9 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-/** Runs `dlc serve ARGS --port 0` and resolves once it prints its URL (rejects with its stderr if it exits first). */
+/** Runs `dlc serve ARGS --port 0 --json` and resolves once it prints its URL (rejects with its stderr if it exits first). */
 export function serve(args: readonly string[]): Promise<Served> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/dlc.js"), "serve", ...args, "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "bin/dlc.js"), "serve", ...args, "--port", "0", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let stdout = "";
   let stderr = "";
@@ -45,8 +45,7 @@ export function serve(args: readonly string[]): Promise<Served> {
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      const url = /http:\/\/\S+\//.exec(stdout)?.[0];
-      if (url) resolve({ url, stop: () => (child.kill("SIGINT"), exited) });
+      if (stdout.includes("\n")) resolve({ url: (JSON.parse(stdout) as { url: string }).url, stop: () => (child.kill("SIGINT"), exited) });
     });
     void exited.then((code) => reject(new Error(`dlc serve exited (${code}) before printing its URL: ${stderr}`)));
   });

@@ -3,6 +3,7 @@
 // else), and that SIGINT stops it with exit code 0.
 
 import test from "ava";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { request } from "node:http";
@@ -92,4 +93,16 @@ test.serial("it serves the page, its scripts, the artifact, the weights and the 
   } finally {
     t.is(await served.stop(), 0, "SIGINT stops it with exit code 0");
   }
+});
+
+test.serial("it prints its URL for people, and Ctrl-C (SIGINT) stops it with exit code 0", async (t) => {
+  const child = spawn(process.execPath, [join(ROOT, "bin/dlc.js"), "serve", artifact, "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const line = await new Promise<string>((resolve) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("\n") && resolve(out));
+  });
+  t.regex(line, /^dlc serve: iris\.dlc at http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops\)\n$/);
+  child.kill("SIGINT");
+  t.is(await exited, 0);
 });
