@@ -61,14 +61,8 @@ export async function runServe(file: string, o: ServeOptions): Promise<void> {
     if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") throw new UsageError(`--host ${host}: not an address of this machine`);
     throw new RuntimeError(`cannot listen on ${host}:${o.port}: ${e.message}`);
   });
-  if (o.json) process.stdout.write(JSON.stringify({ url: listening.url, model: config.model, weights: config.weights, data: config.data }) + "\n");
-  else if (!o.quiet) {
-    process.stdout.write(`dlc serve: ${printable(config.model)} at ${listening.url} (Ctrl-C stops)\n`);
-    if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
-      process.stdout.write("note: browsers give WebGPU only to secure pages: from another machine the page trains on the CPU, unless served over HTTPS\n");
-    }
-  }
-  await new Promise<void>((resolve) => {
+  // Listen for Ctrl-C before the URL is out: whoever reads it may send SIGINT at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
@@ -77,6 +71,14 @@ export async function runServe(file: string, o: ServeOptions): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  if (o.json) process.stdout.write(JSON.stringify({ url: listening.url, model: config.model, weights: config.weights, data: config.data }) + "\n");
+  else if (!o.quiet) {
+    process.stdout.write(`dlc serve: ${printable(config.model)} at ${listening.url} (Ctrl-C stops)\n`);
+    if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
+      process.stdout.write("note: browsers give WebGPU only to secure pages: from another machine the page trains on the CPU, unless served over HTTPS\n");
+    }
+  }
+  await stopped;
 }
 
 /** The artifact's bytes and its model: a .dlc file as it is, a .ts file compiled (as `dlc compile -o` would). */
