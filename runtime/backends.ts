@@ -9,7 +9,7 @@ import type { NDArray } from "./cpu/ndarray.js";
 import { entryOf, type ModelProgram } from "./program/model.js";
 import type { Backend } from "./train/backend.js";
 import { WebGpuBackend } from "./webgpu/backend.js";
-import { openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
+import { noAdapter, openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
@@ -43,7 +43,7 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   if (!ctx) {
     const missing = webgpuMissing();
     if (choice === "auto") return { backend: cpuBackend(), reason: missing?.reason ?? "no WebGPU adapter" };
-    throw new GpuError(missing !== undefined ? `${missing.message}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
+    throw new GpuError(`${missing?.message ?? noAdapter()}; or use the CPU backend`);
   }
   const gpu = await onDevice(ctx, model);
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };

@@ -4,8 +4,9 @@
 // shows the predictions on the held-out rows, and downloads the weights as a
 // safetensors checkpoint that `dlc eval --weights` reads.
 //
-// #status's data-state (loading, ready, busy, done, error) and data-backend
-// say where the page is, for people and for the browser test.
+// #status's data-state (loading, ready, busy, done, error), data-backend and
+// data-run (the count of training runs started) say where the page is, for
+// people and for the browser test.
 
 import { ROUTES, type PageConfig } from "../cli/serve-protocol.js";
 import {
@@ -74,6 +75,7 @@ class Page {
   data?: Dataset;
   session?: Session;
   private charts: EpochChart[] = [];
+  private runs = 0;
 
   constructor(
     readonly config: PageConfig,
@@ -151,6 +153,7 @@ class Page {
     const split = numberIn("split", false, 0.01, 0.99);
     const seed = numberIn("seed", true, 0, 2 ** 32 - 1);
     const normalize = element<HTMLSelectElement>("normalize").value as "none" | "standard" | "minmax";
+    element("status").dataset.run = String(++this.runs);
     status("busy", "Starting…", this);
     const { session, reason } = await this.newSession(seed);
     const regression = labelInput(this.model)?.task === "regression";

@@ -38,6 +38,13 @@ export function webgpuMissing(): WebGpuMissing | undefined {
     : { reason: "this browser has no WebGPU", message: "this browser has no WebGPU (navigator.gpu is missing: an old browser, WebGPU turned off, or a page that is not a secure context)" };
 }
 
+/** What to say when there is a WebGPU but no adapter: where dlc runs decides what helps. */
+export function noAdapter(): string {
+  return inNode
+    ? "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one)"
+    : "the browser offers no WebGPU adapter (WebGPU turned off, or the GPU blocklisted: chrome://gpu says which)";
+}
+
 async function gpu(): Promise<GPU | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;

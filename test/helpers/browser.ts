@@ -13,10 +13,11 @@ import { ROOT } from "./paths.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** A Chromium of its own (a fresh profile, deleted on close), headless, with WebGPU and without the background traffic of a first run. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** A Chromium of its own (a fresh profile, deleted on close), headless, with WebGPU (unless `webgpu` is false) and without the background traffic of a first run. */
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), "dlc-chromium-"));
-  const args = ["--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+  const gpu = options.webgpu === false ? ["--disable-features=WebGPU"] : ["--enable-unsafe-webgpu"];
+  const args = ["--no-sandbox", ...gpu, "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, acceptDownloads: true, viewport: { width: 1280, height: 760 } }).catch((e: Error) => {
     throw new Error(`Chromium did not start (${CHROMIUM}; ./scripts/install-browser.sh installs it): ${e.message.split("\n")[0]}`);
   });
@@ -95,9 +96,11 @@ export async function trainInPage(page: Page, s: TrainSettings): Promise<PageRes
   await page.fill("#seed", String(s.seed));
   await page.fill("#split", String(s.split));
   await page.selectOption("#normalize", s.normalize);
+  const run = Number((await page.getAttribute("#status", "data-run")) ?? 0) + 1;
   const started = performance.now();
   await page.click("#train");
-  await page.waitForSelector('#status[data-state="busy"]');
+  // This run's end, not the last one's: the page counts the runs it starts.
+  await page.waitForSelector(`#status[data-run="${run}"]:is([data-state="done"], [data-state="error"])`, { timeout: 600_000 });
   const status = await settled(page);
   return { status, backend: await page.getAttribute("#status", "data-backend"), accuracy: Number(await page.getAttribute("#metrics", "data-accuracy")), seconds: (performance.now() - started) / 1000 };
 }

@@ -145,3 +145,23 @@ test.serial("the downloaded weights round-trip: dlc predict agrees with the page
     t.is(await served.stop(), 0);
   }
 });
+
+test.serial("in a browser without WebGPU, asking for it fails with the page's reason, and auto trains on the CPU", async (t) => {
+  const plain = await launchChromium({ webgpu: false });
+  const served = await serve([join(dir, "iris.dlc"), "--data", IRIS.data]);
+  try {
+    const page = await openPage(plain.context, served.url);
+    t.false(await page.evaluate("navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false"), "no WebGPU adapter");
+    const e = await t.throwsAsync(trainInPage(page, { ...IRIS.settings, epochs: 5 }));
+    t.regex(e.message, /^the page failed: .*WebGPU.*; or use the CPU backend$/);
+    t.log(e.message);
+    const r = await trainInPage(page, { ...IRIS.settings, backend: "auto", epochs: 20 });
+    t.is(r.backend, "cpu");
+    t.log(r.status);
+    t.regex(r.status, /WebAssembly SIMD128.*\((this browser has no WebGPU|no WebGPU adapter)\)/);
+    t.true(r.accuracy >= IRIS.accuracy, `test accuracy ${r.accuracy}`);
+  } finally {
+    t.is(await served.stop(), 0);
+    await plain.close();
+  }
+});
