@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
 import { checkFinite } from "../runtime/checkpoint/checkpoint.js";
-import { readCheckpoint } from "../runtime/train/checkpoint.js";
+import { readCheckpoint } from "../runtime/train/checkpoint-file.js";
 import { UsageError } from "./exit.js";
 import { loadModel } from "./model.js";
 import { checkOutputs, named } from "./outputs.js";

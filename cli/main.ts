@@ -194,6 +194,22 @@ export function buildCli(): Command {
     });
 
   program
+    .command("serve")
+    .description("serve a page that trains the model in a web browser (WebGPU, or the CPU in WebAssembly), with live charts, predictions and a weights download")
+    .argument("<model>", "the model (.ts, or a compiled .dlc)")
+    .option("--weights <file>", "start from a checkpoint (the page evaluates it on the data)")
+    .option("--data <file>", "data for the page (.csv or .csv.gz); without it, the page asks for a file")
+    .option("--port <n>", "the port (0: any free one)", nonNegativeInt("--port"), 8080)
+    .option("--host [address]", "listen on this address (alone: every interface) instead of 127.0.0.1")
+    .option("--json", "print the URL as a JSON object")
+    .option("--quiet", "print nothing but errors")
+    .addHelpText("after", examples(["dlc serve models/iris.ts --data data/iris.csv     # then open the URL it prints", "dlc serve mlp.dlc --weights mlp.safetensors --data test.csv --port 9000"]))
+    .action(async (file: string, opts) => {
+      const { runServe } = await import("./serve.js");
+      await runServe(requireFile(file), opts);
+    });
+
+  program
     .command("fetch")
     .description("get a data set as CSV (fashion-mnist, from Debian's dataset-fashion-mnist package)")
     .argument("<dataset>", "fashion-mnist")

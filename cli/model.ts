@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import type { Compilation } from "../compiler/compilation.js";
 import type { ModelProgram } from "../runtime/program/model.js";
 import type { TrainConfig } from "../runtime/program/train-config.js";
-import { loadArtifact } from "../runtime/artifact/read.js";
+import { loadArtifact } from "../runtime/artifact/file.js";
 import { UsageError } from "./exit.js";
 
 export interface ModelOptions {

@@ -7,7 +7,7 @@ import { entryOf } from "../runtime/program/model.js";
 import { profileTraining } from "../runtime/profile/profile.js";
 import { profileText, summarize } from "../runtime/profile/summary.js";
 import { chromeTrace } from "../runtime/profile/trace.js";
-import { loadFor } from "../runtime/train/data.js";
+import { loadFor } from "../runtime/train/load.js";
 import type { BackendChoice } from "./backend.js";
 import { machineThreads } from "./backend.js";
 import { loadModel } from "./model.js";

@@ -10,7 +10,7 @@ import { entryOf, type ModelProgram } from "./program/model.js";
 import type { Backend } from "./train/backend.js";
 import type { BackendProfiling } from "./profile/recorder.js";
 import { WebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
-import { openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
+import { noAdapter, openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
@@ -46,8 +46,8 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   const ctx = await openDevice({ timestampQuery: options.profile?.timestampQuery === true });
   if (!ctx) {
     const missing = webgpuMissing();
-    if (choice === "auto") return { backend: cpuBackend(), reason: missing === undefined ? "no WebGPU adapter" : "the webgpu package is not installed" };
-    throw new GpuError(missing !== undefined ? `${missing}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
+    if (choice === "auto") return { backend: cpuBackend(), reason: missing?.reason ?? "no WebGPU adapter" };
+    throw new GpuError(`${missing?.message ?? noAdapter()}; or use the CPU backend`);
   }
   const profiling = options.profile?.gpu(ctx.timestampQuery ? "timestamp-query" : "per-dispatch");
   const gpu = await onDevice(ctx, model, profiling ? { profiling } : {});

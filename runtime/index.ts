@@ -16,7 +16,8 @@
 //   const predictions = await predict(session, data);
 //   backend.dispose();
 
-export { loadArtifact, readArtifact, parseArtifact } from "./artifact/read.js";
+export { loadArtifact, readArtifact } from "./artifact/file.js";
+export { parseArtifact } from "./artifact/read.js";
 export { ArtifactError, type ArtifactPayload } from "./artifact/format.js";
 export { createBackend, type BackendChoice } from "./backends.js";
 export type { Backend, BackendKind } from "./train/backend.js";
@@ -28,8 +29,10 @@ export type { TrainConfig } from "./program/train-config.js";
 export { startSession, type Session } from "./train/session.js";
 export { trainEpochs, DivergedError, diverges, DIVERGING_FACTOR, type DivergingEvent, type EpochEvent, type LoopOptions, type Split } from "./train/loop.js";
 export { evaluate, batchInputs, labelInput, type Metrics } from "./train/metrics.js";
-export { saveSession, readCheckpoint } from "./train/checkpoint.js";
-export { loadFor, inputSpecs, fitNorm, normalize, allRows } from "./train/data.js";
+export { saveSession, readCheckpoint } from "./train/checkpoint-file.js";
+export { encodeSession, decodeWeights } from "./train/checkpoint.js";
+export { loadFor } from "./train/load.js";
+export { textFor, inputSpecs, fitNorm, normalize, allRows } from "./train/data.js";
 export { loadDataset, DataError, type Dataset } from "./data/index.js";
 export { predict } from "./train/predict.js";
 export type { NDArray } from "./cpu/ndarray.js";

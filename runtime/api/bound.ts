@@ -5,16 +5,16 @@
 // (runtime/train/session.ts) with a friendlier face: `session` is there for
 // everything else in dlc/runtime (trainEpochs, saveSession, predict).
 
-import { readCheckpoint, saveSession } from "../train/checkpoint.js";
+import { readCheckpoint, saveSession } from "../train/checkpoint-file.js";
 import { learningRate } from "../optim/schedule.js";
 import { entryOf, gradEntryName, gradOutputName, type EntryProgram, type ModelProgram } from "../program/model.js";
 import type { Backend } from "../train/backend.js";
 import { labelInput, type Metrics } from "../train/metrics.js";
 import { predict as predictRows } from "../train/predict.js";
 import type { Session } from "../train/session.js";
-import { datasetOf, type DataSource } from "./data.js";
+import { datasetOf, evaluationData, fitData, type DataSource } from "./data.js";
 import { ArgumentError } from "./errors.js";
-import { evaluateData, featureInput, fit, type FitOptions, type FitResult } from "./fit.js";
+import { evaluateDataset, featureInput, fitDatasets, type FitOptions, type FitResult } from "./fit.js";
 import { describe, fromNDArray, toNDArray, type Tensor, type TensorInput } from "./tensor.js";
 import type { NDArray } from "../cpu/ndarray.js";
 
@@ -147,13 +147,14 @@ export class BoundModel {
   }
 
   /** Trains for epochs over `data`: the loop `dlc train` runs (runtime/train/loop.ts), with callbacks instead of printing. */
-  fit(data: DataSource, options: FitOptions = {}): Promise<FitResult> {
-    return fit(this.session, data, options);
+  async fit(data: DataSource, options: FitOptions = {}): Promise<FitResult> {
+    const { ds, test } = await fitData(this.session, data, options);
+    return fitDatasets(this.session, ds, test, options);
   }
 
   /** The mean loss over `data`, and accuracy and a confusion matrix when `predict` gives classes, or MSE and MAE for a regression. */
-  evaluate(data: DataSource, options: { batch?: number; label?: string } = {}): Promise<Metrics> {
-    return evaluateData(this.session, data, options);
+  async evaluate(data: DataSource, options: { batch?: number; label?: string } = {}): Promise<Metrics> {
+    return evaluateDataset(this.session, await evaluationData(this.session, data, options), options.batch);
   }
 
   /** `predict` over every row of `data` (normalized as in training), as `dlc predict` computes it. */

@@ -4,8 +4,11 @@
 
 import type { ColumnOptions } from "../data/columns.js";
 import { DataError, type Dataset, type InputData } from "../data/types.js";
-import type { EntryProgram } from "../program/model.js";
-import { loadFor } from "../train/data.js";
+import { entryOf, type EntryProgram } from "../program/model.js";
+import { loadFor } from "../train/load.js";
+import type { Session } from "../train/session.js";
+import { ArgumentError } from "./errors.js";
+import { featureInput, fitLabel, trainedEntry, type FitOptions } from "./fit.js";
 import { toNDArray, type TensorInput } from "./tensor.js";
 
 /** A CSV file's path, a loaded Dataset, or one array per input of `loss` (`{ x: { shape: [n, 4], data }, label: Int32Array }`). */
@@ -20,6 +23,26 @@ export async function datasetOf(entry: EntryProgram, data: DataSource, columns: 
   if (typeof data === "string") return loadFor(entry, data, columns);
   if (isDataset(data)) return data;
   return datasetFromArrays(entry, data, features);
+}
+
+/** `fit`'s data bound to `loss`'s inputs: the label column as fit names it, test data by the training data's feature columns. */
+export async function fitData(session: Session, data: DataSource, o: FitOptions): Promise<{ ds: Dataset; test?: Dataset }> {
+  const loss = trainedEntry(session);
+  const label = fitLabel(session, o);
+  const columns = label === undefined ? {} : { label };
+  const features = featureInput(session);
+  const ds = await datasetOf(loss, data, columns, features);
+  if (o.test === undefined) return { ds };
+  return { ds, test: await datasetOf(loss, o.test, { ...columns, ...(ds.featureColumns ? { features: ds.featureColumns } : {}) }, features) };
+}
+
+/** `evaluate`'s data bound to `loss`'s inputs as the last fit bound its data (or the checkpoint's run). */
+export function evaluationData(session: Session, data: DataSource, o: { label?: string }): Promise<Dataset> {
+  const loss = entryOf(session.model, "loss");
+  if (!loss) throw new ArgumentError("evaluate needs a `loss` entry point");
+  const label = o.label ?? session.run?.label ?? session.config.label;
+  const features = session.run?.featureColumns;
+  return datasetOf(loss, data, { ...(label === undefined ? {} : { label }), ...(features ? { features } : {}) }, featureInput(session));
 }
 
 /** In-memory arrays as a Dataset: every input of `entry`, the same number of rows each, labels within their classes. */

@@ -1,22 +1,25 @@
-// `fit`: the loop `dlc train` runs, from code. The data is bound and split
-// and the features normalized as the CLI does it (a seeded split, statistics
-// fit on the training rows only), then runtime/train/loop.ts trains: seeded
+// `fit`: the loop `dlc train` runs, from code. The data is split and the
+// features normalized as the CLI does it (a seeded split, statistics fit on
+// the training rows only), then runtime/train/loop.ts trains: seeded
 // shuffles, the schedule over the whole run, the test metrics after every
 // epoch, a NaN stopping the run at its step. Callbacks see every step and
-// epoch; nothing is printed.
+// epoch; nothing is printed. This module takes data sets already bound to
+// the model (so that a browser runs it too); data.ts binds CSV files and
+// arrays to them for BoundModel.fit.
 
 import { splitRows } from "../data/batches.js";
 import type { Dataset } from "../data/types.js";
-import { entryOf } from "../program/model.js";
+import { entryOf, type EntryProgram } from "../program/model.js";
 import type { Normalization } from "../program/train-config.js";
 import { allRows, fitNorm, normalize } from "../train/data.js";
 import { stepsPerEpoch, trainEpochs, type DivergingEvent, type EpochEvent, type Split, type StepEvent } from "../train/loop.js";
 import { evaluate, type Metrics } from "../train/metrics.js";
 import type { Session } from "../train/session.js";
-import { datasetOf, type DataSource } from "./data.js";
+import type { DataSource } from "./data.js";
 import { ArgumentError } from "./errors.js";
 
-export interface FitOptions {
+/** How `fit` trains: everything but the data. */
+export interface FitSettings {
   /** Epochs to train now (default: the model's `train.epochs`). */
   readonly epochs?: number;
   /** Default: the model's `train.batch`. */
@@ -25,9 +28,7 @@ export interface FitOptions {
   readonly lr?: number;
   /** Drop the last, smaller batch of each epoch. */
   readonly dropLast?: boolean;
-  /** Held-out data, evaluated after every epoch. */
-  readonly test?: DataSource;
-  /** Or a fraction of `data` held out (drawn with the seed), as `--split`. */
+  /** A fraction of the data held out (drawn with the seed), as `--split`. */
   readonly split?: number;
   /** The label column of a CSV file, when no input of `loss` is named after it. */
   readonly label?: string;
@@ -40,27 +41,41 @@ export interface FitOptions {
   readonly onDiverging?: (e: DivergingEvent) => void;
 }
 
+export interface FitOptions extends FitSettings {
+  /** Held-out data, evaluated after every epoch. */
+  readonly test?: DataSource;
+}
+
 export interface FitResult {
   /** One report per epoch: training loss, steps, time, and the test metrics when there is test data. */
   readonly epochs: readonly EpochEvent[];
   /** The last epoch's test metrics. */
   readonly test?: Metrics;
+  /** The rows of the data that `split` held out, in order. */
+  readonly testRows?: Uint32Array;
 }
 
-export async function fit(session: Session, data: DataSource, o: FitOptions = {}): Promise<FitResult> {
-  const { model } = session;
-  const loss = entryOf(model, "loss");
-  if (!loss || !model.train) throw new ArgumentError("fit needs a model compiled with its training step (a `loss` entry point)");
-  if (o.test !== undefined && o.split !== undefined) throw new ArgumentError("fit: give either test or split, not both");
+/** `loss`, which fit trains; throws for a model without a training step. */
+export function trainedEntry(session: Session): EntryProgram {
+  const loss = entryOf(session.model, "loss");
+  if (!loss || !session.model.train) throw new ArgumentError("fit needs a model compiled with its training step (a `loss` entry point)");
+  return loss;
+}
+
+/** The label column of a CSV file: the option, else the model's `train.label`. */
+export function fitLabel(session: Session, o: FitSettings): string | undefined {
+  return o.label ?? session.config.label;
+}
+
+/** Trains on `ds` (bound to `loss`'s inputs), evaluating `test` or the rows `split` holds out after every epoch. */
+export async function fitDatasets(session: Session, ds: Dataset, testData: Dataset | undefined, o: FitSettings = {}): Promise<FitResult> {
+  trainedEntry(session);
+  if (testData !== undefined && o.split !== undefined) throw new ArgumentError("fit: give either test or split, not both");
   const config = session.config;
   const batch = o.batch ?? config.batch;
   const epochs = o.epochs ?? config.epochs;
   const lr = o.lr ?? session.run?.lr ?? config.optimizer.lr;
   const kind = o.normalize ?? config.normalize ?? "none";
-  const label = o.label ?? config.label;
-  const columns = { ...(label === undefined ? {} : { label }) };
-  const features = featureInput(session);
-  const ds = await datasetOf(loss, data, columns, features);
   let rows = allRows(ds);
   let test: { ds: Dataset; rows: Uint32Array } | undefined;
   if (o.split !== undefined) {
@@ -68,9 +83,8 @@ export async function fit(session: Session, data: DataSource, o: FitOptions = {}
     const s = splitRows(ds.rows, o.split, config.seed);
     rows = s.train;
     test = { ds, rows: s.test };
-  } else if (o.test !== undefined) {
-    const t = await datasetOf(loss, o.test, { ...columns, ...(ds.featureColumns ? { features: ds.featureColumns } : {}) }, features);
-    test = { ds: t, rows: allRows(t) };
+  } else if (testData !== undefined) {
+    test = { ds: testData, rows: allRows(testData) };
   }
   // A second fit continues the first: its normalization is kept, not fit again.
   if (session.norm === undefined && kind !== "none") session.norm = fitNorm(kind, ds, rows);
@@ -84,7 +98,7 @@ export async function fit(session: Session, data: DataSource, o: FitOptions = {}
     lr,
     normalize: session.norm?.kind ?? "none",
     split: o.split === undefined ? undefined : { fraction: o.split, rows: ds.rows },
-    label,
+    label: fitLabel(session, o),
     featureColumns: ds.featureColumns,
     epochs: session.epoch + epochs,
     horizon,
@@ -97,17 +111,13 @@ export async function fit(session: Session, data: DataSource, o: FitOptions = {}
     { ...(o.onStep ? { onStep: o.onStep } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}), ...(o.onDiverging ? { onDiverging: o.onDiverging } : {}) },
   );
   const last = reports.at(-1)?.test;
-  return { epochs: reports, ...(last ? { test: last } : {}) };
+  return { epochs: reports, ...(last ? { test: last } : {}), ...(o.split !== undefined && test ? { testRows: test.rows } : {}) };
 }
 
-/** Loss, accuracy or MSE (and a confusion matrix for classes) of `data` with the current parameters, normalized as in training. */
-export async function evaluateData(session: Session, data: DataSource, o: { batch?: number; label?: string } = {}): Promise<Metrics> {
-  const loss = entryOf(session.model, "loss");
-  if (!loss) throw new ArgumentError("evaluate needs a `loss` entry point");
-  const label = o.label ?? session.run?.label ?? session.config.label;
-  const features = session.run?.featureColumns;
-  const ds = normalize(await datasetOf(loss, data, { ...(label === undefined ? {} : { label }), ...(features ? { features } : {}) }, featureInput(session)), session.norm);
-  return evaluate(session, ds, allRows(ds), o.batch ?? Math.max(session.config.batch, 256));
+/** Loss, accuracy or MSE (and a confusion matrix for classes) of `ds` (bound to `loss`'s inputs) with the current parameters, normalized as in training. */
+export function evaluateDataset(session: Session, ds: Dataset, batch?: number): Promise<Metrics> {
+  const normalized = normalize(ds, session.norm);
+  return evaluate(session, normalized, allRows(normalized), batch ?? Math.max(session.config.batch, 256));
 }
 
 /** The input normalization applies to in arrays given in memory: `predict`'s only input, when it has one. */

@@ -3,7 +3,8 @@
 // points and parameters, and `on(backend)`, which binds it to the CPU or to
 // WebGPU with fresh, seeded parameters. Loading one never loads the compiler.
 
-import { loadArtifact, parseArtifact } from "../artifact/read.js";
+import { loadArtifact } from "../artifact/file.js";
+import { parseArtifact } from "../artifact/read.js";
 import { createBackend, type BackendChoice } from "../backends.js";
 import { entryOf, gradEntryName, type EntryProgram, type ModelProgram, type ParamSpec } from "../program/model.js";
 import { FALLBACK_TRAIN, type TrainConfig } from "../program/train-config.js";

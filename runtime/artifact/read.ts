@@ -1,11 +1,13 @@
-// Reading an artifact: the header, the payload's size and digest, then its
-// structure, each failure a one-line ArtifactError that says what is wrong.
+// Reading an artifact's bytes: the header, the payload's size and digest, then
+// its structure, each failure a one-line ArtifactError that says what is wrong.
+// Bytes only, so that a browser reads artifacts too; file.ts reads files.
 
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import type { ModelProgram } from "../program/model.js";
+import { sha256Hex } from "../sha256.js";
 import { ARTIFACT_FORMAT, ARTIFACT_VERSION, ArtifactError, decodeNumbers, type ArtifactHeader, type ArtifactPayload } from "./format.js";
 import { validatePayload } from "./validate.js";
+
+// ignoreBOM keeps a byte-order mark in the text, as Buffer.toString did: a header that begins with one is not JSON.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayload {
   const fail = (what: string) => new ArtifactError(`${source}: ${what}`);
@@ -13,7 +15,7 @@ export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayloa
   if (newline < 0) throw fail("not a dlc artifact (no header line)");
   let header: ArtifactHeader;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString("utf8")) as ArtifactHeader;
+    header = JSON.parse(utf8.decode(bytes.subarray(0, newline))) as ArtifactHeader;
   } catch {
     throw fail("not a dlc artifact (the header is not JSON)");
   }
@@ -29,11 +31,11 @@ export function parseArtifact(bytes: Uint8Array, source: string): ArtifactPayloa
   if (header.version < 1) throw fail(`unknown format version ${header.version}`);
   const body = bytes.subarray(newline + 1, newline + 1 + header.payload_bytes);
   if (body.length < header.payload_bytes) throw fail(`truncated: the payload has ${body.length} of ${header.payload_bytes} bytes`);
-  const digest = createHash("sha256").update(body).digest("hex");
+  const digest = sha256Hex(body);
   if (digest !== header.sha256) throw fail("corrupted or edited: the payload does not match its sha256 digest");
   let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(body).toString("utf8"), decodeNumbers);
+    payload = JSON.parse(utf8.decode(body), decodeNumbers);
   } catch (e) {
     throw fail(`the payload is not JSON (${(e as Error).message})`);
   }
@@ -50,19 +52,4 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (typeof v === "number") return `the number ${v}`;
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-export function readArtifact(path: string): ArtifactPayload {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ArtifactError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
-  return parseArtifact(bytes, path);
-}
-
-/** The compiled model in an artifact, ready for a backend. */
-export function loadArtifact(path: string): ModelProgram {
-  return readArtifact(path).model;
 }

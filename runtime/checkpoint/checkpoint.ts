@@ -1,5 +1,6 @@
-// Checkpoints: a model's named tensors in one safetensors file, written
-// atomically, and the check that a loaded checkpoint fits the model that is
+// Checkpoints: a model's named tensors in one safetensors file (file.ts
+// writes them atomically; this module works on bytes, in Node and in a
+// browser), and the check that a loaded checkpoint fits the model that is
 // about to use it, naming the first parameter that does not.
 //
 // A checkpoint may carry the SHA-256 of each tensor's bytes in its metadata
@@ -9,11 +10,9 @@
 // silently wrong. Files without them (older checkpoints, other writers) load
 // unverified.
 
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "./atomic.js";
+import { sha256Hex } from "../sha256.js";
 import { CheckpointError } from "./error.js";
-import { decodeSafetensors, encodeSafetensors, formatShape, type TensorEntry } from "./safetensors.js";
+import { decodeSafetensors, formatShape, type TensorEntry } from "./safetensors.js";
 
 /** The metadata key holding the per-tensor digests. */
 export const TENSOR_SHA256 = "tensor_sha256";
@@ -23,10 +22,10 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** The SHA-256 of a tensor's data as the file stores it (little-endian), in hex. */
 export function tensorDigest(entry: TensorEntry): string {
   const bytes = new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
-  if (LITTLE_ENDIAN_HOST) return createHash("sha256").update(bytes).digest("hex");
+  if (LITTLE_ENDIAN_HOST) return sha256Hex(bytes);
   const le = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i += 4) for (let k = 0; k < 4; k++) le[i + k] = bytes[i + 3 - k]!;
-  return createHash("sha256").update(le).digest("hex");
+  return sha256Hex(le);
 }
 
 /** `metadata` with the digest of every tensor added. */
@@ -67,23 +66,10 @@ export interface Checkpoint {
   readonly metadata: Record<string, string>;
 }
 
-export function saveCheckpoint(
-  path: string,
-  tensors: ReadonlyMap<string, TensorEntry>,
-  metadata: Readonly<Record<string, string>>,
-): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-export function loadCheckpoint(path: string): Checkpoint {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CheckpointError(`${path}: cannot read checkpoint (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const checkpoint = decodeSafetensors(bytes, path);
-  verifyDigests(checkpoint, path);
+/** A checkpoint's bytes, decoded and its digests verified (file.ts reads and writes the files). */
+export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
+  const checkpoint = decodeSafetensors(bytes, source);
+  verifyDigests(checkpoint, source);
   return checkpoint;
 }
 

@@ -2,208 +2,39 @@
 // input. The header is bound to the inputs first (columns.ts), so a file that
 // does not fit the model fails at line 1; then every record is parsed straight
 // into growable typed arrays, so the file is never held as a string or as JS
-// numbers, and every bad cell is reported as `file:line:column`.
-//
-// csv-parse configuration. On Fashion-MNIST's training file (60000 x 785,
-// 133 MB of text) csv-parse's byte loop and the string it makes per field are
-// the floor: parsing alone, records discarded, takes ~7.6 s of CPU here, and
-// this loader ~10 s, the rest being Number() and the checks on 47 million cells
-// (gunzip is 0.5 s). So the options that matter are the ones that keep the
-// per-record work small: `on_record` consumes each record inside the parser and
-// returns null, so no record is queued in the stream, and its context gives
-// the record's line (used only for errors) for one small object per record,
-// nothing next to 785 field strings. Explicit record delimiters, latin1
-// decoding, no size limit, `for await`/'readable' consumption, or Buffer
-// fields parsed by hand measured within noise, or slower (Buffer fields).
-// Options kept for correctness: `bom` (a UTF-8 BOM before the header),
-// `relax_column_count` (ragged rows are reported here, with the expected
-// count), `skip_empty_lines` (blank lines, trailing ones included, are not
-// rows, as in pandas).
+// numbers, and every bad cell is reported as `file:line:column`. csv.ts is the
+// reader and the parser's settings (and why they are what they are); this is
+// the file, streamed through csv-parse's Node stream.
 
-import { CsvError, parse, type InfoRecord } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import { pipeline } from "node:stream/promises";
-import { parseCell, showCell } from "./cells.js";
-import { bindColumns, rowLayout, type ColumnBinding, type ColumnOptions } from "./columns.js";
-import { GrowableRows } from "./growable.js";
+import { CSV_OPTIONS, CsvReader, csvError, QuoteScanner } from "./csv.js";
+import type { ColumnOptions } from "./columns.js";
 import { ioError, openBytes, openText } from "./source.js";
-import { DataError, type Dataset, type InputData, type InputSpec } from "./types.js";
-
-/** Longest record csv-parse buffers: far above any real row, low enough to catch an unclosed quote early. */
-const MAX_RECORD_CHARS = 16 << 20;
-
-/** The largest finite float32. */
-const F32_MAX = 3.4028234663852886e38;
+import type { Dataset, InputSpec } from "./types.js";
 
 export async function loadDataset(
   file: string,
   specs: readonly InputSpec[],
   options: ColumnOptions = {},
 ): Promise<Dataset> {
-  for (const spec of specs) rowLayout(file, spec); // shape errors before any I/O
-  let header: string[] | undefined;
-  let reader: RowReader | undefined;
-
-  const parser = parse({
-    bom: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    max_record_size: MAX_RECORD_CHARS,
-    on_record: (record: string[], context: InfoRecord) => {
-      if (reader !== undefined) {
-        reader.read(record, context.lines);
-      } else {
-        header = record.map((name) => name.trim());
-        reader = new RowReader(file, header, bindColumns(file, context.lines, header, specs, options));
-      }
-      return null;
-    },
-  });
+  const reader = new CsvReader(file, specs, options);
   try {
-    await pipeline(openText(file), parser);
+    await pipeline(openText(file), parse({ ...CSV_OPTIONS, on_record: reader.onRecord }));
   } catch (error) {
     if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") throw await unclosedQuote(file);
     throw error instanceof CsvError ? csvError(file, error) : ioError(file, error);
   }
-
-  if (header === undefined || reader === undefined) {
-    throw new DataError(`${file}: the file is empty; expected a header row`);
-  }
-  if (reader.rows === 0) {
-    throw new DataError(`${file}: no data rows after the header; expected at least one row`);
-  }
-  return reader.dataset(header);
+  return reader.dataset();
 }
 
-/** Parses records into the inputs' arrays, checking every cell. */
-class RowReader {
-  rows = 0;
-  private readonly sinks: GrowableRows[];
-  private readonly starts: Int32Array;
-  /** Per input: the smallest and one past the largest valid value (i32 range, or 0..classes). */
-  private readonly low: Float64Array;
-  private readonly high: Float64Array;
-
-  constructor(
-    private readonly file: string,
-    private readonly header: readonly string[],
-    private readonly binding: ColumnBinding,
-  ) {
-    this.sinks = binding.inputs.map((input) => new GrowableRows(input.spec.dtype, input.width));
-    this.starts = new Int32Array(this.sinks.length);
-    this.low = Float64Array.from(binding.inputs, ({ spec }) => (spec.dtype === "f32" ? -F32_MAX : spec.classes === undefined ? -(2 ** 31) : 0));
-    this.high = Float64Array.from(binding.inputs, ({ spec }) => (spec.dtype === "f32" ? F32_MAX : (spec.classes ?? 2 ** 31) - 1));
-  }
-
-  read(record: readonly string[], line: number): void {
-    const n = record.length;
-    if (n !== this.header.length) {
-      throw new DataError(
-        `${this.file}:${line}: the row has ${n} field${n === 1 ? "" : "s"}; expected ${this.header.length}, as in the header`,
-      );
-    }
-    const { sinks, starts, low, high } = this;
-    const { columnInput, columnOffset } = this.binding;
-    for (let k = 0; k < sinks.length; k++) starts[k] = sinks[k]!.appendRow();
-    for (let j = 0; j < n; j++) {
-      const k = columnInput[j]!;
-      if (k < 0) continue;
-      const text = record[j]!;
-      const v = parseCell(text);
-      // NaN fails both comparisons; i32 inputs must also be integers.
-      if (!(v >= low[k]! && v <= high[k]!) || (sinks[k]!.dtype === "i32" && !Number.isInteger(v))) {
-        this.badCell(line, j, text, v);
-      }
-      sinks[k]!.data[starts[k]! + columnOffset[j]!] = v;
-    }
-    this.rows++;
-  }
-
-  dataset(header: readonly string[]): Dataset {
-    const inputs = new Map<string, InputData>();
-    this.binding.inputs.forEach((input, k) => {
-      const data = this.sinks[k]!.trimmed();
-      inputs.set(input.spec.name, { dtype: input.spec.dtype, width: input.width, rowShape: input.rowShape, data });
-    });
-    const { features, featureColumns } = this.binding;
-    return { file: this.file, rows: this.rows, header, inputs, features, ...(featureColumns !== undefined ? { featureColumns } : {}) };
-  }
-
-  /** Throws the DataError that says why `v` (parsed from `text`) cannot go into column `j`'s input. */
-  private badCell(line: number, j: number, text: string, v: number): never {
-    const at = `${this.file}:${line}:${j + 1}`;
-    const cell = `cell '${showCell(text)}' in column '${this.header[j]}'`;
-    const spec = this.binding.inputs[this.binding.columnInput[j]!]!.spec;
-    if (Number.isNaN(v)) throw new DataError(`${at}: ${cell} is not a number`);
-    if (spec.dtype === "f32") throw new DataError(`${at}: ${cell} is out of the f32 range`);
-    if (!Number.isInteger(v)) throw new DataError(`${at}: ${cell} is not an integer; input '${spec.name}' is i32`);
-    if (spec.classes !== undefined) {
-      throw new DataError(`${at}: label ${v} is out of range for ${spec.classes} classes (0..${spec.classes - 1})`);
-    }
-    throw new DataError(`${at}: ${cell} is out of the i32 range`);
-  }
-}
-
-/**
- * csv-parse notices an unclosed quote only at the end of the file; the line
- * where the quoted field opened is the one to fix. The file is read again (an
- * error path only) with the quoting rules: a quote opens a field only at its
- * start, and "" inside a quoted field is a quote.
- */
-async function unclosedQuote(file: string): Promise<DataError> {
-  const QUOTE = 0x22, COMMA = 0x2c, LF = 0x0a, CR = 0x0d;
-  let line = 1;
-  let opened = 0;
-  let inQuote = false;
-  let quoteInQuote = false; // a quote inside a quoted field: closing, unless another follows
-  let fieldStart = true;
-  let first = true;
+/** Where the quoted field that never closes opened: the file read again (see QuoteScanner). */
+async function unclosedQuote(file: string) {
+  const scan = new QuoteScanner();
   try {
-    for await (const chunk of openBytes(file) as AsyncIterable<Buffer>) {
-      let i = 0;
-      if (first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
-      first = false;
-      for (; i < chunk.length; i++) {
-        const b = chunk[i]!;
-        if (inQuote) {
-          if (quoteInQuote) {
-            quoteInQuote = false;
-            if (b === QUOTE) continue;
-            inQuote = false; // that quote closed the field; this byte is outside it
-          } else {
-            if (b === QUOTE) quoteInQuote = true;
-            else if (b === LF) line++;
-            continue;
-          }
-        }
-        if (b === QUOTE && fieldStart) {
-          inQuote = true;
-          opened = line;
-        }
-        fieldStart = b === COMMA || b === LF || b === CR;
-        if (b === LF) line++;
-      }
-    }
+    for await (const chunk of openBytes(file) as AsyncIterable<Buffer>) scan.feed(chunk);
   } catch {
-    opened = 0;
+    return scan.error(file, false);
   }
-  if (!inQuote || quoteInQuote || opened === 0) return new DataError(`${file}: a quoted field is not closed at the end of the file; expected a closing quote`);
-  return new DataError(`${file}:${opened}: a quoted field opens on this line and is never closed; expected a closing quote`);
-}
-
-/** csv-parse's syntax errors, in DataError form. */
-function csvError(file: string, error: CsvError): DataError {
-  const e = error as CsvError & { lines?: number; column?: number | string | null };
-  const at = `${file}:${e.lines ?? "?"}${typeof e.column === "number" ? `:${e.column + 1}` : ""}`;
-  switch (error.code) {
-    case "CSV_INVALID_CLOSING_QUOTE":
-      return new DataError(`${at}: a quoted field is followed by more text; expected a delimiter or the end of the line after the closing quote`);
-    case "INVALID_OPENING_QUOTE":
-      return new DataError(`${at}: a quote inside an unquoted field; expected quotes around the whole field`);
-    case "CSV_QUOTE_NOT_CLOSED":
-      return new DataError(`${file}: a quoted field is not closed at the end of the file; expected a closing quote`);
-    case "CSV_MAX_RECORD_SIZE":
-      return new DataError(`${at}: a row is longer than ${MAX_RECORD_CHARS} characters; expected a closing quote or line ends`);
-    default:
-      return new DataError(`${at}: ${error.message}`);
-  }
+  return scan.error(file);
 }

@@ -8,35 +8,15 @@
 // of garbage, printed to the terminal in the error about it.
 
 import { createReadStream } from "node:fs";
-import { basename } from "node:path";
 import { pipeline, Transform, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { notText } from "./csv.js";
 import { DataError } from "./types.js";
 
 const READ_CHUNK = 1 << 20;
 
 export function isGzipName(path: string): boolean {
   return /\.gz$/i.test(path);
-}
-
-/** How many leading bytes are checked for being text. */
-const SNIFF_BYTES = 4096;
-
-/** Why `head` (the first bytes of `path`, decompressed when `gzipped`) is not CSV text; undefined when it may be. */
-export function notText(head: Uint8Array, path: string, gzipped: boolean): DataError | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    return new DataError(gzipped ? `${path}: holds gzip data twice compressed; expected CSV text after gunzip` : `${path}: looks gzip-compressed: name it ${basename(path)}.gz`);
-  }
-  const n = Math.min(head.length, SNIFF_BYTES);
-  for (let i = 0; i < n; i++) {
-    const b = head[i]!;
-    // Tab, line feed, form feed and carriage return are text; other C0 controls and DEL are not.
-    if ((b < 0x20 && b !== 9 && b !== 10 && b !== 12 && b !== 13) || b === 0x7f) {
-      const where = gzipped ? `at offset ${i} after gunzip` : `at offset ${i}`;
-      return new DataError(`${path}: is not text (byte 0x${b.toString(16).padStart(2, "0")} ${where}); expected a CSV file`);
-    }
-  }
-  return undefined;
 }
 
 /** Passes the bytes through, failing on the first chunk when it is not text. */

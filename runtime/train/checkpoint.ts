@@ -15,9 +15,14 @@
 // model is the one that wrote the checkpoint (its source hash): same shapes
 // are not the same model. Settings a checkpoint predates read as unknown, and
 // the caller falls back to what it did before they were recorded.
+//
+// This module works on bytes (a browser downloads and uploads them);
+// checkpoint-file.ts reads and writes the files.
 
-import { basename } from "node:path";
-import { checkCompatible, CheckpointError, loadCheckpoint, saveCheckpoint, withDigests, type TensorEntry } from "../checkpoint/index.js";
+import { checkCompatible, decodeCheckpoint, withDigests, type Checkpoint } from "../checkpoint/checkpoint.js";
+import { CheckpointError } from "../checkpoint/error.js";
+import { encodeSafetensors, type TensorEntry } from "../checkpoint/safetensors.js";
+import { fileName } from "../path-name.js";
 import type { NormStats } from "../data/normalize.js";
 import { AUXILIARY_PREFIXES, NORM_SCALE, NORM_SHIFT } from "../program/abi.js";
 import type { ModelProgram } from "../program/model.js";
@@ -26,14 +31,15 @@ import type { RunSettings, Session } from "./session.js";
 
 export const CHECKPOINT_FORMAT = "dlc-checkpoint/1";
 
-export async function saveSession(session: Session, path: string): Promise<void> {
+/** The session as a checkpoint's bytes (safetensors): what `dlc train --save` writes. */
+export async function encodeSession(session: Session): Promise<Uint8Array> {
   const values = await session.backend.read();
   const tensors = new Map<string, TensorEntry>();
   for (const p of session.model.params) tensors.set(p.name, { dtype: "F32", shape: p.shape, data: values.get(p.name)! });
   for (const s of session.model.train?.state ?? []) tensors.set(s.name, { dtype: "F32", shape: s.shape, data: values.get(s.name)! });
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
-    model: basename(session.model.file),
+    model: fileName(session.model.file),
     model_hash: session.model.hash,
     epoch: String(session.epoch),
     step: String(session.step),
@@ -60,7 +66,7 @@ export async function saveSession(session: Session, path: string): Promise<void>
       horizon_steps: String(run.horizon),
     });
   }
-  saveCheckpoint(path, tensors, withDigests(tensors, metadata));
+  return encodeSafetensors(tensors, withDigests(tensors, metadata));
 }
 
 /**
@@ -88,12 +94,17 @@ export interface LoadedWeights {
   readonly settings: StoredSettings;
 }
 
+/** A checkpoint's bytes for `model` (`source` names them in errors): decodeWeights of decodeCheckpoint. */
+export function decodeWeights(model: ModelProgram, bytes: Uint8Array, source: string, withState: boolean): LoadedWeights {
+  return weightsOf(model, decodeCheckpoint(bytes, source), source, withState);
+}
+
 /**
- * Reads a checkpoint for `model`: every parameter must be there with its shape
- * (the first that is not is named), and with `withState` the optimizer state too.
+ * A checkpoint's weights for `model`: every parameter must be there with its
+ * shape (the first that is not is named), and with `withState` the optimizer
+ * state too. `path` names the checkpoint in errors.
  */
-export function readCheckpoint(model: ModelProgram, path: string, withState: boolean): LoadedWeights {
-  const ckpt = loadCheckpoint(path);
+export function weightsOf(model: ModelProgram, ckpt: Checkpoint, path: string, withState: boolean): LoadedWeights {
   if (ckpt.metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${path}: not a dlc checkpoint (format ${JSON.stringify(ckpt.metadata.format ?? "missing")}, expected ${CHECKPOINT_FORMAT})`);
   }
@@ -124,7 +135,7 @@ function checkModel(metadata: Record<string, string>, model: ModelProgram, path:
   if (hash === undefined || hash === model.hash) return;
   const theirs = metadata.model === undefined ? "another model" : `model '${metadata.model}'`;
   throw new CheckpointError(
-    `${path}: the checkpoint is of ${theirs} (source hash ${short(hash)}), not of '${basename(model.file)}' (source hash ${short(model.hash)}); weights fit only the model that trained them`,
+    `${path}: the checkpoint is of ${theirs} (source hash ${short(hash)}), not of '${fileName(model.file)}' (source hash ${short(model.hash)}); weights fit only the model that trained them`,
   );
 }
 

@@ -1,9 +1,10 @@
 // Data shaped for a model's entry point, with the normalization it was (or is
-// being) trained with.
+// being) trained with. CSV files are read by load.ts (Node); this module
+// binds CSV text, which a browser has.
 
 import { applyNormalization, fitNormalization, normalizedInput, type NormStats } from "../data/normalize.js";
 import type { ColumnOptions } from "../data/columns.js";
-import { loadDataset } from "../data/load.js";
+import { datasetFromText } from "../data/csv.js";
 import type { Dataset, InputSpec } from "../data/types.js";
 import type { EntryProgram } from "../program/model.js";
 import type { Normalization } from "../program/train-config.js";
@@ -12,13 +13,9 @@ export function inputSpecs(entry: EntryProgram): InputSpec[] {
   return entry.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}) }));
 }
 
-/**
- * Loads a CSV file bound to the inputs of an entry point (`loss` for training,
- * `predict` for predictions); `features` binds the feature columns by name
- * (those a checkpoint was trained on).
- */
-export function loadFor(entry: EntryProgram, file: string, options: ColumnOptions = {}): Promise<Dataset> {
-  return loadDataset(file, inputSpecs(entry), options);
+/** CSV text (`file` names it in errors) bound to the inputs of an entry point, as loadFor binds a file. */
+export function textFor(entry: EntryProgram, text: string, file: string, options: ColumnOptions = {}): Dataset {
+  return datasetFromText(text, file, inputSpecs(entry), options);
 }
 
 /** Fits the normalization on the training rows, or undefined when there is nothing to normalize. */

@@ -1,5 +1,6 @@
 // Opening a WebGPU device: `navigator.gpu` in a browser, Dawn (npm `webgpu`)
-// in Node. Dawn is an optional peer dependency of dlc (its binaries for every
+// in Node (the browser build leaves the import of `webgpu` out of its bundle,
+// and never reaches it). Dawn is an optional peer dependency of dlc (its binaries for every
 // platform weigh over 100 MB): without it there is no adapter, and
 // `webgpuMissing` says why. Two traps of Dawn in Node are handled here once: the object that
 // `create()` returns must stay referenced for the life of the process (Dawn
@@ -22,14 +23,37 @@ export interface GpuContext {
 let dawn: GPU | undefined;
 let missing = false;
 
-/** Set once a device was asked for in Node without the `webgpu` package installed: how to get it. */
-export function webgpuMissing(): string | undefined {
-  return missing ? "the WebGPU backend needs the 'webgpu' package (Dawn for Node), which is not installed: npm install webgpu" : undefined;
+/** Node, where Dawn is the WebGPU; anywhere else (a browser) `navigator.gpu` is the only one. */
+const inNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string";
+
+/** Why there is no WebGPU to open: `reason` in a few words (auto's choice says it), `message` with what to do. */
+export interface WebGpuMissing {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Set once a device was asked for without a WebGPU to open (in Node, the `webgpu` package not installed). */
+export function webgpuMissing(): WebGpuMissing | undefined {
+  if (!missing) return undefined;
+  return inNode
+    ? { reason: "the webgpu package is not installed", message: "the WebGPU backend needs the 'webgpu' package (Dawn for Node), which is not installed: npm install webgpu" }
+    : { reason: "this browser has no WebGPU", message: "this browser has no WebGPU (navigator.gpu is missing: an old browser, WebGPU turned off, or a page that is not a secure context)" };
+}
+
+/** What to say when there is a WebGPU but no adapter: where dlc runs decides what helps. */
+export function noAdapter(): string {
+  return inNode
+    ? "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one)"
+    : "the browser offers no WebGPU adapter (WebGPU turned off, or the GPU blocklisted: chrome://gpu says which)";
 }
 
 async function gpu(): Promise<GPU | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
+  if (!inNode) {
+    missing = true;
+    return undefined;
+  }
   if (!dawn) {
     let webgpu: typeof import("webgpu");
     try {

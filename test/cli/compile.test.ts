@@ -4,7 +4,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadArtifact } from "../../runtime/artifact/read.js";
+import { loadArtifact } from "../../runtime/artifact/file.js";
 import { dlc } from "../helpers/cli.js";
 
 for (const model of ["iris", "diabetes", "mlp", "cnn"]) {

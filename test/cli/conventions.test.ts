@@ -18,7 +18,7 @@ const oneLine = (t: import("ava").ExecutionContext, stderr: string, pattern: Reg
   t.notRegex(stderr, /\bat .*:\d+:\d+/, "no stack trace");
 };
 
-for (const command of ["compile", "train", "eval", "predict", "inspect", "profile", "fetch"]) {
+for (const command of ["compile", "train", "eval", "predict", "inspect", "profile", "fetch", "serve"]) {
   test(`dlc ${command} --help describes the command with examples, exit 0`, (t) => {
     const r = dlc([command, "--help"]);
     t.is(r.status, 0);
@@ -29,7 +29,7 @@ for (const command of ["compile", "train", "eval", "predict", "inspect", "profil
 
 test("dlc --help lists every command, dlc --version prints the version", (t) => {
   const help = dlc(["--help"]);
-  for (const c of ["compile", "train", "eval", "predict", "inspect", "profile", "fetch"]) t.regex(help.stdout, new RegExp(`\\n {2}${c}\\b`));
+  for (const c of ["compile", "train", "eval", "predict", "inspect", "profile", "fetch", "serve"]) t.regex(help.stdout, new RegExp(`\\n {2}${c}\\b`));
   t.is(dlc(["--version"]).stdout, `${JSON.parse(readFileSync("package.json", "utf8")).version}\n`);
 });
 

@@ -2,11 +2,13 @@
 // made), the tarball installed into an empty project (its dependencies from
 // npm's cache, which `npm ci` filled; the registry otherwise), and there: a
 // model importing "dlc" type-checks under `tsc --strict` (and one with a
-// type error does not), `npx dlc compile` and `npx dlc train` work, and the
-// README's programmatic example runs as written from plain Node ESM.
+// type error does not), `npx dlc compile` and `npx dlc train` work, `dlc
+// serve` serves its page (uPlot from the installed uplot), `dlc/browser`
+// resolves, and the README's programmatic example runs as written from plain
+// Node ESM.
 
 import test from "ava";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,18 +40,36 @@ export function f(x: Tensor<["batch", 4]>): Tensor<["batch", 3]> {
 }
 `;
 
-test("npm pack gives a tarball that installs into an empty project, where models type-check, the CLI and the README's example run", (t) => {
+/** `dlc serve ARGS --port 0 --json` in `project`: the status of GET for each of `paths`, then its exit code after SIGINT. */
+async function served(project: string, args: readonly string[], paths: readonly string[]): Promise<{ statuses: number[]; exit: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(project, "node_modules/dlc/bin/dlc.js"), "serve", ...args, "--port", "0", "--json"], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const url = await Promise.race([
+    new Promise<string>((resolve) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("\n") && resolve((JSON.parse(out) as { url: string }).url));
+    }),
+    exited.then(() => ""),
+  ]);
+  const statuses = url === "" ? [] : await Promise.all(paths.map(async (p) => (await fetch(new URL(p, url))).status));
+  child.kill("SIGINT");
+  return { statuses, exit: await exited, stderr };
+}
+
+test("npm pack gives a tarball that installs into an empty project, where models type-check, the CLI and the README's example run", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "dlc-package-"));
   // dist/ is built by `npm test` before ava runs; --ignore-scripts packs it as it is.
   const pack = run(NPM, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT);
   t.is(pack.status, 0, said(pack));
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
   const files = packed!.files.map((f) => f.path);
-  for (const f of ["package.json", "README.md", "bin/dlc.js", "lang/dlc.d.ts", "lang/dlc.js", "dist/cli/main.js", "dist/compiler/index.js", "dist/compiler/index.d.ts", "dist/runtime/index.js", "dist/runtime/index.d.ts"]) t.true(files.includes(f), f);
+  for (const f of ["package.json", "README.md", "bin/dlc.js", "lang/dlc.d.ts", "lang/dlc.js", "dist/cli/main.js", "dist/compiler/index.js", "dist/compiler/index.d.ts", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/browser.d.ts", "dist/browser/runtime.js", "dist/browser/serve/app.js", "dist/browser/serve/index.html"]) t.true(files.includes(f), f);
   t.deepEqual(files.filter((f) => /^(test|bench|models|data|scripts|node_modules|compiler|runtime|cli)\//.test(f)), [], "no sources, tests, benchmarks or data");
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   t.is(manifest.private, undefined);
-  t.deepEqual(Object.keys(manifest.dependencies).sort(), ["cli-progress", "commander", "csv-parse", "protobufjs", "ts-morph"]);
+  t.deepEqual(Object.keys(manifest.dependencies).sort(), ["cli-progress", "commander", "csv-parse", "protobufjs", "ts-morph", "uplot"]);
   t.deepEqual(manifest.peerDependenciesMeta, { webgpu: { optional: true } });
 
   const project = join(dir, "project");
@@ -95,6 +115,15 @@ test("npm pack gives a tarball that installs into an empty project, where models
   const gpu = run(NPM, ["exec", "--no", "--", "dlc", "train", "iris.dlc", "--data", "data/iris.csv", "--backend", "webgpu"], project);
   t.is(gpu.status, 1);
   t.regex(gpu.stderr, /the WebGPU backend needs the 'webgpu' package \(Dawn for Node\), which is not installed: npm install webgpu/);
+
+  // dlc serve from the installed package: its page, and uPlot from the installed uplot.
+  const serving = await served(project, ["iris.dlc", "--data", "data/iris.csv"], ["/", "/app.js", "/vendor/uPlot.iife.min.js", "/vendor/uPlot.min.css", "/model.dlc"]);
+  t.deepEqual(serving, { statuses: [200, 200, 200, 200, 200], exit: 0, stderr: "" });
+  // dlc/browser resolves to the browser bundle, which parses an artifact from bytes (in Node too).
+  writeFileSync(join(project, "browser.mjs"), 'import { readFileSync } from "node:fs";\nimport { parseArtifact } from "dlc/browser";\nconsole.log(parseArtifact(readFileSync("iris.dlc"), "iris.dlc").model.entries.map((e) => e.name).join(","));\n');
+  const browser = run(process.execPath, ["browser.mjs"], project);
+  t.is(browser.status, 0, said(browser));
+  t.is(browser.stdout, "logits,predict,loss,loss.grad\n");
 
   // The README's example, as written, from plain Node ESM.
   writeFileSync(join(project, "quickstart.mjs"), readmeExample());

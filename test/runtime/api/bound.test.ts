@@ -117,7 +117,7 @@ test("fit runs dlc train's loop: the same weights bit for bit, the same test met
 test("fit takes arrays in memory as it takes the CSV file", async (t) => {
   const fromCsv = await iris.on("cpu-js", { seed: 3 });
   await fromCsv.fit(IRIS_CSV, { epochs: 2, batch: 32 });
-  const ds = await (await import("../../../runtime/train/data.js")).loadFor(iris.program.entries.find((e) => e.name === "loss")!, IRIS_CSV);
+  const ds = await (await import("../../../runtime/train/load.js")).loadFor(iris.program.entries.find((e) => e.name === "loss")!, IRIS_CSV);
   const x = ds.inputs.get("x")!.data;
   const species = ds.inputs.get("species")!.data;
   const fromArrays = await iris.on("cpu-js", { seed: 3 });

@@ -2,7 +2,8 @@ import test from "ava";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkCompatible, checkFinite, loadCheckpoint, saveCheckpoint, tensorDigest, TENSOR_SHA256, withDigests, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
+import { checkCompatible, checkFinite, tensorDigest, TENSOR_SHA256, withDigests, type ExpectedTensor } from "../../../runtime/checkpoint/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../../../runtime/checkpoint/file.js";
 import { CheckpointError } from "../../../runtime/checkpoint/error.js";
 import type { TensorEntry } from "../../../runtime/checkpoint/safetensors.js";
 

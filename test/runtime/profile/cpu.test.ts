@@ -9,7 +9,7 @@ import { buildModel } from "../../../compiler/build.js";
 import { CpuBackend } from "../../../runtime/cpu/backend.js";
 import { entryOf } from "../../../runtime/program/model.js";
 import { profileTraining } from "../../../runtime/profile/profile.js";
-import { loadFor } from "../../../runtime/train/data.js";
+import { loadFor } from "../../../runtime/train/load.js";
 import { fromRoot } from "../../helpers/paths.js";
 import { checkTotals, sameBits, unprofiledRun } from "../../helpers/profile.js";
 

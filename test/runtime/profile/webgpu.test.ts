@@ -9,7 +9,7 @@ import test from "ava";
 import { buildModel } from "../../../compiler/build.js";
 import { entryOf } from "../../../runtime/program/model.js";
 import { profileTraining } from "../../../runtime/profile/profile.js";
-import { loadFor } from "../../../runtime/train/data.js";
+import { loadFor } from "../../../runtime/train/load.js";
 import { WebGpuBackend } from "../../../runtime/webgpu/backend.js";
 import { openDevice } from "../../../runtime/webgpu/device.js";
 import { fromRoot } from "../../helpers/paths.js";

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs Debian's Chromium, the browser the tests of `dlc serve` drive
+# (playwright-core, test/helpers/browser.ts): headless, with WebGPU on its
+# software adapter (SwiftShader). Needs root or sudo, and apt.
+# Idempotent: exits at once when /usr/bin/chromium runs.
+set -eu
+probe() {
+  /usr/bin/chromium --version >/dev/null 2>&1
+}
+if probe; then
+  echo "browser: $(/usr/bin/chromium --version 2>/dev/null)"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=sudo
+  else
+    echo "browser: no /usr/bin/chromium; run this script as root to install Debian's chromium" >&2
+    exit 1
+  fi
+fi
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if probe; then
+  echo "browser: installed $(/usr/bin/chromium --version 2>/dev/null)"
+else
+  echo "browser: chromium still does not run after apt-get install chromium" >&2
+  exit 1
+fi

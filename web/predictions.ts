@@ -1,0 +1,39 @@
+// The predictions table: for each test row (at most MAX_ROWS), its number in
+// the file, its label and what the model predicts, wrong classes marked.
+
+import { labelInput, type Dataset, type ModelProgram } from "../runtime/browser.js";
+
+const MAX_ROWS = 500;
+
+export interface Predictions {
+  /** `predict`'s output for every row of the data set, `width` values per row. */
+  readonly values: Float32Array | Int32Array;
+  readonly width: number;
+}
+
+/** Fills `table` and returns a summary line. */
+export function showPredictions(table: HTMLTableElement, model: ModelProgram, ds: Dataset, rows: Uint32Array, p: Predictions): string {
+  const target = labelInput(model);
+  const labels = target ? ds.inputs.get(target.name)?.data : undefined;
+  const classes = target?.task === "classification";
+  const show = (v: number) => (classes ? String(v) : v.toPrecision(4));
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const title of ["row", target ? target.name : "label", "predicted"]) head.append(Object.assign(document.createElement("th"), { textContent: title }));
+  const body = table.createTBody();
+  let wrong = 0;
+  rows.forEach((r, k) => {
+    const predicted = p.values.subarray(r * p.width, (r + 1) * p.width);
+    const label = labels?.[r];
+    const miss = classes && label !== undefined && p.width === 1 && predicted[0] !== label;
+    if (miss) wrong++;
+    if (k >= MAX_ROWS) return;
+    const tr = body.insertRow();
+    tr.dataset.row = String(r);
+    if (miss) tr.className = "wrong";
+    // Rows count from 1 after the header, as a spreadsheet shows them.
+    for (const text of [String(r + 1), label === undefined ? "" : show(label), Array.from(predicted, show).join(" ")]) tr.insertCell().textContent = text;
+  });
+  const shown = rows.length > MAX_ROWS ? `the first ${MAX_ROWS} of ${rows.length} test rows` : `${rows.length} test rows`;
+  return classes ? `${shown}; ${wrong} of ${rows.length} misclassified` : shown;
+}
