@@ -42,6 +42,20 @@ function clampIndex(f: FunctionBuilder, x: Local, n: number): void {
   f.select("i32");
 }
 
+/** Pushes o n + clamp(indices[k]): the row of the [outer, n, inner] blocks that index k names in block o (`idx` is scratch). */
+function indexedRow(f: FunctionBuilder, o: Local, k: Local, idx: Local, indices: Slot, n: number): void {
+  f.get(k);
+  f.i32.const(F);
+  f.i32.mul();
+  f.i32.load(indices.at);
+  f.set(idx);
+  f.get(o);
+  f.i32.const(n);
+  f.i32.mul();
+  clampIndex(f, idx, n);
+  f.i32.add();
+}
+
 function emitGather(f: FunctionBuilder, out: Slot, table: Slot, indices: Slot, axis: number): void {
   const [outer, n, inner] = blocks(table.shape, axis);
   const K = size(indices.shape);
@@ -64,20 +78,11 @@ function emitGather(f: FunctionBuilder, out: Slot, table: Slot, indices: Slot, a
   f.set(dst);
   forRange(f, o, 0, outer, () => {
     forRange(f, k, 0, K, () => {
-      // idx = clamp(indices[k]); copy row (o, idx) of the table to dst
-      f.get(k);
-      f.i32.const(F);
-      f.i32.mul();
-      f.i32.load(indices.at);
-      f.set(idx);
+      // copy the table's row that index k names to dst
       f.get(dst);
-      f.get(o);
-      f.i32.const(n * inner * F);
-      f.i32.mul();
-      clampIndex(f, idx, n);
+      indexedRow(f, o, k, idx, indices, n);
       f.i32.const(inner * F);
       f.i32.mul();
-      f.i32.add();
       f.i32.const(table.at);
       f.i32.add();
       f.i32.const(inner * F);
@@ -107,17 +112,8 @@ function emitScatterAdd(f: FunctionBuilder, out: Slot, updates: Slot, indices: S
   if (n > 0 && K > 0) {
     forRange(f, o, 0, outer, () => {
       forRange(f, k, 0, K, () => {
-        // to = (o n + clamp(indices[k])) inner: the first element of the output row
-        f.get(k);
-        f.i32.const(F);
-        f.i32.mul();
-        f.i32.load(indices.at);
-        f.set(idx);
-        f.get(o);
-        f.i32.const(n);
-        f.i32.mul();
-        clampIndex(f, idx, n);
-        f.i32.add();
+        // to: the first element of the output row that index k names
+        indexedRow(f, o, k, idx, indices, n);
         f.i32.const(inner);
         f.i32.mul();
         f.set(to);
