@@ -4,6 +4,7 @@
 # software adapter (SwiftShader). Needs root or sudo, and apt.
 # Idempotent: exits at once when /usr/bin/chromium runs.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
 probe() {
   /usr/bin/chromium --version >/dev/null 2>&1
 }
@@ -11,15 +12,8 @@ if probe; then
   echo "browser: $(/usr/bin/chromium --version 2>/dev/null)"
   exit 0
 fi
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo=sudo
-  else
-    echo "browser: no /usr/bin/chromium; run this script as root to install Debian's chromium" >&2
-    exit 1
-  fi
-fi
+what="browser: no /usr/bin/chromium; Debian's chromium"
+. "$here/as-root.sh"
 $sudo apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 if probe; then

@@ -4,6 +4,7 @@
 # backports suite carries a newer Mesa that works. Needs root and apt.
 # Idempotent: exits at once when an adapter is already found.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
 cd "$(dirname "$0")/.."
 probe() {
   node -e "import('webgpu').then(async m=>{const g=m.create([]);const a=await g.requestAdapter();process.exit(a?0:1)}).catch(()=>process.exit(1))" 2>/dev/null
@@ -12,15 +13,8 @@ if probe; then
   echo "webgpu: adapter found"
   exit 0
 fi
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo=sudo
-  else
-    echo "webgpu: no adapter; run this script as root to install Mesa lavapipe" >&2
-    exit 1
-  fi
-fi
+what="webgpu: no adapter; Mesa lavapipe"
+. "$here/as-root.sh"
 codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
 src=/etc/apt/sources.list.d/debian.sources
 if [ -f "$src" ]; then
