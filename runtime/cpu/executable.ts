@@ -17,6 +17,7 @@
 // the tests compare two implementations.
 
 import { evalShape, type DimEnv } from "../program/dim.js";
+import { BINARY_MATH, UNARY_MATH } from "../wasm/math.js";
 import { OP_FAMILY } from "../program/ops.js";
 import type { CpuProgram, Step } from "../program/program.js";
 import { runName } from "../profile/kernels.js";
@@ -115,6 +116,8 @@ interface Job {
   readonly total: number;
   readonly unit: number;
   readonly work: number;
+  /** What splitting it would save, in element-operations (see PARALLEL_COST). */
+  readonly cost: number;
 }
 
 /** A plan before its kernels are compiled (see draft()). */
@@ -136,8 +139,19 @@ const rangeOf = (p: PlannedStep): RangeStep | undefined => (typeof p.code === "o
 /** Pooling kernels take ranges of images (pool.ts). */
 const POOLS: ReadonlySet<string> = new Set(["maxPool2d", "maxPool2dGrad", "avgPool2d", "avgPool2dGrad"]);
 
-/** The least work (elements read and written) worth splitting across threads: a round trip to the workers costs tens of microseconds. */
-const PARALLEL_ELEMENTS = 1 << 16;
+/**
+ * The least cost worth splitting across threads: the elements a job reads
+ * and writes, times 1 plus the work of its ops per element (OP_COST, summed
+ * over a fused group's ops; the most of a chain's steps). A round trip to
+ * the workers costs microseconds, and a kernel of a few additions is bound by
+ * memory, where a second thread mostly moves data between the cores' caches
+ * (measured: pixels / 255 over 100K elements took 0.03 ms on one thread, 0.11
+ * on two); exp, tanh and the like compute enough per element to split early.
+ */
+const PARALLEL_COST = 1 << 21;
+const OP_COST: Readonly<Record<string, number>> = { ...Object.fromEntries([...UNARY_MATH, ...BINARY_MATH].map((op) => [op, 24])), div: 4, sqrt: 4 };
+/** Poolings visit a window per element. */
+const POOL_COST = 8;
 
 export class CpuExecutable {
   private readonly plans = new Map<string, Plan>();
@@ -305,6 +319,9 @@ export class CpuExecutable {
     const chainAt = new Map(chains.map((c) => [c.members[0]!.step, c]));
     const inChain = new Set(chains.flatMap((c) => c.members.map((m) => m.step)));
     const kernelOf = (k: number): string => (planned[k]!.code as { kernel: string }).kernel;
+    const { nodes } = this.program.graph;
+    /** 1 + the work of a step's ops per element. */
+    const intensity = (p: PlannedStep): number => 1 + (p.step.kind === "fused" ? p.step.members : [p.step.node]).reduce((a, m) => a + (OP_COST[nodes[m]!.op] ?? 0.5), 0);
     const jobs: Job[] = [];
     planned.forEach((p, k) => {
       const chain = chainAt.get(k);
@@ -313,13 +330,18 @@ export class CpuExecutable {
         const block = blockRows(chain);
         const members = chain.members.map((m) => ({ name: kernelOf(m.step), width: m.width }));
         kernels.push({ name, params: RANGE_PARAMS, emit: (f, indexOf) => emitChain(f, members, block, indexOf) });
-        jobs.push({ name, steps: chain.members.map((m) => planned[m.step]!), total: chain.rows, unit: chain.unit, work: (chain.rows * chain.rowBytes) / 4 });
+        const steps = chain.members.map((m) => planned[m.step]!);
+        const work = (chain.rows * chain.rowBytes) / 4;
+        jobs.push({ name, steps, total: chain.rows, unit: chain.unit, work, cost: work * Math.max(...steps.map(intensity)) });
       } else if (!inChain.has(k)) {
         const r = rangeOf(p);
         const split = typeof p.code === "object" ? p.code.split : undefined;
         const name = typeof p.code === "object" ? p.code.kernel : "";
-        if (split) jobs.push({ name, steps: [p], ...split });
-        else jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work: r ? r.size * (1 + r.reads.length) : 0 });
+        if (split) jobs.push({ name, steps: [p], ...split, cost: split.work * POOL_COST });
+        else {
+          const work = r ? r.size * (1 + r.reads.length) : 0;
+          jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work, cost: work * intensity(p) });
+        }
       }
     });
     return jobs;
@@ -336,7 +358,8 @@ export class CpuExecutable {
     const { entries, module } = compiled;
     const pool = engine.gemm.pool;
     const threads = pool ? pool.size + 1 : 1;
-    const split = jobs.map((j) => (pool && j.work >= PARALLEL_ELEMENTS ? splitRange(j.total, j.unit, threads) : [[0, j.total] as [number, number]]));
+    const least = engine.parallelCost ?? PARALLEL_COST;
+    const split = jobs.map((j) => (pool && j.cost >= least ? splitRange(j.total, j.unit, threads) : [[0, j.total] as [number, number]]));
     const parallel = jobs.flatMap((j, k) => (split[k]!.length > 1 ? [j.name] : []));
     const first = parallel.length ? pool!.load(module, parallel) : 0;
     return jobs.map((j, k) => {

@@ -22,6 +22,8 @@ export interface WasmEngine {
   calls: number;
   /** Why products run on one thread although more were asked for. */
   readonly oneThread?: string;
+  /** The least cost a kernel other than a product splits across threads at (executable.ts's default otherwise). */
+  readonly parallelCost?: number;
 }
 
 /** Which GEMM to use: the WebAssembly one where the host has it (the default), or the JavaScript one. */
@@ -35,6 +37,8 @@ export type Products =
 export interface ThreadOptions {
   /** The least m·n·k a product splits across threads at (gemm.ts's default otherwise). */
   readonly parallelMacs?: number;
+  /** The least cost another kernel splits at (executable.ts's PARALLEL_COST otherwise). */
+  readonly parallelCost?: number;
 }
 
 /**
@@ -52,7 +56,7 @@ export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures
   else if (threads > 1) {
     try {
       const gemm = createGemmSync({ threads, ...(options.parallelMacs !== undefined ? { parallelMacs: options.parallelMacs } : {}) });
-      return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0 } };
+      return { kind: "wasm", engine: { gemm, heap: new Heap(gemm.memory), calls: 0, ...(options.parallelCost !== undefined ? { parallelCost: options.parallelCost } : {}) } };
     } catch (e) {
       oneThread = `the workers did not start: ${(e as Error).message}`;
     }

@@ -131,7 +131,7 @@ test("ranges split at multiples of the unit, covering everything once", (t) => {
 // ---- execution -------------------------------------------------------------------------
 
 const one = createProducts("wasm", wasmFeatures(), 1);
-const two = createProducts("wasm", wasmFeatures(), 2);
+const two = createProducts("wasm", wasmFeatures(), 2, { parallelCost: 0 });
 test.after.always(() => two.kind === "wasm" && two.engine.gemm.dispose());
 
 const CASES: readonly { readonly name: string; readonly shape: readonly number[]; readonly y: (x: Node) => Node }[] = [

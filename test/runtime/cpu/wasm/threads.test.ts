@@ -4,13 +4,13 @@
 // its share (odd sizes, strides, paddings, dilations, groups; batches of 1, 2
 // and 3 images, since the input gradient splits by whole images), and
 // pooling with its gradients (split by images too). The
-// two-thread engine splits every product it can, so small shapes exercise
-// the split too. Also: where threads cannot be had, the engine runs on one
+// two-thread engine splits every product and kernel it can, so small shapes
+// exercise the split too. Also: where threads cannot be had, the engine runs on one
 // and says why.
 
 import test, { type ExecutionContext } from "ava";
 import { lowerCpu } from "../../../../compiler/codegen/cpu.js";
-import type { Graph } from "../../../../compiler/ir/node.js";
+import type { Graph, Node } from "../../../../compiler/ir/node.js";
 import { make } from "../../../../compiler/ops/make.js";
 import { CpuExecutable } from "../../../../runtime/cpu/executable.js";
 import { createProducts, type Products } from "../../../../runtime/cpu/wasm/engine.js";
@@ -21,7 +21,7 @@ import { graph, randomFeeds } from "../../../helpers/feeds.js";
 import { convAttrs, kernelShape, outputShape, type ConvCase } from "../../../helpers/products.js";
 
 const one = createProducts("wasm", wasmFeatures(), 1);
-const two = createProducts("wasm", wasmFeatures(), 2, { parallelMacs: 0 });
+const two = createProducts("wasm", wasmFeatures(), 2, { parallelMacs: 0, parallelCost: 0 });
 test.after.always(() => two.kind === "wasm" && two.engine.gemm.dispose());
 
 function engines(t: ExecutionContext): boolean {
@@ -138,4 +138,26 @@ test("one thread by default, and where threads cannot be had, with the reason", 
   t.is(noShared.engine.gemm.threads, 1);
   t.is(noShared.engine.oneThread, "this host's WebAssembly has no shared memory");
   t.deepEqual(createProducts("js", wasmFeatures(), 2), { kind: "js", reason: "the JavaScript interpreter was asked for" });
+});
+
+test("by default, a kernel splits across threads when its work per element pays for it: not a memory-bound pass over 100K elements, an exp over the same does", (t) => {
+  const engine = createProducts("wasm", wasmFeatures(), 2);
+  if (engine.kind !== "wasm") return t.fail(engine.reason);
+  try {
+    const pool = engine.engine.gemm.pool!;
+    const x = input("x", [128, 784]);
+    const posts = (y: Node): number => {
+      const g = graph([x], y);
+      const exe = new CpuExecutable(lowerCpu(g), "f32", { products: engine });
+      const feeds = randomFeeds(g, 1);
+      exe.run(feeds, new Map()); // plans, and loads the plan's module in the worker
+      const before = pool.posted;
+      exe.run(feeds, new Map());
+      return pool.posted - before;
+    };
+    t.is(posts(make("div", [x, make("const", [], { value: 255, shape: [128, 784], dtype: "f32" })], {})), 0, "pixels / 255 stays on one thread");
+    t.is(posts(make("exp", [x], {})), 1, "exp(pixels) splits: one job posted to the worker");
+  } finally {
+    engine.engine.gemm.dispose();
+  }
 });
