@@ -35,11 +35,8 @@ class Page {
     this.worker.onmessage = (e: MessageEvent<Report>) => this.onReport(e.data);
     // The worker's script failed to load or threw outside a command (commands report their own errors).
     this.worker.onerror = (e) => this.status("error", `the training worker failed: ${e.message || "it did not load"}`);
-    input("threads").value = String(crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS) : 1);
-    if (!crossOriginIsolated) {
-      input("threads").disabled = true;
-      input("threads").title = "one thread: the page is not cross-origin isolated (served from another machine over HTTP?)";
-    }
+    // Where the page is not cross-origin isolated the backend runs one thread, and its description (the status line) says why.
+    input("threads").value = String(Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS));
     input("file").addEventListener("change", () => {
       const file = input("file").files?.[0];
       if (file) this.send({ kind: "data", file, request: this.backendRequest() });
