@@ -177,7 +177,8 @@ class Trainer {
         },
         onEpoch: async (e) => {
           const text = `epoch ${e.epoch + 1}: train loss ${fmt(e.trainLoss)}${e.test ? `, test ${metricsText(e.test)}` : ""}`;
-          post({ kind: "epoch", epoch: e.epoch + 1, trainLoss: e.trainLoss, ...(e.test ? { testLoss: e.test.loss } : {}), ...((regression ? e.test?.mse : e.test?.accuracy) !== undefined ? { quality: (regression ? e.test?.mse : e.test?.accuracy)! } : {}), text });
+          const quality = regression ? e.test?.mse : e.test?.accuracy;
+          post({ kind: "epoch", epoch: e.epoch + 1, trainLoss: e.trainLoss, ...(e.test ? { testLoss: e.test.loss } : {}), ...(quality !== undefined ? { quality } : {}), text });
           post({ kind: "progress", fraction: (e.epoch + 1) / r.epochs });
           await nextTask();
           lastPost = performance.now();
