@@ -289,3 +289,20 @@ test.serial("a page that is not cross-origin isolated trains on the CPU on one t
     t.is(await served.stop(), 0);
   }
 });
+
+test.serial("a CSV file picked in the page goes to the worker, which binds it and trains on it", async (t) => {
+  const served = await serve([join(dir, "iris.dlc")]);
+  try {
+    const page = await openPage(chromium!.context, served.url);
+    t.is(await page.textContent("#status"), "Pick a CSV file to train on.");
+    t.true(await page.isDisabled("#train"));
+    await page.setInputFiles("#file", IRIS.data);
+    await page.waitForSelector('#status[data-state="ready"]:text("Ready to train.")');
+    t.is(await page.textContent("#data-summary"), "iris.csv: 150 rows, 5 columns");
+    const r = await trainInPage(page, { ...IRIS_CPU.settings, epochs: 20 });
+    t.true(r.accuracy >= IRIS.accuracy, `test accuracy ${r.accuracy}`);
+    await page.close();
+  } finally {
+    t.is(await served.stop(), 0);
+  }
+});
