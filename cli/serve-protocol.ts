@@ -1,10 +1,12 @@
-// What `dlc serve` and its page (web/app.ts) agree on: the URLs the server
-// answers and the configuration the page reads first. Plain data, no Node:
-// the page's bundle includes this module.
+// What `dlc serve` and its page (web/app.ts, and the Web Worker that trains,
+// web/trainer.ts) agree on: the URLs the server answers and the configuration
+// the page reads first. Plain data, no Node: the page's bundles include this
+// module.
 
 export const ROUTES = {
   page: "/",
   script: "/app.js",
+  trainer: "/trainer.js",
   style: "/style.css",
   chartScript: "/vendor/uPlot.iife.min.js",
   chartStyle: "/vendor/uPlot.min.css",

@@ -1,6 +1,8 @@
 // `dlc serve model.dlc [--weights w.safetensors] [--data train.csv] [--port N] [--host [address]]`:
 // a local web server of one page that trains the model in the browser
-// (web/app.ts, on WebGPU or the CPU through dlc/browser), with the artifact,
+// (web/app.ts draws; web/trainer.ts, a Web Worker, trains on WebGPU or the
+// CPU through dlc/browser, on threads where the page is cross-origin
+// isolated, as this server's headers make it), with the artifact,
 // the weights and the data it was given. Everything the page needs, its chart
 // library (uPlot, from the uplot package) included, comes from this server:
 // the page works offline.
@@ -75,7 +77,7 @@ export async function runServe(file: string, o: ServeOptions): Promise<void> {
   else if (!o.quiet) {
     process.stdout.write(`dlc serve: ${printable(config.model)} at ${listening.url} (Ctrl-C stops)\n`);
     if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
-      process.stdout.write("note: browsers give WebGPU only to secure pages: from another machine the page trains on the CPU, unless served over HTTPS\n");
+      process.stdout.write("note: browsers give WebGPU and threads only to secure pages: from another machine the page trains on the CPU on one thread, unless served over HTTPS\n");
     }
   }
   await stopped;
@@ -121,6 +123,7 @@ function pageFiles(): [string, StaticFile][] {
   return [
     [ROUTES.page, { type: TYPES.html, body: read(new URL("index.html", PAGE_DIR)) }],
     [ROUTES.script, { type: TYPES.js, body: read(new URL("app.js", PAGE_DIR)) }],
+    [ROUTES.trainer, { type: TYPES.js, body: read(new URL("trainer.js", PAGE_DIR)) }],
     [ROUTES.style, { type: TYPES.css, body: read(new URL("style.css", PAGE_DIR)) }],
     [ROUTES.chartScript, { type: TYPES.js, body: read(uplot("uPlot.iife.min.js")) }],
     [ROUTES.chartStyle, { type: TYPES.css, body: read(uplot("uPlot.min.css")) }],

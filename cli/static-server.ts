@@ -6,7 +6,11 @@
 // refuses a Host header other than its own address, so that a web page the
 // user visits cannot reach it under a name of its own (DNS rebinding). The
 // Content-Security-Policy keeps the page to what the server serves (WebAssembly
-// compilation included, which the CPU backend needs).
+// compilation included, which the CPU backend needs, and workers from Blob
+// URLs, which its threads are). COOP and COEP make the page cross-origin
+// isolated, which a browser requires before it hands out SharedArrayBuffer
+// (the CPU backend's threads share one memory); every file is then marked
+// same-origin (CORP) so that the page may load it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,7 +24,10 @@ const HEADERS = {
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
-  "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);

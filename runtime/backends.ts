@@ -12,6 +12,7 @@ import type { BackendProfiling } from "./profile/recorder.js";
 import { WebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
 import { noAdapter, openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
+import { prepareWorkers } from "./wasm/workers.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
 
@@ -40,13 +41,18 @@ export async function createBackend(model: ModelProgram, choice: BackendChoice =
 /** The backend for `choice`, and why. */
 export async function chooseBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<ChosenBackend> {
   const onStep = options.profile ? { onStep: options.profile.onStep } : {};
-  const cpuBackend = () => new CpuBackend(model, { threads: options.threads ?? 1, ...onStep });
-  if (choice === "cpu") return { backend: cpuBackend(), reason: "asked for" };
+  const threads = options.threads ?? 1;
+  const cpuBackend = async () => {
+    // A browser's workers start only while this thread is free: start them before the backend blocks on them.
+    await prepareWorkers(threads - 1);
+    return new CpuBackend(model, { threads, ...onStep });
+  };
+  if (choice === "cpu") return { backend: await cpuBackend(), reason: "asked for" };
   if (choice === "cpu-js") return { backend: new CpuBackend(model, { engine: "js", ...onStep }), reason: "asked for" };
   const ctx = await openDevice({ timestampQuery: options.profile?.timestampQuery === true });
   if (!ctx) {
     const missing = webgpuMissing();
-    if (choice === "auto") return { backend: cpuBackend(), reason: missing?.reason ?? "no WebGPU adapter" };
+    if (choice === "auto") return { backend: await cpuBackend(), reason: missing?.reason ?? "no WebGPU adapter" };
     throw new GpuError(`${missing?.message ?? noAdapter()}; or use the CPU backend`);
   }
   const profiling = options.profile?.gpu(ctx.timestampQuery ? "timestamp-query" : "per-dispatch");
@@ -54,7 +60,7 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
   const size = options.batch ?? model.train?.config.batch;
   if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };
-  const cpu = cpuBackend();
+  const cpu = await cpuBackend();
   try {
     const [onCpu, onGpu] = [await stepsPerSecond(cpu, model, size), await stepsPerSecond(gpu, model, size)];
     const measured = `measured at batch ${size}: CPU ${onCpu.toFixed(1)} steps/s, WebGPU (${ctx.description}) ${onGpu.toFixed(1)} steps/s`;

@@ -2,12 +2,15 @@
 // what runtime/index.ts offers, less everything that reads or writes files.
 // Artifacts, CSV data and checkpoints come and go as bytes and text (fetch, a
 // file picker, a download); the backends are WebGPU through navigator.gpu and
-// the CPU in WebAssembly (one thread: a browser's main thread may not block
-// on the workers). scripts/build-browser.ts bundles this module and fails
-// if anything it reaches imports a Node module.
+// the CPU in WebAssembly. Run training in a Web Worker (web/trainer.ts does):
+// the page stays responsive, and there the CPU backend's `threads` are Web
+// Workers over one shared memory where the page is cross-origin isolated
+// (runtime/wasm/workers-web.ts; elsewhere it runs one thread and its
+// description says why). scripts/build-browser.ts bundles this module and
+// fails if anything it reaches imports a Node module.
 //
 //   const model = parseArtifact(new Uint8Array(await (await fetch("iris.dlc")).arrayBuffer()), "iris.dlc").model;
-//   const session = await startSession(model, await createBackend(model, "auto"), model.train!.config);
+//   const session = await startSession(model, await createBackend(model, "auto", { threads: 4 }), model.train!.config);
 //   const data = textFor(entryOf(model, "loss")!, await (await fetch("iris.csv")).text(), "iris.csv");
 //   const { test, testRows } = await fitDatasets(session, data, undefined, { epochs: 50, split: 0.2, normalize: "standard" });
 //   const weights = await encodeSession(session); // a safetensors checkpoint: dlc eval --weights reads it

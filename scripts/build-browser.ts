@@ -3,6 +3,7 @@
 //   runtime/browser.ts -> dist/browser/runtime.js       dlc/browser, an ES module
 //   web/app.ts         -> dist/browser/serve/app.js     the page `dlc serve` serves,
 //                                                      with web/index.html and web/style.css
+//   web/trainer.ts     -> dist/browser/serve/trainer.js the Web Worker that trains for it
 //
 // for platform "browser" with no Node builtin external: a module anywhere in
 // the graph that imports node:fs, fs, stream, ... fails the build here, not
@@ -42,7 +43,7 @@ export const BROWSER_OPTIONS: BuildOptions = {
 
 export async function buildBrowser(out = join(ROOT, "dist/browser")): Promise<void> {
   await esbuild.build({ ...BROWSER_OPTIONS, entryPoints: ["runtime/browser.ts"], outfile: join(out, "runtime.js") });
-  await esbuild.build({ ...BROWSER_OPTIONS, entryPoints: ["web/app.ts"], outfile: join(out, "serve/app.js"), minify: true });
+  for (const page of ["app", "trainer"]) await esbuild.build({ ...BROWSER_OPTIONS, entryPoints: [`web/${page}.ts`], outfile: join(out, `serve/${page}.js`), minify: true });
   mkdirSync(join(out, "serve"), { recursive: true });
   for (const file of ["index.html", "style.css"]) copyFileSync(join(ROOT, "web", file), join(out, "serve", file));
 }

@@ -1,191 +1,165 @@
-// The page `dlc serve` serves: it loads the artifact (and the weights and data
-// given on the command line), binds a CSV file the user picks, trains with
-// live charts on WebGPU or the CPU (WebAssembly) through dlc's browser runtime,
-// shows the predictions on the held-out rows, and downloads the weights as a
-// safetensors checkpoint that `dlc eval --weights` reads.
+// The page `dlc serve` serves. It draws; a Web Worker (web/trainer.ts) does
+// the rest: it loads the artifact (and the weights and data given on the
+// command line), binds a CSV file the user picks, trains on WebGPU or the CPU
+// (WebAssembly, on threads where the page is cross-origin isolated), predicts
+// on the held-out rows, and hands over the weights as a safetensors
+// checkpoint that `dlc eval --weights` reads. The page stays responsive
+// however long an epoch takes, and Stop ends a run between two steps.
 //
-// #status's data-state (loading, ready, busy, done, error), data-backend and
-// data-run (the count of training runs started) say where the page is, for
-// people and for the browser test.
+// #status's data-state (loading, ready, busy, done, error), data-backend,
+// data-threads, data-jobs and data-splits (the CPU backend's threads, the
+// jobs its workers ran, the products split across them) and data-run (the count of training runs started) say where
+// the page is, for people and for the browser test.
 
-import { ROUTES, type PageConfig } from "../cli/serve-protocol.js";
-import {
-  chooseBackend,
-  decodeWeights,
-  encodeSession,
-  entryOf,
-  evaluateDataset,
-  fitDatasets,
-  labelInput,
-  parseArtifact,
-  predict,
-  startSession,
-  textFor,
-  type BackendChoice,
-  type Dataset,
-  type EpochEvent,
-  type Metrics,
-  type ModelProgram,
-  type Session,
-} from "../runtime/browser.js";
+import { ROUTES } from "../cli/serve-protocol.js";
 import { EpochChart } from "./charts.js";
-import { download, fetchBytes, fetchJson, fetchText, readPicked } from "./files.js";
-import { showPredictions } from "./predictions.js";
+import { download } from "./files.js";
+import type { BackendRequest, Command, ModelInfo, PageState, PredictionTable, Report, TrainRequest } from "./protocol.js";
 
 const element = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => element<HTMLInputElement>(id);
 
-type State = "loading" | "ready" | "busy" | "done" | "error";
+/** Threads the CPU backend gets by default: the machine's cores, up to a point (more threads, smaller shares). */
+const MAX_DEFAULT_THREADS = 8;
 
-/** Shows where the page is; buttons are enabled only when idle and when what they need is there. */
-function status(state: State, text: string, page?: Page): void {
-  const s = element("status");
-  s.dataset.state = state;
-  if (page?.session) s.dataset.backend = page.session.backend.kind;
-  s.textContent = text;
-  const idle = state !== "busy" && state !== "loading";
-  element<HTMLButtonElement>("train").disabled = !(idle && page?.data && page.model.train);
-  element<HTMLButtonElement>("download").disabled = !(idle && page?.session);
-}
-
-/** Runs a step of the page, showing its error (one line: dlc's errors say what is wrong) instead of a stack. */
-async function guarded(work: () => Promise<void>, page?: Page): Promise<void> {
-  try {
-    await work();
-  } catch (e) {
-    console.error(e);
-    status("error", e instanceof Error ? e.message : String(e), page);
-  }
-}
-
-/** Lets the browser draw (training runs on this thread). */
-const drawn = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-const fmt = (v: number | undefined, digits = 4) => (v === undefined ? "" : v.toFixed(digits));
-
-function metricsText(m: Metrics): string {
-  const parts = [`loss ${fmt(m.loss)}`];
-  if (m.accuracy !== undefined) parts.push(`accuracy ${fmt(m.accuracy, 3)}`);
-  if (m.mse !== undefined) parts.push(`MSE ${fmt(m.mse)}`, `MAE ${fmt(m.mae)}`);
-  return parts.join(", ");
-}
-
-/** The page once the model has loaded: its data, its session, its charts. */
 class Page {
-  data?: Dataset;
-  session?: Session;
-  private charts: EpochChart[] = [];
+  private readonly worker = new Worker(ROUTES.trainer, { type: "module" });
+  private model?: ModelInfo;
+  private hasData = false;
+  private hasSession = false;
+  private training = false;
   private runs = 0;
+  private charts: EpochChart[] = [];
 
-  constructor(
-    readonly config: PageConfig,
-    readonly model: ModelProgram,
-  ) {
-    element("model-name").textContent = config.model;
-    const weights = model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-    element("model-summary").textContent = `${model.params.length} parameters (${weights.toLocaleString("en")} weights); entry points ${model.entries.map((e) => e.name).join(", ")}${config.weights ? `; weights from ${config.weights}` : ""}`;
-    const train = model.train?.config;
-    if (train) {
-      input("epochs").value = String(train.epochs);
-      input("batch").value = String(train.batch);
-      input("lr").value = String(train.optimizer.lr);
-      input("seed").value = String(train.seed);
-      element<HTMLSelectElement>("normalize").value = train.normalize ?? "none";
-    }
+  constructor() {
+    this.worker.onmessage = (e: MessageEvent<Report>) => this.onReport(e.data);
+    // The worker's script failed to load or threw outside a command (commands report their own errors).
+    this.worker.onerror = (e) => this.status("error", `the training worker failed: ${e.message || "it did not load"}`);
+    // Where the page is not cross-origin isolated the backend runs one thread, and its description (the status line) says why.
+    input("threads").value = String(Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS));
     input("file").addEventListener("change", () => {
       const file = input("file").files?.[0];
-      if (file) void guarded(async () => this.useData(await readPicked(file), file.name), this);
+      if (file) this.send({ kind: "data", file, request: this.backendRequest() });
     });
-    element("train").addEventListener("click", () => void guarded(() => this.train(), this));
-    element("download").addEventListener("click", () => void guarded(() => this.download(), this));
+    element("train").addEventListener("click", () => this.train());
+    element("stop").addEventListener("click", () => this.send({ kind: "stop" }));
+    element("download").addEventListener("click", () => this.send({ kind: "weights" }));
+    this.send({ kind: "open", request: this.backendRequest() });
   }
 
-  async useData(text: string, name: string): Promise<void> {
-    const loss = entryOf(this.model, "loss");
-    if (!loss) throw new Error("the model has no `loss` entry point to bind data to");
-    const label = this.model.train?.config.label;
-    this.data = textFor(loss, text, name, label === undefined ? {} : { label });
-    element("data-summary").textContent = `${name}: ${this.data.rows.toLocaleString("en")} rows, ${this.data.header.length} columns`;
-    if (this.config.weights !== null) await this.evaluateWeights(this.data);
-    else status("ready", "Ready to train.", this);
+  private send(command: Command): void {
+    this.worker.postMessage(command);
   }
 
-  /** A session on the chosen backend, with the seed's parameters, or the weights the server was given. */
-  private async newSession(seed: number): Promise<{ session: Session; reason: string }> {
-    this.session?.backend.dispose();
-    this.session = undefined;
-    const choice = element<HTMLSelectElement>("backend").value as BackendChoice;
-    const { backend, reason } = await chooseBackend(this.model, choice, { batch: Number(input("batch").value) || undefined });
-    const config = this.model.train?.config ?? { optimizer: { kind: "sgd", lr: 0, schedule: { kind: "constant" } }, batch: 256, epochs: 0, seed };
-    const session = await startSession(this.model, backend, { ...config, seed });
-    if (this.config.weights !== null) {
-      const w = decodeWeights(this.model, await fetchBytes(ROUTES.weights), this.config.weights, false);
-      await backend.load(w.values);
-      session.norm = w.norm;
+  /** Shows where the page is; buttons are enabled only when idle and when what they need is there. */
+  private status(state: PageState, text: string): void {
+    const s = element("status");
+    s.dataset.state = state;
+    s.textContent = text;
+    const idle = state !== "busy" && state !== "loading";
+    if (idle) this.training = false;
+    element<HTMLButtonElement>("train").disabled = !(idle && this.hasData && this.model?.trainable);
+    element<HTMLButtonElement>("stop").disabled = !this.training;
+    element<HTMLButtonElement>("download").disabled = !(idle && this.hasSession);
+  }
+
+  private onReport(r: Report): void {
+    switch (r.kind) {
+      case "model":
+        return this.showModel(r.model);
+      case "data":
+        this.hasData = true;
+        element("data-summary").textContent = r.summary;
+        return;
+      case "status": {
+        if (r.backend) {
+          this.hasSession = true;
+          const s = element("status");
+          s.dataset.backend = r.backend.kind;
+          s.dataset.threads = String(r.backend.threads);
+          s.dataset.jobs = String(r.backend.jobs);
+          s.dataset.splits = String(r.backend.splits);
+        }
+        return this.status(r.state, r.text);
+      }
+      case "progress":
+        element<HTMLProgressElement>("progress").value = r.fraction;
+        return;
+      case "epoch": {
+        const [loss, quality] = this.charts;
+        loss?.add(r.epoch, [r.trainLoss, r.testLoss]);
+        quality?.add(r.epoch, [r.quality]);
+        element("metrics").textContent = r.text;
+        return;
+      }
+      case "results": {
+        const metrics = element("metrics");
+        metrics.textContent = r.text;
+        metrics.dataset.loss = String(r.metrics.loss);
+        metrics.dataset.accuracy = r.metrics.accuracy === undefined ? "" : String(r.metrics.accuracy);
+        return drawPredictions(element<HTMLTableElement>("predictions"), element("predictions-summary"), r.predictions);
+      }
+      case "weights":
+        return download(r.bytes, r.name);
     }
-    this.session = session;
-    return { session, reason };
   }
 
-  /** The weights given to `dlc serve`, on every row of the data. */
-  private async evaluateWeights(ds: Dataset): Promise<void> {
-    status("busy", `Evaluating ${this.config.weights}…`, this);
-    const { session } = await this.newSession(0);
-    const m = await evaluateDataset(session, ds);
-    await this.showResults(session, ds, Uint32Array.from({ length: ds.rows }, (_, i) => i), m);
-    status("done", `${this.config.weights} on ${ds.rows} rows: ${metricsText(m)}`, this);
+  private showModel(m: ModelInfo): void {
+    this.model = m;
+    element("model-name").textContent = m.config.model;
+    element("model-summary").textContent = m.summary;
+    if (m.defaults) {
+      input("epochs").value = String(m.defaults.epochs);
+      input("batch").value = String(m.defaults.batch);
+      input("lr").value = String(m.defaults.lr);
+      input("seed").value = String(m.defaults.seed);
+      element<HTMLSelectElement>("normalize").value = m.defaults.normalize;
+    }
   }
 
-  private async showResults(session: Session, ds: Dataset, rows: Uint32Array, m: Metrics): Promise<void> {
-    const metrics = element("metrics");
-    metrics.textContent = metricsText(m);
-    metrics.dataset.loss = String(m.loss);
-    metrics.dataset.accuracy = m.accuracy === undefined ? "" : String(m.accuracy);
-    const { values, width } = await predict(session, ds);
-    element("predictions-summary").textContent = showPredictions(element<HTMLTableElement>("predictions"), this.model, ds, rows, { values, width });
+  private backendRequest(): BackendRequest {
+    return { backend: element<HTMLSelectElement>("backend").value as BackendRequest["backend"], threads: Number(input("threads").value) || 1 };
   }
 
-  private async train(): Promise<void> {
-    const ds = this.data!;
-    const epochs = numberIn("epochs", true, 1);
-    const batch = numberIn("batch", true, 1);
-    const lr = numberIn("lr", false, 0);
-    const split = numberIn("split", false, 0.01, 0.99);
-    const seed = numberIn("seed", true, 0, 2 ** 32 - 1);
-    const normalize = element<HTMLSelectElement>("normalize").value as "none" | "standard" | "minmax";
+  private train(): void {
+    let request: TrainRequest;
+    try {
+      request = {
+        ...this.backendRequest(),
+        threads: numberIn("threads", true, 1, 256),
+        epochs: numberIn("epochs", true, 1),
+        batch: numberIn("batch", true, 1),
+        lr: numberIn("lr", false, 0),
+        split: numberIn("split", false, 0.01, 0.99),
+        seed: numberIn("seed", true, 0, 2 ** 32 - 1),
+        normalize: element<HTMLSelectElement>("normalize").value as TrainRequest["normalize"],
+      };
+    } catch (e) {
+      return this.status("error", (e as Error).message);
+    }
     element("status").dataset.run = String(++this.runs);
-    status("busy", "Starting…", this);
-    const { session, reason } = await this.newSession(seed);
-    const regression = labelInput(this.model)?.task === "regression";
     for (const c of this.charts) c.destroy();
-    const lossChart = new EpochChart(element("loss-chart"), ["train loss", "test loss"]);
-    const qualityChart = new EpochChart(element("accuracy-chart"), [regression ? "test MSE" : "test accuracy"]);
-    this.charts = [lossChart, qualityChart];
-    const progress = element<HTMLProgressElement>("progress");
-    const on = `${session.backend.description} (${reason})`;
-    status("busy", `Training on ${on}…`, this);
-    const onEpoch = async (e: EpochEvent) => {
-      lossChart.add(e.epoch + 1, [e.trainLoss, e.test?.loss]);
-      qualityChart.add(e.epoch + 1, [regression ? e.test?.mse : e.test?.accuracy]);
-      element("metrics").textContent = `epoch ${e.epoch + 1}: train loss ${fmt(e.trainLoss)}${e.test ? `, test ${metricsText(e.test)}` : ""}`;
-      await drawn();
-    };
-    const result = await fitDatasets(session, ds, undefined, {
-      epochs,
-      batch,
-      lr,
-      split,
-      normalize,
-      onStep: (e) => (progress.value = (e.epoch * e.stepsInEpoch + e.stepInEpoch) / (epochs * e.stepsInEpoch)),
-      onEpoch,
-    });
-    await this.showResults(session, ds, result.testRows!, result.test!);
-    status("done", `Trained ${epochs} epochs on ${on}; test ${metricsText(result.test!)}.`, this);
+    this.charts = [new EpochChart(element("loss-chart"), ["train loss", "test loss"]), new EpochChart(element("accuracy-chart"), [this.model?.regression ? "test MSE" : "test accuracy"])];
+    element<HTMLProgressElement>("progress").value = 0;
+    this.training = true;
+    this.status("busy", "Starting…");
+    this.send({ kind: "train", request });
   }
+}
 
-  private async download(): Promise<void> {
-    download(await encodeSession(this.session!), this.config.model.replace(/\.(dlc|ts)$/, "") + ".safetensors");
+/** Fills `table` with the worker's predictions and `summary` with its line. */
+function drawPredictions(table: HTMLTableElement, summary: HTMLElement, p: PredictionTable): void {
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const title of p.head) head.append(Object.assign(document.createElement("th"), { textContent: title }));
+  const body = table.createTBody();
+  for (const r of p.rows) {
+    const tr = body.insertRow();
+    tr.dataset.row = String(r.row);
+    if (r.wrong) tr.className = "wrong";
+    for (const text of r.cells) tr.insertCell().textContent = text;
   }
+  summary.textContent = p.summary;
 }
 
 /** The number in field `id`, or an error naming the field. */
@@ -198,9 +172,4 @@ function numberIn(id: string, integer: boolean, min: number, max = Infinity): nu
   return v;
 }
 
-void guarded(async () => {
-  const config = await fetchJson<PageConfig>(ROUTES.config);
-  const page = new Page(config, parseArtifact(await fetchBytes(ROUTES.model), config.model).model);
-  if (config.data !== null) await guarded(async () => page.useData(await fetchText(ROUTES.data), config.data!), page);
-  else status("ready", page.model.train ? "Pick a CSV file to train on." : "The model has no training step (no loss).", page);
-});
+new Page();

@@ -36,6 +36,7 @@ export interface FitSettings {
   readonly normalize?: Normalization;
   /** Read the loss back every this many steps for onStep (default 1 on the CPU, 25 on WebGPU); the epoch's mean covers every step. */
   readonly lossEvery?: number;
+  /** A promise it returns is awaited before the next step (a Web Worker yields there to hear a Stop). */
   readonly onStep?: (e: StepEvent) => void;
   readonly onEpoch?: (e: EpochEvent) => void | Promise<void>;
   readonly onDiverging?: (e: DivergingEvent) => void;

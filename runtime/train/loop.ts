@@ -63,6 +63,7 @@ export interface DivergingEvent {
 }
 
 export interface LoopEvents {
+  /** A promise it returns is awaited before the next step: a Web Worker yields there to hear a Stop (and ends the run by throwing). */
   onStep?(e: StepEvent): void;
   onEpoch?(e: EpochEvent): void | Promise<void>;
   /** At most once per run: the first step whose loss `diverges`. */
@@ -151,7 +152,7 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
         }
         last = loss;
       }
-      events.onStep?.({ epoch, stepInEpoch: k, stepsInEpoch: perEpoch, loss: last });
+      await (events.onStep?.({ epoch, stepInEpoch: k, stepsInEpoch: perEpoch, loss: last }) as unknown);
     }
     const lossSum = await settle();
     session.epoch++;

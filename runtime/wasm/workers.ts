@@ -16,9 +16,11 @@
 // The calling thread blocks while it waits (Atomics.wait), which Node allows
 // on its main thread and browsers only in workers: creation and `run` are
 // synchronous, as the CPU executable's steps are. How a worker is started is
-// the host's business (workers-node.ts), the one host-specific part.
+// the host's business (workers-node.ts, workers-web.ts), the one
+// host-specific part.
 
 import { nodeWorkerHost } from "./workers-node.js";
+import { webWorkerHost } from "./workers-web.js";
 import type { WasmMemory, WasmModule } from "./api.js";
 
 /** Arguments a job may carry. */
@@ -138,6 +140,11 @@ export interface WorkerHost {
    * the host's event loop) when it ends.
    */
   spawn(program: string, init: WorkerInit, exited: (why: string) => void): WorkerHandle;
+  /**
+   * Starts `count` workers for `program` ahead of `spawn`, where a worker
+   * cannot start while its creator blocks (a browser); resolves once they run.
+   */
+  prepare?(program: string, count: number): Promise<void>;
 }
 
 export interface WorkerHandle {
@@ -152,9 +159,20 @@ export interface ModuleMessage {
   readonly names: readonly string[];
 }
 
-/** The host this JavaScript runs in, where it has workers (Node's worker_threads for now). */
+/** The workers of the host this JavaScript runs in (Node's worker_threads, a browser's Web Workers), or why the pool cannot have any here. */
+export function workerHostOrWhy(): WorkerHost | string {
+  return nodeWorkerHost() ?? webWorkerHost() ?? "this JavaScript host has no workers";
+}
+
+/** The host this JavaScript runs in, where it has workers the pool can use. */
 export function defaultWorkerHost(): WorkerHost | undefined {
-  return nodeWorkerHost();
+  const host = workerHostOrWhy();
+  return typeof host === "string" ? undefined : host;
+}
+
+/** Starts `count` workers ahead where the host needs it (a browser): await it before a pool of that many is created. */
+export async function prepareWorkers(count: number, host = defaultWorkerHost()): Promise<void> {
+  if (count > 0) await host?.prepare?.(WORKER_SOURCE, count);
 }
 
 /** One call of a module function on a worker: the function's index in the pool's table (its names, then those of each module loaded) and its i32 arguments. */

@@ -58,6 +58,10 @@ export interface TrainSettings {
   readonly seed: number;
   readonly split: number;
   readonly normalize: "none" | "standard" | "minmax";
+  /** The CPU backend's threads (default: the page's, the cores of a cross-origin isolated page). */
+  readonly threads?: number;
+  /** Default: the model's. */
+  readonly batch?: number;
 }
 
 export interface PageResult {
@@ -65,6 +69,10 @@ export interface PageResult {
   readonly status: string;
   /** The backend kind the page trained on (#status's data-backend). */
   readonly backend: string | null;
+  /** The CPU backend's threads, the jobs its worker pool ran and the products split across them (#status's data-threads, data-jobs, data-splits). */
+  readonly threads: number;
+  readonly jobs: number;
+  readonly splits: number;
   readonly accuracy: number;
   readonly seconds: number;
 }
@@ -96,13 +104,16 @@ export async function trainInPage(page: Page, s: TrainSettings): Promise<PageRes
   await page.fill("#seed", String(s.seed));
   await page.fill("#split", String(s.split));
   await page.selectOption("#normalize", s.normalize);
+  if (s.threads !== undefined) await page.fill("#threads", String(s.threads));
+  if (s.batch !== undefined) await page.fill("#batch", String(s.batch));
   const run = Number((await page.getAttribute("#status", "data-run")) ?? 0) + 1;
   const started = performance.now();
   await page.click("#train");
   // This run's end, not the last one's: the page counts the runs it starts.
   await page.waitForSelector(`#status[data-run="${run}"]:is([data-state="done"], [data-state="error"])`, { timeout: 600_000 });
   const status = await settled(page);
-  return { status, backend: await page.getAttribute("#status", "data-backend"), accuracy: Number(await page.getAttribute("#metrics", "data-accuracy")), seconds: (performance.now() - started) / 1000 };
+  const attribute = async (name: string) => Number(await page.getAttribute("#status", name));
+  return { status, backend: await page.getAttribute("#status", "data-backend"), threads: await attribute("data-threads"), jobs: await attribute("data-jobs"), splits: await attribute("data-splits"), accuracy: Number(await page.getAttribute("#metrics", "data-accuracy")), seconds: (performance.now() - started) / 1000 };
 }
 
 /** Clicks "Download weights" and saves the file at `path`. */

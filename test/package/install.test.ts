@@ -65,7 +65,7 @@ test("npm pack gives a tarball that installs into an empty project, where models
   t.is(pack.status, 0, said(pack));
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
   const files = packed!.files.map((f) => f.path);
-  for (const f of ["package.json", "README.md", "bin/dlc.js", "lang/dlc.d.ts", "lang/dlc.js", "dist/cli/main.js", "dist/compiler/index.js", "dist/compiler/index.d.ts", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/browser.d.ts", "dist/browser/runtime.js", "dist/browser/serve/app.js", "dist/browser/serve/index.html"]) t.true(files.includes(f), f);
+  for (const f of ["package.json", "README.md", "bin/dlc.js", "lang/dlc.d.ts", "lang/dlc.js", "dist/cli/main.js", "dist/compiler/index.js", "dist/compiler/index.d.ts", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/browser.d.ts", "dist/browser/runtime.js", "dist/browser/serve/app.js", "dist/browser/serve/trainer.js", "dist/browser/serve/index.html"]) t.true(files.includes(f), f);
   t.deepEqual(files.filter((f) => /^(test|bench|models|data|scripts|node_modules|compiler|runtime|cli)\//.test(f)), [], "no sources, tests, benchmarks or data");
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   t.is(manifest.private, undefined);
@@ -117,8 +117,8 @@ test("npm pack gives a tarball that installs into an empty project, where models
   t.regex(gpu.stderr, /the WebGPU backend needs the 'webgpu' package \(Dawn for Node\), which is not installed: npm install webgpu/);
 
   // dlc serve from the installed package: its page, and uPlot from the installed uplot.
-  const serving = await served(project, ["iris.dlc", "--data", "data/iris.csv"], ["/", "/app.js", "/vendor/uPlot.iife.min.js", "/vendor/uPlot.min.css", "/model.dlc"]);
-  t.deepEqual(serving, { statuses: [200, 200, 200, 200, 200], exit: 0, stderr: "" });
+  const serving = await served(project, ["iris.dlc", "--data", "data/iris.csv"], ["/", "/app.js", "/trainer.js", "/vendor/uPlot.iife.min.js", "/vendor/uPlot.min.css", "/model.dlc"]);
+  t.deepEqual(serving, { statuses: [200, 200, 200, 200, 200, 200], exit: 0, stderr: "" });
   // dlc/browser resolves to the browser bundle, which parses an artifact from bytes (in Node too).
   writeFileSync(join(project, "browser.mjs"), 'import { readFileSync } from "node:fs";\nimport { parseArtifact } from "dlc/browser";\nconsole.log(parseArtifact(readFileSync("iris.dlc"), "iris.dlc").model.entries.map((e) => e.name).join(","));\n');
   const browser = run(process.execPath, ["browser.mjs"], project);

@@ -77,7 +77,15 @@ test.serial("it serves the page, its scripts, the artifact, the weights and the 
     t.regex(String(page.headers["content-security-policy"]), /default-src 'self'/);
     // Everything the page loads is the server's own: no other origin, no CDN.
     for (const [, ref] of page.body.toString().matchAll(/(?:src|href)="([^"]*)"/g)) t.true(ref.startsWith("/") || ref.startsWith("data:"), ref);
-    for (const path of Object.values(ROUTES)) t.is((await get(served.url, path)).status, 200, path);
+    for (const path of Object.values(ROUTES)) {
+      const r = await get(served.url, path);
+      t.is(r.status, 200, path);
+      // Cross-origin isolation (the CPU backend's threads need it): the page opts in, and every file may be loaded by it.
+      t.is(r.headers["cross-origin-opener-policy"], "same-origin", path);
+      t.is(r.headers["cross-origin-embedder-policy"], "require-corp", path);
+      t.is(r.headers["cross-origin-resource-policy"], "same-origin", path);
+    }
+    t.regex(String(page.headers["content-security-policy"]), /worker-src 'self' blob:/);
     t.deepEqual(new Uint8Array((await get(served.url, ROUTES.model)).body), new Uint8Array(readFileSync(artifact)));
     t.deepEqual(new Uint8Array((await get(served.url, ROUTES.weights)).body), new Uint8Array(readFileSync(weights)));
     t.is((await get(served.url, ROUTES.data)).body.toString(), readFileSync(join(ROOT, "data/iris.csv"), "utf8"));

@@ -13,7 +13,7 @@
 import { wasmFeatures, type WasmFeatures } from "../../wasm/features.js";
 import { createGemmSync, type Gemm } from "../../wasm/gemm.js";
 import { Heap } from "../../wasm/heap.js";
-import { defaultWorkerHost } from "../../wasm/workers.js";
+import { workerHostOrWhy } from "../../wasm/workers.js";
 
 export interface WasmEngine {
   readonly gemm: Gemm;
@@ -51,8 +51,9 @@ export function createProducts(want: GemmChoice = "wasm", features: WasmFeatures
   if (!features.wasm) return { kind: "js", reason: "this JavaScript host has no WebAssembly" };
   if (!features.simd) return { kind: "js", reason: "this host's WebAssembly has no SIMD128" };
   let oneThread: string | undefined;
-  if (threads > 1 && !features.sharedMemory) oneThread = "this host's WebAssembly has no shared memory";
-  else if (threads > 1 && !defaultWorkerHost()) oneThread = "this JavaScript host has no workers";
+  const host = threads > 1 ? workerHostOrWhy() : undefined;
+  if (typeof host === "string") oneThread = host;
+  else if (threads > 1 && !features.sharedMemory) oneThread = "this host's WebAssembly has no shared memory";
   else if (threads > 1) {
     try {
       const gemm = createGemmSync({ threads, ...(options.parallelMacs !== undefined ? { parallelMacs: options.parallelMacs } : {}) });
