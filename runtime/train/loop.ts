@@ -152,7 +152,8 @@ export async function trainEpochs(session: Session, train: Split, test: Split | 
         }
         last = loss;
       }
-      await (events.onStep?.({ epoch, stepInEpoch: k, stepsInEpoch: perEpoch, loss: last }) as unknown);
+      const yielded: unknown = events.onStep?.({ epoch, stepInEpoch: k, stepsInEpoch: perEpoch, loss: last });
+      if (yielded instanceof Promise) await yielded;
     }
     const lossSum = await settle();
     session.epoch++;
