@@ -177,12 +177,52 @@ export function trainingSvg(rows: TrainingRow[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join("\n")}\n</svg>\n`;
 }
 
-export function writeReport(dir: string, r: Report): void {
+/**
+ * The GPU targets of issue 17, from a `--gpu` run: dlc ahead of both peers on
+ * every case, and its 1024 matmul at least half the best WGSL matmul of the
+ * run (the peers' and the reference kernel's).
+ */
+function gpuTargets(r: Report): string[] {
+  const out = ["| case | dlc | TF.js webgpu | jax-js webgpu | dlc ahead of both |", "| --- | ---: | ---: | ---: | --- |"];
+  const time = (rows: FusionRow[], c: string) => rows.find((x) => x.contender === c)?.timing?.median;
+  const cell = (v: number | undefined, unit: (v: number) => string) => (v === undefined ? "n/a" : unit(v));
+  for (const w of [...new Set(r.fusion.map((x) => x.workload))]) {
+    const rows = r.fusion.filter((x) => x.workload === w && x.device === "webgpu");
+    const [d, tf, jax] = [time(rows, "dlc fused"), time(rows, "tfjs-webgpu"), time(rows, "jax-webgpu")];
+    const ahead = d !== undefined && tf !== undefined && jax !== undefined ? (d < tf && d < jax ? "yes" : "no") : "n/a";
+    out.push(`| ${w} (ms) | ${cell(d, ms)} | ${cell(tf, ms)} | ${cell(jax, ms)} | ${ahead} |`);
+  }
+  for (const model of ["mlp", "cnn"] as const) {
+    const s = (c: string) => r.training.find((x) => x.model === model && x.contender === c)?.stepsPerSecond;
+    const [d, tf, jax] = [s("dlc webgpu"), s("tfjs-webgpu"), s("jax-webgpu")];
+    const ahead = d !== undefined && tf !== undefined && jax !== undefined ? (d > tf && d > jax ? "yes" : "no") : "n/a";
+    const f = (v: number) => v.toFixed(2);
+    out.push(`| ${model} training (steps/s, loss read every step) | ${cell(d, f)} | ${cell(tf, f)} | ${cell(jax, f)} | ${ahead} |`);
+  }
+  const matmuls = r.fusion.filter((x) => x.workload === "matmul" && x.device === "webgpu" && x.timing);
+  const best = matmuls.sort((a, b) => a.timing!.median - b.timing!.median)[0];
+  const dlc = matmuls.find((x) => x.contender === "dlc fused");
+  const gflops = (x: FusionRow) => (2 * 1024 ** 3) / x.timing!.median / 1e9;
+  if (best && dlc) {
+    const share = gflops(dlc) / gflops(best);
+    out.push("", `matmul 1024: dlc ${gflops(dlc).toFixed(1)} GFLOP/s, the run's best WGSL matmul ${gflops(best).toFixed(1)} (${best.contender}): ${(100 * share).toFixed(0)}% (target: at least 50%, ${share >= 0.5 ? "met" : "not met"}).`);
+  }
+  return out;
+}
+
+/**
+ * Writes `name`.md (and the measurements as JSON, and the training chart)
+ * into `dir`: RESULTS.md, results.json and training.svg for the full run;
+ * RESULTS-<adapter>.md, .json and -training.svg for a --gpu run.
+ */
+export function writeReport(dir: string, r: Report, name = "RESULTS"): void {
+  const full = name === "RESULTS";
+  const [json, svg] = full ? ["results.json", "training.svg"] : [`${name}.json`, `${name}-training.svg`];
   // The raw measurements, so that the report can be regenerated (`node --import tsx bench/report.ts`).
-  writeFileSync(join(dir, "results.json"), JSON.stringify(r, null, 1) + "\n");
+  writeFileSync(join(dir, json), JSON.stringify(r, null, 1) + "\n");
   const lines: string[] = [];
-  lines.push("# dlc benchmarks", "");
-  lines.push(`Run on ${r.date.slice(0, 10)} (${r.seconds.toFixed(0)} s in all) with \`npm run bench\`.`, "");
+  lines.push(full ? "# dlc benchmarks" : `# dlc on ${r.adapter}: the WebGPU contenders`, "");
+  lines.push(`Run on ${r.date.slice(0, 10)} (${r.seconds.toFixed(0)} s in all) with \`npm run bench${full ? "" : " -- --gpu"}\`.`, "");
   lines.push(`- Machine: ${r.machine}`);
   lines.push(`- WebGPU adapter (dlc and the peers alike): ${r.adapter}`);
   lines.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`);
@@ -193,15 +233,15 @@ export function writeReport(dir: string, r: Report): void {
       "GELU (tanh form) on 4M floats; softmax and layer norm over [4096, 1024]; matmul, and relu(matmul + bias), at 1024; one Adam update of 1M parameters. Every contender's inputs are resident (uploaded, or copied into dlc's heap, once). dlc's dispatches and bytes are counted from its kernels (every binding read or written once per run); throughput is bytes moved per second, or GFLOP/s for the matmuls (for every contender: they all do the same arithmetic). On the CPU, dlc runs on 1 thread and fused also on 2; TensorFlow.js wasm and jax-js wasm run on one thread in Node (no Worker global). \"One memory pass (copy)\" is the floor of a memory-bound workload: a one-thread copy moving as many bytes as its inputs and outputs.",
       "",
     );
-    for (const device of ["webgpu", "cpu"] as const) {
+    for (const device of full ? (["webgpu", "cpu"] as const) : (["webgpu"] as const)) {
       lines.push(`### ${device === "webgpu" ? "WebGPU" : "CPU"}`, "", ...fusionTable(r.fusion, device), "", ...fusionRatios(r.fusion, device), "");
     }
   }
   if (r.training.length) {
     lines.push("## Training throughput", "");
     lines.push("One Adam step (forward, backward, update) on consecutive batches of the Fashion-MNIST training set; dlc reads the loss back every 25 steps on WebGPU (as `dlc train` does), every step on the CPU (on 1 thread and on 2); the peers synchronize every step. \"To first step\" includes creating the backend and compiling its shaders.", "");
-    lines.push(...trainingTable(r.training), "", "Ratios of steps/s:", "", ...trainingRatios(r.training), "", "![training throughput](training.svg)", "");
-    writeFileSync(join(dir, "training.svg"), trainingSvg(r.training));
+    lines.push(...trainingTable(r.training), "", "Ratios of steps/s:", "", ...trainingRatios(r.training), "", `![training throughput](${svg})`, "");
+    writeFileSync(join(dir, svg), trainingSvg(r.training));
   }
   if (r.memory.length) {
     lines.push("## Memory", "", "Peak bytes of the WebGPU buffers of one training step (parameters, optimizer state, inputs and outputs included).", "");
@@ -209,7 +249,8 @@ export function writeReport(dir: string, r: Report): void {
     for (const m of r.memory) lines.push(`| ${m.model} | ${m.batch} | ${mb(m.planned)} | ${mb(m.unplanned)} | ${mb(m.unfusedPlanned)} | ${mb(m.unfusedUnplanned)} |`);
     lines.push("");
   }
-  writeFileSync(join(dir, "RESULTS.md"), lines.join("\n"));
+  if (!full) lines.push("## Targets (issue 17)", "", ...gpuTargets(r), "");
+  writeFileSync(join(dir, `${name}.md`), lines.join("\n"));
 }
 
 // Regenerates RESULTS.md and training.svg from results.json.

@@ -9,7 +9,10 @@
 //             threads); compile time and the time to the first finished step
 //   memory    peak buffer bytes of a training step, with and without the memory plan
 //
-// Options: --suite fusion|training|memory (repeatable), --quick (shorter sampling).
+// Options: --suite fusion|training|memory (repeatable), --quick (shorter sampling),
+// --gpu: only the WebGPU contenders, on whatever adapter is present, beside a
+// reference WGSL matmul (bench/webgpu/reference-matmul.ts), written to
+// bench/gpu/RESULTS-<adapter>.md with the adapter's name and the GPU targets.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem, type as osType, release } from "node:os";
@@ -22,7 +25,8 @@ import { inputSpecs } from "../runtime/train/data.js";
 import { openDevice, type GpuContext } from "../runtime/webgpu/device.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
 import { VERSION } from "../runtime/version.js";
-import { dlcCpuMicro, dlcGpuMicro, memoryPass, MICROS, type Micro } from "./dlc/micro.js";
+import { dlcCpuMicro, dlcGpuMicro, memoryPass, microGraph, MICROS, type Micro } from "./dlc/micro.js";
+import { referenceMatmul } from "./webgpu/reference-matmul.js";
 import { dlcTraining, type DlcKind, type TrainingData } from "./dlc/training.js";
 import { flag } from "./args.js";
 import { measure, type Timing } from "./measure.js";
@@ -31,6 +35,7 @@ import { isComputeBound, writeReport, type FusionRow, type MemoryRow, type Repor
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const quick = flag("--quick");
+const gpuOnly = flag("--gpu");
 const suites = args.flatMap((a, i) => (a === "--suite" ? [args[i + 1]!] : []));
 const wanted = (s: string) => suites.length === 0 || suites.includes(s);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -80,7 +85,14 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
         add(workload, "webgpu", name, await measure(`${workload} webgpu ${name}`, () => r.run(), SAMPLE), r);
       } else add(workload, "webgpu", name, "no WebGPU adapter");
     }
-    for (const [name, fusion, engine, threads] of cpuContenders) {
+    if (ctx && workload === "matmul") {
+      const [a, b] = microGraph("matmul").inputs.map((i) => Float32Array.from({ length: 1024 * 1024 }, (_, k) => ((k * (i.attrs.name === "a" ? 7919 : 104729)) % 1000) / 500 - 1));
+      const r = await referenceMatmul(ctx, a!, b!, 1024, 1024, 1024);
+      await r.run();
+      add(workload, "webgpu", REFERENCE, await measure(`${workload} webgpu ${REFERENCE}`, () => r.run(), SAMPLE), { dispatches: 1, bytes: 3 * 1024 * 1024 * 4, flops: 2 * 1024 ** 3 });
+      r.dispose();
+    }
+    for (const [name, fusion, engine, threads] of gpuOnly ? [] : cpuContenders) {
       if (!CPU_THREADS.includes(threads)) {
         add(workload, "cpu", name, tooFewCores);
         continue;
@@ -96,9 +108,9 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
     // The floor of a memory-bound workload: one pass over its bytes (a copy).
     const pass = memoryPass(workload);
     const fused = rows.find((r) => r.workload === workload && r.device === "cpu" && r.contender === "dlc fused" && r.flops !== undefined && r.bytes !== undefined);
-    if (fused && !isComputeBound({ flops: fused.flops!, bytes: fused.bytes! })) add(workload, "cpu", "one memory pass (copy)", await measure(`${workload} cpu memory pass`, () => pass.run(), SAMPLE), pass);
+    if (!gpuOnly && fused && !isComputeBound({ flops: fused.flops!, bytes: fused.bytes! })) add(workload, "cpu", "one memory pass (copy)", await measure(`${workload} cpu memory pass`, () => pass.run(), SAMPLE), pass);
     if (!peerModule) continue;
-    for (const backend of peerModule.PEER_BACKENDS) {
+    for (const backend of peerBackends(peerModule)) {
       const device = backend.endsWith("webgpu") ? "webgpu" : "cpu";
       try {
         const peer = await peerModule.createPeer(backend);
@@ -116,6 +128,14 @@ async function fusionSuite(ctx: GpuContext | undefined, peerModule: PeerModule |
     }
   }
   return rows;
+}
+
+/** The reference matmul's contender name. */
+const REFERENCE = "reference WGSL matmul";
+
+/** The peers to run: with --gpu, their WebGPU backends only. */
+function peerBackends(peerModule: PeerModule): PeerModule["PEER_BACKENDS"] {
+  return peerModule.PEER_BACKENDS.filter((b) => !gpuOnly || b.endsWith("webgpu"));
 }
 
 async function loadFashion(): Promise<TrainingData> {
@@ -137,7 +157,7 @@ async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule
     };
     // Every contender reads the loss every step (the peers synchronize every step); WebGPU also at the CLI's cadence.
     const contenders: [DlcKind, number, number][] = [["webgpu", 1, 1], ["webgpu", 25, 1], ["cpu", 1, 1], ["cpu", 1, 2], ["cpu-js", 1, 1]];
-    for (const [kind, cadence, threads] of contenders) {
+    for (const [kind, cadence, threads] of contenders.filter(([kind]) => !gpuOnly || kind === "webgpu")) {
       const contender = `dlc ${kind}${cadence > 1 ? ` (loss every ${cadence})` : ""}${kind === "cpu" ? ` (${threads} thread${threads > 1 ? "s" : ""})` : ""}`;
       if (kind === "webgpu" && !ctx) {
         add({ model, batch, contender, note: "no WebGPU adapter" });
@@ -158,7 +178,7 @@ async function trainingSuite(ctx: GpuContext | undefined, peerModule: PeerModule
       r.dispose();
     }
     if (!peerModule) continue;
-    for (const backend of peerModule.PEER_BACKENDS) {
+    for (const backend of peerBackends(peerModule)) {
       try {
         const t0 = performance.now();
         const peer = await peerModule.createPeer(backend);
@@ -210,8 +230,11 @@ const report: Report = {
   seconds: 0,
 };
 report.seconds = (performance.now() - started) / 1000;
-mkdirSync(join(ROOT, "bench"), { recursive: true });
-writeReport(join(ROOT, "bench"), report);
-log(`wrote bench/RESULTS.md in ${report.seconds.toFixed(0)} s`);
+// A GPU run is named after its adapter, so that runs on several machines sit side by side.
+const name = gpuOnly ? `RESULTS-${report.adapter.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "none"}` : "RESULTS";
+const dir = join(ROOT, "bench", gpuOnly ? "gpu" : "");
+mkdirSync(dir, { recursive: true });
+writeReport(dir, report, name);
+log(`wrote ${join(dir, `${name}.md`)} in ${report.seconds.toFixed(0)} s`);
 ctx?.destroy();
 process.exit(0);
