@@ -30,7 +30,9 @@ import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
-import { accumulate, chooseTiling, declareAccumulators, LANES, reductionLoop, storeTile, tileCols, tileRows, unrollFor, acc, type Tiling } from "./matmul.js";
+import { storeTile } from "./epilogue.js";
+import { chooseTiling, LANES, tileCols, tileRows, type Tiling } from "./matmul.js";
+import { acc, accumulate, declareAccumulators, reductionLoop, unrollFor } from "./register-tile.js";
 
 type Conv = NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad"> | NodeOf<"conv2dFilterGrad">;
 
