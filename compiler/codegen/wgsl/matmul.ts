@@ -21,7 +21,7 @@
 // model of exactly that (chooseTiling); conv.ts reuses it for convolutions
 // as implicit matrix products.
 
-import { numel, type Dim } from "../../../runtime/program/dim.js";
+import { nominal, numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
@@ -53,8 +53,6 @@ const STORE = 4; // one element of the epilogue: its loads, arithmetic and store
 const SETUP = 40; // starting a workgroup: index decoding, tile bounds
 /** Workgroups below this leave CPU threads idle: cost as if there were this many. */
 const MIN_GROUPS = 4;
-/** The size assumed for a symbolic dimension (a batch) when choosing tiles. */
-const NOMINAL_SYMBOL = 128;
 const SIZES = [1, 2, 3, 4, 6, 8, 12, 16];
 const MAX_ACCUMULATORS = 128;
 /** Strided rows at least this long (elements) each stream through the caches on their own... */
@@ -62,11 +60,6 @@ const LONG_ROW = 256;
 /** ...and more than this many such streams per workgroup run about 1.5 times slower. */
 const MAX_STREAMS = 24;
 const STREAM_PENALTY = 1.5;
-
-export function nominal(d: Dim): number {
-  if (typeof d === "number") return d;
-  return d.split("*").reduce((acc, p) => acc * (/^\d+$/.test(p) ? Number(p) : NOMINAL_SYMBOL), 1);
-}
 
 export interface TilingOptions {
   /** Whether each result row reads its own long strided row of the left operand (and each column a column of the right). */

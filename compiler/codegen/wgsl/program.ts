@@ -9,6 +9,7 @@ import { graphNodes } from "../../ir/graph.js";
 import { toProgram } from "../../ir/lower.js";
 import type { Graph, Node } from "../../ir/node.js";
 import { convKernel } from "./conv.js";
+import { hardwareVariants } from "./hardware.js";
 import { indexedKernel } from "./indexed.js";
 import type { KernelEnv } from "./kernel.js";
 import { matmulKernel } from "./matmul.js";
@@ -18,9 +19,11 @@ import { rowKernel } from "./row.js";
 
 export interface GpuOptions {
   readonly fusion?: boolean;
+  /** Emit the hardware family's variants of the contractions (default true; false: the software family alone). */
+  readonly hardware?: boolean;
 }
 
-function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
+function kernelFor(env: KernelEnv, g: KernelGroup, i: number, hardware: boolean): GpuKernel {
   const anchor = anchorOf(g);
   const name = `k${i}_${g.kind}${anchor ? `_${anchor.op}` : ""}`;
   switch (g.kind) {
@@ -28,8 +31,10 @@ function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
       return pointwiseKernel(env, name, g.outputs);
     case "row":
       return rowKernel(env, name, g.row, g.reductions, g.outputs);
-    case "contraction":
-      return g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
+    case "contraction": {
+      const kernel = g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
+      return hardware ? { ...kernel, variants: hardwareVariants(env, name, g.anchor, g.outputs) } : kernel;
+    }
     case "window":
       return poolKernel(env, name, g.anchor, g.outputs);
     case "indexed":
@@ -56,7 +61,7 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}, part: Partition = p
     bufferOf: (n: Node) => (part.materialized.has(n) || isViewOfBuffer(n, part.materialized) ? resolveView(n, part.materialized) : undefined),
     symbols: symbolsOf(nodes.flatMap((n) => n.shape)),
   };
-  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i));
+  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i, options.hardware !== false));
   return { graph, symbols: env.symbols, buffers, views, kernels };
 }
 
