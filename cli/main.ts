@@ -10,7 +10,7 @@ import { DataError } from "../runtime/data/types.js";
 import { DivergedError } from "../runtime/train/loop.js";
 import { VERSION } from "../runtime/version.js";
 import { GpuError } from "../runtime/webgpu/executable.js";
-import { BACKENDS } from "./backend.js";
+import { BACKENDS, KERNEL_CHOICES } from "./backend.js";
 import { EMIT_KINDS, type EmitKind } from "./emit.js";
 import { EXIT, RuntimeError, UsageError } from "./exit.js";
 import { FASHION_MNIST_IDX } from "./fetch-paths.js";
@@ -25,6 +25,8 @@ function requireFile(file: string): string {
 
 const backendOption = () =>
   new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto");
+const kernelsOption = () =>
+  new Option("--kernels <family>", "WebGPU's matrix products and convolutions: auto picks the software family (register tiles) on a software adapter, the hardware family (workgroup-memory tiles) on a GPU").choices(KERNEL_CHOICES).default("auto");
 /** Parsed by bin/dlc.js before the command runs (cli/supervise.ts); declared here for --help and to be accepted. */
 const verboseOption = () => new Option("--verbose", "also show the WebGPU driver's own log lines (Dawn, the Vulkan loader), hidden by default");
 const threadsOption = () => new Option("--threads <n>", "threads of the CPU backend's matrix products and convolutions (default: the machine's cores)").argParser(positiveInt("--threads"));
@@ -86,6 +88,7 @@ export function buildCli(): Command {
     .option("--resume <file>", "continue a checkpoint's run, with its seed, split, normalization and data settings")
     .option("--plot <file.svg>", "draw train and test loss and accuracy per epoch as SVG, rewritten after every epoch (also evaluates the training rows for their accuracy)")
     .addOption(backendOption())
+    .addOption(kernelsOption())
     .addOption(verboseOption())
     .addOption(threadsOption())
     .option("--loss-every <n>", "read a step's loss back every n steps for the progress bar (default 1 on the CPU, 25 on WebGPU; the epoch's loss always covers every step)", positiveInt("--loss-every"))
@@ -116,6 +119,7 @@ export function buildCli(): Command {
       .option("--label <column>", "the column holding the label or target")
       .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
       .addOption(backendOption())
+      .addOption(kernelsOption())
       .addOption(verboseOption())
       .addOption(threadsOption())
       .option("--no-fusion", "one kernel per primitive")

@@ -11,6 +11,7 @@ import type { Backend } from "./train/backend.js";
 import { WebGpuBackend } from "./webgpu/backend.js";
 import { openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
+import type { KernelChoice } from "./webgpu/kernel-family.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
 
@@ -28,6 +29,8 @@ export interface BackendOptions {
   readonly batch?: number;
   /** Threads of the CPU backend's products (default 1). */
   readonly threads?: number;
+  /** WebGPU's kernel family (default auto: the adapter's; see webgpu/kernel-family.ts). */
+  readonly kernels?: KernelChoice;
 }
 
 export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<Backend> {
@@ -45,7 +48,7 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
     if (choice === "auto") return { backend: cpuBackend(), reason: missing === undefined ? "no WebGPU adapter" : "the webgpu package is not installed" };
     throw new GpuError(missing !== undefined ? `${missing}; or use the CPU backend` : "no WebGPU adapter found (on a machine without a GPU, ./scripts/install-webgpu-cpu.sh installs a software one); or use the CPU backend");
   }
-  const gpu = await onDevice(ctx, model);
+  const gpu = await onDevice(ctx, model, options.kernels);
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
   const size = options.batch ?? model.train?.config.batch;
   if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };
@@ -63,9 +66,9 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
   }
 }
 
-async function onDevice(ctx: GpuContext, model: ModelProgram): Promise<Backend> {
+async function onDevice(ctx: GpuContext, model: ModelProgram, kernels: KernelChoice | undefined): Promise<Backend> {
   try {
-    return await WebGpuBackend.create(ctx, model);
+    return await WebGpuBackend.create(ctx, model, { kernels });
   } catch (e) {
     ctx.destroy();
     throw e;

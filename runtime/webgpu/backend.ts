@@ -14,6 +14,13 @@ import { entryOf, type EntryProgram, type ModelProgram } from "../program/model.
 import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
 import { GpuError, GpuExecutable } from "./executable.js";
+import { familyFor, selectKernels, type KernelChoice } from "./kernel-family.js";
+import type { KernelFamily } from "../program/gpu.js";
+
+export interface WebGpuOptions {
+  /** The kernel family: auto (the adapter's), software or hardware (kernel-family.ts). */
+  readonly kernels?: KernelChoice;
+}
 
 /** Steps per buffer of the device-side loss log. */
 const LOSS_CHUNK = 1024;
@@ -27,6 +34,8 @@ interface Slot {
 export class WebGpuBackend implements Backend {
   readonly kind = "webgpu";
   readonly description: string;
+  /** The family of the contraction kernels it runs. */
+  readonly kernels: KernelFamily;
   private readonly slots = new Map<string, Slot>();
   private readonly executables = new Map<string, GpuExecutable>();
   private parity = 0;
@@ -42,8 +51,11 @@ export class WebGpuBackend implements Backend {
   private constructor(
     private readonly ctx: GpuContext,
     private readonly model: ModelProgram,
+    options: WebGpuOptions,
   ) {
-    this.description = ctx.description;
+    this.kernels = familyFor(ctx.software, options.kernels);
+    // The family is named where it is not the adapter's own.
+    this.description = this.kernels === familyFor(ctx.software) ? ctx.description : `${ctx.description}, ${this.kernels} kernels`;
     void ctx.device.lost.then((info) => {
       if (!this.disposed) this.failure = `the GPU device was lost (${info.reason ?? "unknown"}): ${info.message || "no message"}`;
     });
@@ -60,8 +72,8 @@ export class WebGpuBackend implements Backend {
     for (const s of model.train?.state ?? []) slot(s.name, s.shape);
   }
 
-  static async create(ctx: GpuContext, model: ModelProgram): Promise<WebGpuBackend> {
-    const b = new WebGpuBackend(ctx, model);
+  static async create(ctx: GpuContext, model: ModelProgram, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(ctx, model, options);
     // Compile every program now, so that shader errors surface before training starts.
     for (const e of [...model.entries, ...(model.train ? [model.train.step] : [])]) await b.executable(e);
     return b;
@@ -71,7 +83,8 @@ export class WebGpuBackend implements Backend {
     let exe = this.executables.get(entry.name);
     if (!exe) {
       if (!entry.gpu) throw new GpuError(`'${entry.name}' was compiled without a WebGPU program`);
-      this.executables.set(entry.name, (exe = await GpuExecutable.create(this.ctx, entry.gpu)));
+      const program = selectKernels(entry.gpu, this.kernels, this.ctx.device.limits);
+      this.executables.set(entry.name, (exe = await GpuExecutable.create(this.ctx, program)));
     }
     return exe;
   }

@@ -16,14 +16,9 @@ import { chooseTile, type TileLimits } from "../program/tile-cost.js";
 export const KERNEL_CHOICES = ["auto", ...KERNEL_FAMILIES] as const;
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
-/** What the choice depends on: whether the adapter is software, and the device's limits. */
-export interface DeviceProfile {
-  readonly software: boolean;
-  readonly limits: TileLimits;
-}
-
-export function familyFor(profile: DeviceProfile, choice: KernelChoice = "auto"): KernelFamily {
-  return choice !== "auto" ? choice : profile.software ? "software" : "hardware";
+/** The family asked for, or the one that suits the adapter (`software`: a CPU behind a GPU's interface). */
+export function familyFor(software: boolean, choice: KernelChoice = "auto"): KernelFamily {
+  return choice !== "auto" ? choice : software ? "software" : "hardware";
 }
 
 /** A kernel as it runs on a device: its family (none for a kernel both families share), and a hardware variant's tile. */

@@ -80,9 +80,12 @@ export function workgroupGemm(k: KernelBuilder, env: KernelEnv, anchor: Node, ou
     stageOperand(e, gemm.lhs, { shared: LHS, extent: TM, depth: TK, threads, buffer, origin: "m0", size: rows, k0, kSize: depth });
     stageOperand(e, gemm.rhs, { shared: RHS, extent: TN, depth: TK, threads, buffer, origin: "n0", size: cols, k0, kSize: depth });
   };
-  const multiply = (buffer: string) => {
+  // The slice's steps inside the reduction (the rest are zeros). A trip count the compiler cannot
+  // see also keeps it from unrolling the loop whole: on llvmpipe that takes seconds per kernel.
+  const multiply = (buffer: string, k0: string) => {
     e.line(`let lhsAt = ${offset(buffer, TK * TM)}ty; let rhsAt = ${offset(buffer, TK * TN)}tx;`);
-    e.block(`for (var kk = 0u; kk < ${TK}u; kk = kk + 1u)`, () =>
+    e.line(`let steps = min(${TK}u, ${K} - ${k0});`);
+    e.block(`for (var kk = 0u; kk < steps; kk = kk + 1u)`, () =>
       accumulate(
         e,
         { r: block[0], c: block[1] },
@@ -96,14 +99,14 @@ export function workgroupGemm(k: KernelBuilder, env: KernelEnv, anchor: Node, ou
     // barrier ending step s - 1 saw every read of the buffer step s overwrites.
     e.block(`for (var s = 0u; s <= slices; s = s + 1u)`, () => {
       e.block(`if (s < slices)`, () => stage("s % 2u", `s * ${TK}u`));
-      e.block(`if (s > 0u)`, () => multiply("(s - 1u) % 2u"));
+      e.block(`if (s > 0u)`, () => multiply("(s - 1u) % 2u", `(s - 1u) * ${TK}u`));
       e.line("workgroupBarrier();");
     });
   } else {
     e.block(`for (var s = 0u; s < slices; s = s + 1u)`, () => {
       stage("0u", `s * ${TK}u`);
       e.line("workgroupBarrier();");
-      multiply("0u");
+      multiply("0u", `s * ${TK}u`);
       e.line("workgroupBarrier();");
     });
   }
