@@ -5,13 +5,14 @@
 //
 // The model counts one invocation's work per slice of the reduction:
 // reading its operands out of workgroup memory, its multiply-adds, its share
-// of staging the slice from the buffers, and the barriers; the slices run one
-// after another, and a device runs a number of workgroups at once (WebGPU
-// does not say how many: IN_FLIGHT invocations of a mid-range GPU are
-// assumed), in waves. The weights are the usual relative costs on GPUs, not
-// measurements: there is no hardware adapter where dlc is tested. They make
-// large tiles win on large products (fewer loads per multiply-add) and small
-// ones where a large tile would leave the device idle.
+// of staging the slice from the buffers, and the barriers; the slices run
+// one after another. The device is assumed to be CORES compute units (WebGPU
+// does not say how many), each issuing for CORE_LANES invocations at a time:
+// workgroups are dealt out to the units, and a unit takes as long as its
+// workgroups' invocations take to issue. So a large tile wins on a large
+// product (fewer loads per multiply-add, and no unit idle), a small one on a
+// small product (more units busy). The weights are the usual relative costs
+// on GPUs, not measurements: there is no hardware adapter where dlc is tested.
 
 import { nominal } from "./dim.js";
 import { tileBytes, tileThreads, type ProductShape, type WorkgroupTile } from "./gpu.js";
@@ -26,7 +27,8 @@ export interface TileLimits {
 /** WebGPU's defaults, which every adapter offers: what a device gets unless it asks for more. */
 export const DEFAULT_LIMITS: TileLimits = { maxComputeWorkgroupSizeX: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 };
 
-const IN_FLIGHT = 16384;
+const CORES = 32;
+const CORE_LANES = 64;
 const SHARED_LOAD = 1;
 const FMA = 0.5;
 const GLOBAL_LOAD = 4;
@@ -44,9 +46,9 @@ export function tileCost(t: WorkgroupTile, p: ProductShape): number {
   const threads = tileThreads(t);
   const [r, c] = t.block;
   const groups = count * Math.ceil(M / t.rows) * Math.ceil(N / t.cols);
-  const waves = Math.ceil(groups / Math.max(1, Math.floor(IN_FLIGHT / threads)));
+  const perUnit = Math.ceil(groups / CORES) * Math.max(1, threads / CORE_LANES);
   const perSlice = t.depth * ((r + c) * SHARED_LOAD + r * c * FMA) + ((t.rows + t.cols) * t.depth * GLOBAL_LOAD) / threads + BARRIER * (t.buffers === 2 ? 1 : 2);
-  return waves * (Math.ceil(K / t.depth) * perSlice + r * c * STORE);
+  return perUnit * (Math.ceil(K / t.depth) * perSlice + r * c * STORE);
 }
 
 /** The cheapest of `tiles` that fits, or undefined when none does (the first of equals). */

@@ -7,7 +7,7 @@ import type { Graph } from "../../compiler/ir/node.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
 import { openDevice, type GpuContext } from "../../runtime/webgpu/device.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
-import type { KernelFamily } from "../../runtime/program/gpu.js";
+import type { KernelFamily, WorkgroupTile } from "../../runtime/program/gpu.js";
 import { chooseKernel, type ChosenKernel } from "../../runtime/webgpu/kernel-family.js";
 import { relativeError } from "./gradcheck.js";
 import { lowerAndRun } from "./run.js";
@@ -33,18 +33,19 @@ export async function closeGpu(): Promise<void> {
 /**
  * Runs g on WebGPU and on the CPU interpreter (float32, unfused) and checks every output within
  * `tol` (normwise relative). With `family`, the kernels are that family's on the test's device,
- * and under the hardware family every contraction must have run a hardware variant. Returns the
- * kernels that ran, and the largest error.
+ * and under the hardware family every contraction must have run a hardware variant (with
+ * `tiles`, of those tiles rather than the cost model's). Returns the kernels that ran, and the
+ * largest error.
  */
 export async function matchesCpu(
   t: ExecutionContext,
   g: Graph,
   feeds: ReadonlyMap<string, NDArray>,
   params: ReadonlyMap<string, NDArray> = new Map(),
-  options: { tol?: number; fusion?: boolean; family?: KernelFamily } = {},
+  options: { tol?: number; fusion?: boolean; family?: KernelFamily; tiles?: readonly WorkgroupTile[] } = {},
 ): Promise<{ kernels: ChosenKernel[]; error: number }> {
   const ctx = await gpu(t);
-  const program = lowerGpu(g, { fusion: options.fusion });
+  const program = lowerGpu(g, { fusion: options.fusion, tiles: options.tiles });
   const kernels = program.kernels.map((k) => chooseKernel(k, options.family ?? "software", ctx.device.limits));
   if (options.family === "hardware") t.true(kernels.every((k) => k.family !== "software"), "every contraction runs a hardware variant");
   const exe = await GpuExecutable.create(ctx, { ...program, kernels: kernels.map((k) => k.code) });

@@ -44,11 +44,11 @@ export function tilesFor(product: ProductShape): WorkgroupTile[] {
 /** A kernel's name with its tile, so that a profile says what ran: `k3_contraction_matmul_wg64x64x16`. */
 export const variantName = (name: string, t: WorkgroupTile) => `${name}_wg${t.rows}x${t.cols}x${t.depth}${t.buffers === 2 ? "_db" : ""}`;
 
-/** The hardware variants of the contraction kernel `name`. */
-export function hardwareVariants(env: KernelEnv, name: string, anchor: ContractionNode, outputs: readonly Node[]): GpuVariant[] {
+/** The hardware variants of the contraction kernel `name`: with `tiles`, or those worth having. */
+export function hardwareVariants(env: KernelEnv, name: string, anchor: ContractionNode, outputs: readonly Node[], tiles?: readonly WorkgroupTile[]): GpuVariant[] {
   // The product alone: readers emit nothing until a kernel calls them.
   const product = gemmOf(new KernelBuilder(env, name, []), anchor).product;
-  return tilesFor(product).map((tile) => {
+  return (tiles ?? tilesFor(product)).map((tile) => {
     const k = new KernelBuilder(env, variantName(name, tile), [...outputs, anchor]);
     k.noteOp(anchor.op);
     return { ...workgroupGemm(k, env, anchor, outputs, gemmOf(k, anchor), tile), family: "hardware", tile, product };

@@ -2,7 +2,7 @@
 // group, and the buffers they share.
 
 import { symbolsOf } from "../../../runtime/program/dim.js";
-import type { GpuKernel, GpuProgram } from "../../../runtime/program/gpu.js";
+import type { GpuKernel, GpuProgram, WorkgroupTile } from "../../../runtime/program/gpu.js";
 import { anchorOf, partition, resolveView, type KernelGroup, type Partition } from "../../fusion/kernels.js";
 import { inputAt, lookup } from "../../ir/checked.js";
 import { graphNodes } from "../../ir/graph.js";
@@ -21,9 +21,11 @@ export interface GpuOptions {
   readonly fusion?: boolean;
   /** Emit the hardware family's variants of the contractions (default true; false: the software family alone). */
   readonly hardware?: boolean;
+  /** The hardware variants' tiles, instead of those the cost model finds worth having (tests, benchmarks). */
+  readonly tiles?: readonly WorkgroupTile[];
 }
 
-function kernelFor(env: KernelEnv, g: KernelGroup, i: number, hardware: boolean): GpuKernel {
+function kernelFor(env: KernelEnv, g: KernelGroup, i: number, options: GpuOptions): GpuKernel {
   const anchor = anchorOf(g);
   const name = `k${i}_${g.kind}${anchor ? `_${anchor.op}` : ""}`;
   switch (g.kind) {
@@ -33,7 +35,7 @@ function kernelFor(env: KernelEnv, g: KernelGroup, i: number, hardware: boolean)
       return rowKernel(env, name, g.row, g.reductions, g.outputs);
     case "contraction": {
       const kernel = g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
-      return hardware ? { ...kernel, variants: hardwareVariants(env, name, g.anchor, g.outputs) } : kernel;
+      return options.hardware !== false ? { ...kernel, variants: hardwareVariants(env, name, g.anchor, g.outputs, options.tiles) } : kernel;
     }
     case "window":
       return poolKernel(env, name, g.anchor, g.outputs);
@@ -61,7 +63,7 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}, part: Partition = p
     bufferOf: (n: Node) => (part.materialized.has(n) || isViewOfBuffer(n, part.materialized) ? resolveView(n, part.materialized) : undefined),
     symbols: symbolsOf(nodes.flatMap((n) => n.shape)),
   };
-  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i, options.hardware !== false));
+  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i, options));
   return { graph, symbols: env.symbols, buffers, views, kernels };
 }
 
