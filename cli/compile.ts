@@ -7,6 +7,9 @@ import { verifyGraph } from "../compiler/ir/verify.js";
 import { explainFusion } from "../compiler/fusion/explain.js";
 import type { PassStat } from "../compiler/passes/simplify.js";
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
+import { describeTile, type GpuKernelCode, type KernelFamily, type WorkgroupTile } from "../runtime/program/gpu.js";
+import { DEFAULT_LIMITS } from "../runtime/program/tile-cost.js";
+import { chooseKernel } from "../runtime/webgpu/kernel-family.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 import { checkOutputs, named } from "./outputs.js";
@@ -20,6 +23,8 @@ export interface CompileCommandOptions {
   grad?: string;
   json?: boolean;
   quiet?: boolean;
+  /** With --emit wgsl: the products of this family only (default: every family's). */
+  kernels?: KernelFamily;
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
@@ -28,7 +33,8 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
   const compilation = new Compilation(file);
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
-  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion });
+  if (opts.kernels !== undefined && emit !== "wgsl") throw new UsageError("--kernels applies to --emit wgsl");
+  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion, kernels: opts.kernels });
 }
 
 /** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
@@ -50,8 +56,12 @@ function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string
   }
 }
 
-/** `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the unfused plan and kernels. */
-export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean } = {}): void {
+/**
+ * `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the
+ * unfused plan and kernels, `kernels` one family's products (the hardware family's as a device
+ * with WebGPU's default limits chooses them).
+ */
+export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean; kernels?: KernelFamily } = {}): void {
   const opts = { emit, fusion: options.fusion !== false };
   const program = c.source();
   if (opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused") c.training();
@@ -78,7 +88,19 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
       // The training step's kernels when the model trains, else every entry point's.
       const model = c.model({ training: c.hasLoss(), webgpu: true, fusion: opts.fusion });
       const programs = model.train ? [model.train.step] : model.entries;
-      for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
+      // Each kernel's header names its family and tile; a kernel both families share names none.
+      const header = (e: string, k: GpuKernelCode, family?: KernelFamily, tile?: WorkgroupTile) => `// ---- ${e}: ${k.name}${family ? ` (${family}${tile ? `: ${describeTile(tile)}` : ""})` : ""}\n${k.wgsl}\n`;
+      for (const e of programs) {
+        for (const k of e.gpu!.kernels) {
+          if (options.kernels !== undefined) {
+            const chosen = chooseKernel(k, options.kernels, DEFAULT_LIMITS);
+            out(header(e.name, chosen.code, chosen.family, chosen.tile));
+            continue;
+          }
+          out(header(e.name, k, k.variants ? "software" : undefined));
+          for (const v of k.variants ?? []) out(header(e.name, v, v.family, v.tile));
+        }
+      }
       return;
     }
     case "stats":

@@ -11,6 +11,7 @@ import { DivergedError } from "../runtime/train/loop.js";
 import { VERSION } from "../runtime/version.js";
 import { GpuError } from "../runtime/webgpu/executable.js";
 import { BACKENDS, KERNEL_CHOICES } from "./backend.js";
+import { KERNEL_FAMILIES, type KernelFamily } from "../runtime/program/gpu.js";
 import { EMIT_KINDS, type EmitKind } from "./emit.js";
 import { EXIT, RuntimeError, UsageError } from "./exit.js";
 import { FASHION_MNIST_IDX } from "./fetch-paths.js";
@@ -52,6 +53,7 @@ export function buildCli(): Command {
     .option("--grad <entries>", "with -o: also compile these scalar entry points' gradients (comma-separated, or 'all'), for grad() and valueAndGrad() in dlc/runtime")
     .option("--json", "with -o: print a JSON summary")
     .option("--quiet", "print nothing but errors")
+    .addOption(new Option("--kernels <family>", "with --emit wgsl: only this family's matrix products and convolutions (hardware: the tiles a GPU with WebGPU's default limits runs); default: every family's").choices(KERNEL_FAMILIES))
     .addHelpText(
       "after",
       examples([
@@ -61,11 +63,12 @@ export function buildCli(): Command {
         "dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients",
         "dlc compile models/mlp.ts --emit stats   # node counts through the passes",
         "dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes",
-        "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step",
+        "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step, products in both families",
+        "dlc compile models/mlp.ts --emit wgsl --kernels hardware   # as a GPU runs them",
         "dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg",
       ]),
     )
-    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; grad?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; grad?: string; json?: boolean; quiet?: boolean; kernels?: KernelFamily }) => {
       const { runCompile } = await import("./compile.js");
       await runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });
@@ -159,7 +162,8 @@ export function buildCli(): Command {
     .option("--batch <n>", "the batch size to count for (default: the model's)", positiveInt("--batch"))
     .option("--explain-fusion", "why each value of the training step got a buffer, and what each kernel computes (.ts only)")
     .option("--json", "print one JSON object (kernels_per_train_step, flops_per_train_step, peak_bytes, ...)")
-    .addHelpText("after", examples(["dlc inspect models/mlp.ts", "dlc inspect mlp.dlc --batch 64 --json"]))
+    .addOption(new Option("--kernels <family>", "count the matrix products and convolutions of this family, as a device with WebGPU's default limits runs them").choices(KERNEL_FAMILIES).default("hardware"))
+    .addHelpText("after", examples(["dlc inspect models/mlp.ts", "dlc inspect mlp.dlc --batch 64 --json", "dlc inspect models/cnn.ts --kernels software   # as on a software adapter"]))
     .action(async (file: string, opts) => {
       const { runInspect } = await import("./inspect.js");
       await runInspect(requireFile(file), opts);
