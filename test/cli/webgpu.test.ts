@@ -101,7 +101,7 @@ test("dlc inspect prints each kernel with its fused ops and workgroups", (t) => 
   const r = dlc(["inspect", "models/cnn.ts", "--batch", "64"]);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /^training step \(forward, backward, adam\), batch 64: \d+ kernels, \d+ unfused/m);
-  t.regex(r.stdout, /contraction_conv2d +\d+ workgroups .*conv2d/);
+  t.regex(r.stdout, /contraction_conv2d_wg\d+x\d+x\d+(_db)? +\d+ workgroups .*conv2d/);
 });
 
 test("dlc compile --emit wgsl prints the training step's kernels, --emit fused explains them", (t) => {
