@@ -15,9 +15,8 @@
 // axis staged side by side, a slice is loaded as vec4s. The epilogue is the
 // software family's (epilogue.ts), on each register block.
 
-import { type Dim } from "../../../runtime/program/dim.js";
-import type { GpuKernel, ProductShape, WorkgroupTile } from "../../../runtime/program/gpu.js";
-import { tileThreads } from "../../../runtime/program/gpu.js";
+import type { Dim } from "../../../runtime/program/dim.js";
+import { tileThreads, type GpuKernel, type ProductShape, type WorkgroupTile } from "../../../runtime/program/gpu.js";
 import type { Node } from "../../ir/node.js";
 import { storeTile } from "./epilogue.js";
 import type { Emitter } from "./expr.js";
