@@ -9,6 +9,9 @@ import type { PassStat } from "../compiler/passes/simplify.js";
 import { writeFileAtomic } from "../runtime/checkpoint/atomic.js";
 import { CpuExecutable } from "../runtime/cpu/executable.js";
 import type { GraphProgram } from "../runtime/program/program.js";
+import { describeTile, type GpuKernelCode, type KernelFamily, type WorkgroupTile } from "../runtime/program/gpu.js";
+import { DEFAULT_LIMITS } from "../runtime/program/tile-cost.js";
+import { chooseKernel } from "../runtime/webgpu/kernel-family.js";
 import type { EmitKind } from "./emit.js";
 import { UsageError } from "./exit.js";
 import { checkOutputs, named } from "./outputs.js";
@@ -24,6 +27,8 @@ export interface CompileCommandOptions {
   quiet?: boolean;
   /** --emit wasm: the size every symbolic dimension takes (default: the model's batch). */
   batch?: number;
+  /** With --emit wgsl: the products of this family only (default: every family's). */
+  kernels?: KernelFamily;
 }
 
 export async function runCompile(file: string, opts: CompileCommandOptions, out: (s: string) => void): Promise<void> {
@@ -33,7 +38,8 @@ export async function runCompile(file: string, opts: CompileCommandOptions, out:
   if (opts.out !== undefined) writeModel(compilation, opts, out);
   const emit = opts.emit ?? (opts.out === undefined ? "ir" : undefined);
   if (opts.batch !== undefined && emit !== "wasm") throw new UsageError("--batch applies to --emit wasm");
-  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion, ...(opts.batch !== undefined ? { batch: opts.batch } : {}) });
+  if (opts.kernels !== undefined && emit !== "wgsl") throw new UsageError("--kernels applies to --emit wgsl");
+  if (emit !== undefined) printModel(compilation, emit, out, { fusion: opts.fusion, ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.kernels !== undefined ? { kernels: opts.kernels } : {}) });
 }
 
 /** `-o model.dlc`: the artifact, with a training step when the model has a loss. */
@@ -55,8 +61,12 @@ function writeModel(c: Compilation, opts: CompileCommandOptions, out: (s: string
   }
 }
 
-/** `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the unfused plan and kernels. */
-export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean; batch?: number } = {}): void {
+/**
+ * `--emit KIND`: a dump of one stage of the compilation; `fusion: false` (--no-fusion) shows the
+ * unfused plan and kernels, `kernels` one family's products (the hardware family's as a device
+ * with WebGPU's default limits chooses them), `batch` the sizes of --emit wasm.
+ */
+export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => void, options: { fusion?: boolean; batch?: number; kernels?: KernelFamily } = {}): void {
   const opts = { emit, fusion: options.fusion !== false };
   const program = c.source();
   if (opts.emit === "grad" || opts.emit === "stats" || opts.emit === "fused") c.training();
@@ -83,7 +93,19 @@ export function printModel(c: Compilation, emit: EmitKind, out: (s: string) => v
       // The training step's kernels when the model trains, else every entry point's.
       const model = c.model({ training: c.hasLoss(), webgpu: true, fusion: opts.fusion });
       const programs = model.train ? [model.train.step] : model.entries;
-      for (const e of programs) for (const k of e.gpu!.kernels) out(`// ---- ${e.name}: ${k.name}\n${k.wgsl}\n`);
+      // Each kernel's header names its family and tile; a kernel both families share names none.
+      const header = (e: string, k: GpuKernelCode, family?: KernelFamily, tile?: WorkgroupTile) => `// ---- ${e}: ${k.name}${family ? ` (${family}${tile ? `: ${describeTile(tile)}` : ""})` : ""}\n${k.wgsl}\n`;
+      for (const e of programs) {
+        for (const k of e.gpu!.kernels) {
+          if (options.kernels !== undefined) {
+            const chosen = chooseKernel(k, options.kernels, DEFAULT_LIMITS);
+            out(header(e.name, chosen.code, chosen.family, chosen.tile));
+            continue;
+          }
+          out(header(e.name, k, k.variants ? "software" : undefined));
+          for (const v of k.variants ?? []) out(header(e.name, v, v.family, v.tile));
+        }
+      }
       return;
     }
     case "wasm": {

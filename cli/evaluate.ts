@@ -8,7 +8,7 @@ import { readCheckpoint } from "../runtime/train/checkpoint-file.js";
 import { evaluate, labelInput } from "../runtime/train/metrics.js";
 import { predict as predictRows } from "../runtime/train/predict.js";
 import type { Session } from "../runtime/train/session.js";
-import { machineThreads, openBackend, type BackendChoice } from "./backend.js";
+import { machineThreads, openBackend, type BackendChoice, type KernelChoice } from "./backend.js";
 import { allRows, normalize } from "../runtime/train/data.js";
 import { loadFor } from "../runtime/train/load.js";
 import { UsageError } from "./exit.js";
@@ -23,6 +23,7 @@ export interface WeightsOptions {
   label?: string;
   batch: number;
   backend: BackendChoice;
+  kernels: KernelChoice;
   threads?: number;
   fusion: boolean;
   json?: boolean;
@@ -39,7 +40,7 @@ async function withWeights<T>(file: string, o: WeightsOptions, f: (session: Sess
   const model = await loadModel(file, { fusion: o.fusion, webgpu: !o.backend.startsWith("cpu") });
   const ckpt = readCheckpoint(model, o.weights, false);
   checkFinite([...ckpt.values, ...(ckpt.norm ? ([[NORM_SHIFT, ckpt.norm.shift], [NORM_SCALE, ckpt.norm.scale]] as const) : [])], o.weights);
-  const backend = await openBackend(model, o.backend, { batch: o.batch, threads: o.threads ?? machineThreads() });
+  const backend = await openBackend(model, o.backend, { batch: o.batch, threads: o.threads ?? machineThreads(), kernels: o.kernels });
   try {
     await backend.load(ckpt.values);
     const session: Session = { model, backend, config: { optimizer: { kind: "sgd", lr: 0, schedule: { kind: "constant" } }, batch: o.batch, epochs: 0, seed: 0 }, epoch: ckpt.epoch, step: ckpt.step, norm: ckpt.norm };

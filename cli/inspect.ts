@@ -5,7 +5,9 @@
 
 import { evalDim } from "../runtime/program/dim.js";
 import { flops } from "../runtime/program/cost.js";
-import type { GpuProgram } from "../runtime/program/gpu.js";
+import { describeTile, type GpuKernelCode, type GpuProgram, type KernelFamily } from "../runtime/program/gpu.js";
+import { DEFAULT_LIMITS } from "../runtime/program/tile-cost.js";
+import { chooseKernel } from "../runtime/webgpu/kernel-family.js";
 import type { EntryProgram, ModelProgram } from "../runtime/program/model.js";
 import { workgroups } from "../runtime/webgpu/executable.js";
 import { planMemory } from "../runtime/webgpu/memory.js";
@@ -17,10 +19,16 @@ export interface InspectOptions {
   batch?: number;
   json?: boolean;
   explainFusion?: boolean;
+  /** The family whose products are counted, as a device with WebGPU's default limits runs it (default hardware). */
+  kernels?: KernelFamily;
 }
 
 interface KernelInfo {
   name: string;
+  /** The product's family, null for a kernel both families share. */
+  family: KernelFamily | null;
+  /** A hardware product's workgroup tile, described. */
+  tile: string | null;
   ops: string[];
   workgroups: number;
   bytes: number;
@@ -38,14 +46,15 @@ interface EntryInfo {
   peak_bytes_unfused: number | null;
 }
 
-function entryInfo(fused: EntryProgram, unfused: EntryProgram | undefined, env: Record<string, number>): EntryInfo {
-  const gpu = fused.gpu!;
-  const kernelBytes = (k: GpuProgram["kernels"][number]) => k.bytes.reduce<number>((a, d) => a + evalDim(d, env), 0);
+function entryInfo(fused: EntryProgram, unfused: EntryProgram | undefined, env: Record<string, number>, family: KernelFamily): EntryInfo {
+  const chosen = fused.gpu!.kernels.map((k) => chooseKernel(k, family, DEFAULT_LIMITS));
+  const gpu = { ...fused.gpu!, kernels: chosen.map((k) => k.code) };
+  const kernelBytes = (k: GpuKernelCode) => k.bytes.reduce<number>((a, d) => a + evalDim(d, env), 0);
   const bytes = (p: GpuProgram) => p.kernels.reduce<number>((acc, k) => acc + kernelBytes(k), 0);
   const memory = planMemory(gpu, env);
   return {
     name: fused.name,
-    kernels: gpu.kernels.map((k) => ({ name: k.name, ops: [...k.ops], workgroups: workgroups(k, env), bytes: kernelBytes(k) })),
+    kernels: chosen.map(({ code: k, family, tile }) => ({ name: k.name, family: family ?? null, tile: tile ? describeTile(tile) : null, ops: [...k.ops], workgroups: workgroups(k, env), bytes: kernelBytes(k) })),
     kernels_unfused: unfused ? unfused.gpu!.kernels.length : null,
     flops: flops(gpu.graph, env),
     bytes: bytes(gpu),
@@ -73,7 +82,8 @@ export async function inspectReport(file: string, o: InspectOptions, compilation
   const batch = o.batch ?? fused.train?.config.batch ?? 128;
   const env = { batch };
   const pair = (m: ModelProgram) => [...m.entries, ...(m.train ? [m.train.step] : [])];
-  const entries = pair(fused).map((e, i) => entryInfo(e, unfused ? pair(unfused)[i] : undefined, env));
+  const family = o.kernels ?? "hardware";
+  const entries = pair(fused).map((e, i) => entryInfo(e, unfused ? pair(unfused)[i] : undefined, env, family));
   const step = entries.find((e) => e.name === "train");
   const params = fused.params.map((p) => ({ name: p.name, shape: [...p.shape], size: p.shape.reduce((a, b) => a * b, 1), trainable: p.trainable !== false }));
   const summary = {
@@ -90,11 +100,14 @@ export async function inspectReport(file: string, o: InspectOptions, compilation
     peak_bytes: step?.peak_bytes ?? null,
     peak_bytes_unplanned: step?.peak_bytes_unplanned ?? null,
     peak_bytes_unfused: step?.peak_bytes_unfused ?? null,
+    kernel_family: family,
+    kernel_limits: DEFAULT_LIMITS,
     entries,
   };
   if (o.json) return JSON.stringify(summary) + "\n";
   const lines: string[] = [];
   lines.push(`model ${summary.model} (sources ${fused.hash.slice(0, 12)})`);
+  lines.push(`kernels: the ${family} family's products, as a device with WebGPU's default limits runs them (--kernels)`);
   lines.push(`parameters: ${params.length} tensors, ${group(summary.param_count)} values (${mb(summary.param_count * 4)})`);
   const w = Math.max(...params.map((p) => p.name.length));
   for (const p of params) lines.push(`  ${p.name.padEnd(w)}  [${p.shape.join(", ")}]  ${group(p.size)}${p.trainable ? "" : "  (not trained: written by the step)"}`);

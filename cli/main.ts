@@ -10,7 +10,8 @@ import { DataError } from "../runtime/data/types.js";
 import { DivergedError } from "../runtime/train/loop.js";
 import { VERSION } from "../runtime/version.js";
 import { GpuError } from "../runtime/webgpu/executable.js";
-import { BACKENDS } from "./backend.js";
+import { BACKENDS, KERNEL_CHOICES } from "./backend.js";
+import { KERNEL_FAMILIES, type KernelFamily } from "../runtime/program/gpu.js";
 import { EMIT_KINDS, type EmitKind } from "./emit.js";
 import { EXIT, RuntimeError, UsageError } from "./exit.js";
 import { FASHION_MNIST_IDX } from "./fetch-paths.js";
@@ -25,6 +26,8 @@ function requireFile(file: string): string {
 
 const backendOption = () =>
   new Option("--backend <kind>", "where to run: auto picks WebGPU on a hardware adapter, else the faster of the CPU and a software adapter, measured; cpu-js is the JavaScript reference interpreter").choices(BACKENDS).default("auto");
+const kernelsOption = () =>
+  new Option("--kernels <family>", "WebGPU's matrix products and convolutions: auto picks the software family (register tiles) on a software adapter, the hardware family (workgroup-memory tiles) on a GPU").choices(KERNEL_CHOICES).default("auto");
 /** Parsed by bin/dlc.js before the command runs (cli/supervise.ts); declared here for --help and to be accepted. */
 const verboseOption = () => new Option("--verbose", "also show the WebGPU driver's own log lines (Dawn, the Vulkan loader), hidden by default");
 const threadsOption = () => new Option("--threads <n>", "threads of the CPU backend's matrix products and convolutions (default: the machine's cores)").argParser(positiveInt("--threads"));
@@ -51,6 +54,7 @@ export function buildCli(): Command {
     .option("--grad <entries>", "with -o: also compile these scalar entry points' gradients (comma-separated, or 'all'), for grad() and valueAndGrad() in dlc/runtime")
     .option("--json", "with -o: print a JSON summary")
     .option("--quiet", "print nothing but errors")
+    .addOption(new Option("--kernels <family>", "with --emit wgsl: only this family's matrix products and convolutions (hardware: the tiles a GPU with WebGPU's default limits runs); default: every family's").choices(KERNEL_FAMILIES))
     .addHelpText(
       "after",
       examples([
@@ -60,12 +64,13 @@ export function buildCli(): Command {
         "dlc compile models/mlp.ts --emit grad    # the training graph: loss and gradients",
         "dlc compile models/mlp.ts --emit stats   # node counts through the passes",
         "dlc compile models/mlp.ts --emit fused   # which values get buffers, and why; what each kernel computes",
-        "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step",
+        "dlc compile models/mlp.ts --emit wgsl    # the WGSL kernels of the training step, products in both families",
+        "dlc compile models/mlp.ts --emit wgsl --kernels hardware   # as a GPU runs them",
         "dlc compile models/mlp.ts --emit wasm    # the CPU plan's WebAssembly kernels (text) at the model's batch",
         "dlc compile models/cnn.ts --emit dot | dot -Tsvg > cnn.svg",
       ]),
     )
-    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; grad?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; emit?: EmitKind; fusion: boolean; grad?: string; json?: boolean; quiet?: boolean; kernels?: KernelFamily }) => {
       const { runCompile } = await import("./compile.js");
       await runCompile(requireFile(file), opts, (s) => process.stdout.write(s));
     });
@@ -88,6 +93,7 @@ export function buildCli(): Command {
     .option("--resume <file>", "continue a checkpoint's run, with its seed, split, normalization and data settings")
     .option("--plot <file.svg>", "draw train and test loss and accuracy per epoch as SVG, rewritten after every epoch (also evaluates the training rows for their accuracy)")
     .addOption(backendOption())
+    .addOption(kernelsOption())
     .addOption(verboseOption())
     .addOption(threadsOption())
     .option("--loss-every <n>", "read a step's loss back every n steps for the progress bar (default 1 on the CPU, 25 on WebGPU; the epoch's loss always covers every step)", positiveInt("--loss-every"))
@@ -118,6 +124,7 @@ export function buildCli(): Command {
       .option("--label <column>", "the column holding the label or target")
       .option("--batch <n>", "batch size", positiveInt("--batch"), 256)
       .addOption(backendOption())
+      .addOption(kernelsOption())
       .addOption(verboseOption())
       .addOption(threadsOption())
       .option("--no-fusion", "one kernel per primitive")
@@ -157,7 +164,8 @@ export function buildCli(): Command {
     .option("--batch <n>", "the batch size to count for (default: the model's)", positiveInt("--batch"))
     .option("--explain-fusion", "why each value of the training step got a buffer, and what each kernel computes (.ts only)")
     .option("--json", "print one JSON object (kernels_per_train_step, flops_per_train_step, peak_bytes, ...)")
-    .addHelpText("after", examples(["dlc inspect models/mlp.ts", "dlc inspect mlp.dlc --batch 64 --json"]))
+    .addOption(new Option("--kernels <family>", "count the matrix products and convolutions of this family, as a device with WebGPU's default limits runs them").choices(KERNEL_FAMILIES).default("hardware"))
+    .addHelpText("after", examples(["dlc inspect models/mlp.ts", "dlc inspect mlp.dlc --batch 64 --json", "dlc inspect models/cnn.ts --kernels software   # as on a software adapter"]))
     .action(async (file: string, opts) => {
       const { runInspect } = await import("./inspect.js");
       await runInspect(requireFile(file), opts);

@@ -9,7 +9,7 @@ import { readCheckpoint, saveSession } from "../runtime/train/checkpoint-file.js
 import { DIVERGING_FACTOR, stepsPerEpoch, trainEpochs, type DivergingEvent, type Split } from "../runtime/train/loop.js";
 import { labelInput } from "../runtime/train/metrics.js";
 import { startSession } from "../runtime/train/session.js";
-import { chooseBackend, machineThreads, type BackendChoice } from "./backend.js";
+import { chooseBackend, machineThreads, type BackendChoice, type KernelChoice } from "./backend.js";
 import { allRows, fitNorm, normalize } from "../runtime/train/data.js";
 import { loadFor } from "../runtime/train/load.js";
 import { UsageError } from "./exit.js";
@@ -38,6 +38,7 @@ export interface TrainCommandOptions {
   resume?: string;
   plot?: string;
   backend: BackendChoice;
+  kernels: KernelChoice;
   threads?: number;
   fusion: boolean;
   json?: boolean;
@@ -91,7 +92,7 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     ...(settings.normalize !== "none" ? { normalize: settings.normalize } : {}),
   };
 
-  const { backend, reason: chosenBecause } = await chooseBackend(model, o.backend, { batch: settings.batch, threads: o.threads ?? machineThreads() });
+  const { backend, reason: chosenBecause } = await chooseBackend(model, o.backend, { batch: settings.batch, threads: o.threads ?? machineThreads(), kernels: o.kernels });
   try {
     const session = await startSession(model, backend, config);
     if (ckpt !== undefined) {

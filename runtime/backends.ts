@@ -13,6 +13,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
 import { noAdapter, openDevice, webgpuMissing, type GpuContext } from "./webgpu/device.js";
 import { GpuError } from "./webgpu/executable.js";
 import { prepareWorkers } from "./wasm/workers.js";
+import type { KernelChoice } from "./webgpu/kernel-family.js";
 
 export type BackendChoice = "cpu" | "cpu-js" | "webgpu" | "auto";
 
@@ -32,6 +33,8 @@ export interface BackendOptions {
   readonly threads?: number;
   /** Time every kernel call of the training step (dlc profile): on WebGPU by timestamp queries where allowed and available, else per dispatch. */
   readonly profile?: BackendProfiling;
+  /** WebGPU's kernel family (default auto: the adapter's; see webgpu/kernel-family.ts). */
+  readonly kernels?: KernelChoice;
 }
 
 export async function createBackend(model: ModelProgram, choice: BackendChoice = "auto", options: BackendOptions = {}): Promise<Backend> {
@@ -56,7 +59,7 @@ export async function chooseBackend(model: ModelProgram, choice: BackendChoice =
     throw new GpuError(`${missing?.message ?? noAdapter()}; or use the CPU backend`);
   }
   const profiling = options.profile?.gpu(ctx.timestampQuery ? "timestamp-query" : "per-dispatch");
-  const gpu = await onDevice(ctx, model, profiling ? { profiling } : {});
+  const gpu = await onDevice(ctx, model, { ...(profiling ? { profiling } : {}), ...(options.kernels ? { kernels: options.kernels } : {}) });
   if (choice === "webgpu") return { backend: gpu, reason: "asked for" };
   const size = options.batch ?? model.train?.config.batch;
   if (!ctx.software || !model.train || size === undefined) return { backend: gpu, reason: ctx.software ? "a software adapter, nothing to measure" : "a hardware adapter" };

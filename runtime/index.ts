@@ -19,10 +19,11 @@
 export { loadArtifact, readArtifact } from "./artifact/file.js";
 export { parseArtifact } from "./artifact/read.js";
 export { ArtifactError, type ArtifactPayload } from "./artifact/format.js";
-export { createBackend, type BackendChoice } from "./backends.js";
+export { createBackend, type BackendChoice, type BackendOptions } from "./backends.js";
 export type { Backend, BackendKind } from "./train/backend.js";
 export { CpuBackend, type CpuBackendOptions } from "./cpu/backend.js";
-export { WebGpuBackend } from "./webgpu/backend.js";
+export { WebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
+export { KERNEL_CHOICES, type KernelChoice } from "./webgpu/kernel-family.js";
 export { openDevice, type GpuContext } from "./webgpu/device.js";
 export { entryOf, type ModelProgram, type EntryProgram } from "./program/model.js";
 export type { TrainConfig } from "./program/train-config.js";

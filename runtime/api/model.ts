@@ -11,6 +11,7 @@ import { FALLBACK_TRAIN, type TrainConfig } from "../program/train-config.js";
 import { startSession } from "../train/session.js";
 import { BoundModel } from "./bound.js";
 import { ArgumentError } from "./errors.js";
+import { KERNEL_CHOICES, type KernelChoice } from "../webgpu/kernel-family.js";
 
 export interface BindOptions {
   /** Seeds the parameters' initialization, the shuffles and dropout (default: the model's `train.seed`). */
@@ -19,6 +20,8 @@ export interface BindOptions {
   readonly threads?: number;
   /** A checkpoint to load the parameters (and normalization) from, as `dlc eval --weights`. */
   readonly weights?: string;
+  /** WebGPU's kernels: "auto" (default: the software family on a software adapter, else the hardware family), "software" or "hardware". */
+  readonly kernels?: KernelChoice;
 }
 
 export class Model {
@@ -62,7 +65,8 @@ export class Model {
     const config = options.seed === undefined ? base : { ...base, seed: options.seed };
     // auto without WebGPU programs can only be the CPU.
     const choice = backend === "auto" && !this.program.entries.every((e) => e.gpu) ? "cpu" : backend;
-    const b = await createBackend(this.program, choice, { threads: options.threads ?? 1 });
+    if (options.kernels !== undefined && !KERNEL_CHOICES.includes(options.kernels)) throw new ArgumentError(`unknown kernels '${String(options.kernels)}': expected ${KERNEL_CHOICES.join(", ")}`);
+    const b = await createBackend(this.program, choice, { threads: options.threads ?? 1, kernels: options.kernels });
     try {
       const bound = new BoundModel(await startSession(this.program, b, config));
       if (options.weights !== undefined) await bound.load(options.weights);

@@ -5,6 +5,7 @@
 // path of the bad field.
 
 import { abiFromNames, checkTrainAbi, type TrainAbi } from "../program/abi.js";
+import { tileThreads, type GpuKernel, type WorkgroupTile } from "../program/gpu.js";
 import type { TrainProgram } from "../program/model.js";
 import { isOp } from "../program/ops.js";
 import { typecheckGraph } from "./typecheck.js";
@@ -86,20 +87,41 @@ const cpuProgram: Check = (v, p) => {
   });
 };
 
+const kernelCode = {
+  name: str,
+  wgsl: str,
+  bindings: arrayOf(object({ node: int(), write: bool })),
+  grid: arrayOf(object({ size: dim, per: int(1) })),
+  ops: arrayOf(str),
+  bytes: arrayOf(dim),
+};
+
+/** A hardware variant's workgroup tile: whole register blocks, a power-of-two count of invocations the cost model can trust. */
+const workgroupTile: Check = (v, p) => {
+  object({ rows: int(1), cols: int(1), depth: int(1), block: arrayOf(int(1)), buffers: oneOf(1, 2) })(v, p);
+  const t = v as WorkgroupTile;
+  if (t.block.length !== 2) fail(`${p}.block`, "expected [rows, cols]");
+  if (t.rows % t.block[0] !== 0 || t.cols % t.block[1] !== 0) fail(p, `a ${t.rows}x${t.cols} tile is not made of ${t.block[0]}x${t.block[1]} blocks`);
+  const threads = tileThreads(t);
+  if (threads > 1024 || (threads & (threads - 1)) !== 0) fail(p, `${threads} invocations: expected a power of two up to 1024`);
+};
+const variant = object({ ...kernelCode, family: oneOf("hardware"), tile: workgroupTile, product: object({ rows: dim, cols: dim, depth: dim, count: dim }) });
+
 const gpuProgram: Check = (v, p) => {
-  const kernel = object({
-    name: str,
-    wgsl: str,
-    bindings: arrayOf(object({ node: int(), write: bool })),
-    grid: arrayOf(object({ size: dim, per: int(1) })),
-    ops: arrayOf(str),
-    bytes: arrayOf(dim),
-  });
+  const kernel = object({ ...kernelCode, variants: optional(arrayOf(variant)) });
   object({ graph: graphProgram, symbols: arrayOf(str), buffers: arrayOf(int()), views: arrayOf(object({ node: int(), of: int() })), kernels: arrayOf(kernel) })(v, p);
-  const g = v as { graph: { nodes: unknown[] }; buffers: number[]; kernels: { bindings: { node: number }[] }[] };
+  const g = v as { graph: { nodes: unknown[] }; buffers: number[]; kernels: GpuKernel[] };
   const n = g.graph.nodes.length;
   g.buffers.forEach((b, i) => inRange(`${p}.buffers[${i}]`, b, n));
-  g.kernels.forEach((k, i) => k.bindings.forEach((b, j) => inRange(`${p}.kernels[${i}].bindings[${j}].node`, b.node, n)));
+  g.kernels.forEach((k, i) => {
+    k.bindings.forEach((b, j) => inRange(`${p}.kernels[${i}].bindings[${j}].node`, b.node, n));
+    k.variants?.forEach((x, vi) => {
+      const at = `${p}.kernels[${i}].variants[${vi}]`;
+      x.bindings.forEach((b, j) => inRange(`${at}.bindings[${j}].node`, b.node, n));
+      // The variants of a kernel are one product (the runtime compares their costs on it).
+      if (JSON.stringify(x.product) !== JSON.stringify(k.variants![0]!.product)) fail(`${at}.product`, "differs from the kernel's other variants");
+    });
+  });
 };
 
 const entry = object({ name: str, inputs: arrayOf(tensorSpec), outputs: arrayOf(tensorSpec), cpu: cpuProgram, gpu: optional(gpuProgram) });

@@ -18,6 +18,15 @@ interface Monomial {
   readonly syms: readonly string[]; // sorted, repeated for powers
 }
 
+/** The size assumed for a symbolic dimension (a batch) when a cost model chooses tiles before the sizes are known. */
+const NOMINAL_SYMBOL = 128;
+
+/** A dimension's size for cost models: symbols at NOMINAL_SYMBOL. */
+export function nominal(d: Dim): number {
+  if (typeof d === "number") return d;
+  return d.split("*").reduce((acc, p) => acc * (/^\d+$/.test(p) ? Number(p) : NOMINAL_SYMBOL), 1);
+}
+
 const SYMBOL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function isSymbolName(s: string): boolean {

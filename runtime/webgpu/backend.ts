@@ -17,6 +17,8 @@ import type { Backend } from "../train/backend.js";
 import type { GpuContext } from "./device.js";
 import { GpuError, GpuExecutable } from "./executable.js";
 import { DispatchTimestamps, type DispatchTiming, type GpuProfiling } from "./timing.js";
+import { familyFor, selectKernels, type KernelChoice } from "./kernel-family.js";
+import type { KernelFamily } from "../program/gpu.js";
 
 /** Steps per buffer of the device-side loss log. */
 const LOSS_CHUNK = 1024;
@@ -24,6 +26,8 @@ const LOSS_CHUNK = 1024;
 export interface WebGpuBackendOptions {
   /** Time every dispatch of each training step and report them (dlc profile). "timestamp-query" needs a device that has the feature. */
   readonly profiling?: GpuProfiling;
+  /** The kernel family: auto (the adapter's), software or hardware (kernel-family.ts). */
+  readonly kernels?: KernelChoice;
 }
 
 interface Slot {
@@ -35,6 +39,8 @@ interface Slot {
 export class WebGpuBackend implements Backend {
   readonly kind = "webgpu";
   readonly description: string;
+  /** The family of the contraction kernels it runs. */
+  readonly kernels: KernelFamily;
   private readonly slots = new Map<string, Slot>();
   private readonly executables = new Map<string, GpuExecutable>();
   private parity = 0;
@@ -55,7 +61,9 @@ export class WebGpuBackend implements Backend {
     private readonly options: WebGpuBackendOptions,
   ) {
     if (options.profiling?.method === "timestamp-query" && !ctx.timestampQuery) throw new GpuError("internal: timestamp queries asked for on a device without timestamp-query");
-    this.description = ctx.description;
+    this.kernels = familyFor(ctx.software, options.kernels);
+    // The family is named where it is not the adapter's own.
+    this.description = this.kernels === familyFor(ctx.software) ? ctx.description : `${ctx.description}, ${this.kernels} kernels`;
     void ctx.device.lost.then((info) => {
       if (!this.disposed) this.failure = `the GPU device was lost (${info.reason ?? "unknown"}): ${info.message || "no message"}`;
     });
@@ -83,7 +91,8 @@ export class WebGpuBackend implements Backend {
     let exe = this.executables.get(entry.name);
     if (!exe) {
       if (!entry.gpu) throw new GpuError(`'${entry.name}' was compiled without a WebGPU program`);
-      this.executables.set(entry.name, (exe = await GpuExecutable.create(this.ctx, entry.gpu)));
+      const program = selectKernels(entry.gpu, this.kernels, this.ctx.device.limits);
+      this.executables.set(entry.name, (exe = await GpuExecutable.create(this.ctx, program)));
     }
     return exe;
   }

@@ -1,5 +1,6 @@
 // Training, evaluation and inspection with the WebGPU backend, through the real
-// command line (the software Vulkan adapter in CI; without an adapter these fail).
+// command line (the software Vulkan adapter in CI; without an adapter these fail),
+// with either kernel family.
 
 import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -32,6 +33,46 @@ test("iris trains on WebGPU to the CPU's accuracy", (t) => {
   t.is(gpu.test_accuracy, cpu.test_accuracy);
 });
 
+test("--kernels hardware runs the workgroup-tiled products on this software adapter, says so, and trains iris to the same accuracy; eval and predict take the flag too", (t) => {
+  const args = ["models/iris.ts", "--data", "data/iris.csv", "--split", "0.2", "--normalize", "standard", "--seed", "8", "--backend", "webgpu"];
+  const dir = mkdtempSync(join(tmpdir(), "dlc-webgpu-"));
+  const weights = join(dir, "iris.safetensors");
+  const hardware = dlc(["train", ...args, "--kernels", "hardware", "--save", weights, "--json"]);
+  t.is(hardware.status, 0, hardware.stderr);
+  const software = lastJson(dlc(["train", ...args, "--kernels", "software", "--json"]).stdout);
+  const h = lastJson(hardware.stdout);
+  t.regex(String(h.device), /\(software\), hardware kernels$/);
+  t.notRegex(String(software.device), /kernels/, "the adapter's own family goes unsaid");
+  t.is(h.test_accuracy, software.test_accuracy);
+  const evaluated = lastJson(dlc(["eval", "models/iris.ts", "--weights", weights, "--data", "data/iris.csv", "--backend", "webgpu", "--kernels", "hardware", "--json"]).stdout);
+  t.true((evaluated.accuracy as number) >= 0.9);
+  const predicted = dlc(["predict", "models/iris.ts", "--weights", weights, "--data", "data/iris.csv", "--backend", "webgpu", "--kernels", "hardware", "--out", join(dir, "p.csv")]);
+  t.is(predicted.status, 0, predicted.stderr);
+  const bad = dlc(["train", ...args, "--kernels", "tensor"]);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /argument 'tensor' is invalid\. Allowed choices are auto, software, hardware/);
+});
+
+test("dlc inspect --json and --emit wgsl name each product's family and tile", (t) => {
+  const hardware = lastJson(dlc(["inspect", "models/cnn.ts", "--json"]).stdout) as unknown as { kernel_family: string; entries: { name: string; kernels: { name: string; family: string | null; tile: string | null; ops: string[] }[] }[] };
+  t.is(hardware.kernel_family, "hardware");
+  const step = hardware.entries.find((e) => e.name === "train")!;
+  const products = step.kernels.filter((k) => k.ops.some((o) => o === "matmul" || o.startsWith("conv2d")) && /_contraction_/.test(k.name));
+  t.true(products.length > 0 && products.every((k) => k.family === "hardware" && /^k\d+_contraction_\w+_wg\d+x\d+x\d+/.test(k.name) && /invocations/.test(k.tile!)));
+  t.true(step.kernels.filter((k) => !products.includes(k)).every((k) => k.family === null && k.tile === null));
+  const software = lastJson(dlc(["inspect", "models/cnn.ts", "--json", "--kernels", "software"]).stdout) as unknown as typeof hardware;
+  t.true(software.entries.find((e) => e.name === "train")!.kernels.every((k) => k.family !== "hardware" && !k.name.includes("_wg")));
+  const text = dlc(["inspect", "models/cnn.ts"]).stdout;
+  t.regex(text, /^kernels: the hardware family's products/m);
+  const all = dlc(["compile", "models/mlp.ts", "--emit", "wgsl"]).stdout;
+  t.regex(all, /^\/\/ ---- train: k\d+_contraction_matmul \(software\)$/m);
+  t.regex(all, /^\/\/ ---- train: k\d+_contraction_matmul_wg32x32x16(_db)? \(hardware: 32x32x16, 4x4 per invocation, 64 invocations, \d buffers? \(\d+ KiB\)\)$/m);
+  const onGpu = dlc(["compile", "models/mlp.ts", "--emit", "wgsl", "--kernels", "hardware"]).stdout;
+  t.notRegex(onGpu, /\(software\)/);
+  t.regex(onGpu, /var<workgroup> lhsTile/);
+  t.notRegex(dlc(["compile", "models/mlp.ts", "--emit", "wgsl", "--kernels", "software"]).stdout, /\(hardware|var<workgroup> lhsTile/);
+});
+
 test("weights trained on WebGPU evaluate the same on the CPU", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "dlc-webgpu-"));
   const weights = join(dir, "d.safetensors");
@@ -60,7 +101,7 @@ test("dlc inspect prints each kernel with its fused ops and workgroups", (t) => 
   const r = dlc(["inspect", "models/cnn.ts", "--batch", "64"]);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /^training step \(forward, backward, adam\), batch 64: \d+ kernels, \d+ unfused/m);
-  t.regex(r.stdout, /contraction_conv2d +\d+ workgroups .*conv2d/);
+  t.regex(r.stdout, /contraction_conv2d_wg\d+x\d+x\d+(_db)? +\d+ workgroups .*conv2d/);
 });
 
 test("dlc compile --emit wgsl prints the training step's kernels, --emit fused explains them", (t) => {

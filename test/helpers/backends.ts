@@ -10,7 +10,7 @@ import type { NDArray } from "../../runtime/cpu/ndarray.js";
 import { initialize } from "../../runtime/init/init.js";
 import type { ModelProgram } from "../../runtime/program/model.js";
 import type { Backend } from "../../runtime/train/backend.js";
-import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
+import { WebGpuBackend, type WebGpuBackendOptions } from "../../runtime/webgpu/backend.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
 import { entryOf } from "../../runtime/program/model.js";
 import type { Random } from "../../runtime/random.js";
@@ -42,11 +42,11 @@ export async function everyBackend(t: ExecutionContext, g: Graph, feeds: Readonl
   return runs;
 }
 
-/** A training model on WebGPU and on the CPU, both loaded with the same seeded initial values. */
-export async function bothBackends(t: ExecutionContext, model: ModelProgram, seed = 1): Promise<{ onGpu: WebGpuBackend; onCpu: CpuBackend; values: Map<string, Float32Array> }> {
+/** A training model on WebGPU (with `options`' kernels) and on the CPU, both loaded with the same seeded initial values. */
+export async function bothBackends(t: ExecutionContext, model: ModelProgram, seed = 1, options: WebGpuBackendOptions = {}): Promise<{ onGpu: WebGpuBackend; onCpu: CpuBackend; values: Map<string, Float32Array> }> {
   const ctx = await gpu(t);
   // The shared test device outlives this backend: its dispose must not destroy it.
-  const onGpu = await WebGpuBackend.create({ ...ctx, destroy: () => {} }, model);
+  const onGpu = await WebGpuBackend.create({ ...ctx, destroy: () => {} }, model, options);
   const onCpu = new CpuBackend(model);
   const values = new Map(model.params.map((p) => [p.name, initialize(p.init, p.shape, seed, p.name)]));
   await onGpu.load(values);

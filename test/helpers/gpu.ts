@@ -7,6 +7,8 @@ import type { Graph } from "../../compiler/ir/node.js";
 import type { NDArray } from "../../runtime/cpu/ndarray.js";
 import { openDevice, type GpuContext } from "../../runtime/webgpu/device.js";
 import { GpuExecutable } from "../../runtime/webgpu/executable.js";
+import type { KernelFamily, WorkgroupTile } from "../../runtime/program/gpu.js";
+import { chooseKernel, type ChosenKernel } from "../../runtime/webgpu/kernel-family.js";
 import { relativeError } from "./gradcheck.js";
 import { lowerAndRun } from "./run.js";
 
@@ -28,28 +30,40 @@ export async function closeGpu(): Promise<void> {
   shared = undefined;
 }
 
-/** Runs g on WebGPU and on the CPU interpreter (float32, unfused) and checks every output within `tol` (normwise relative). */
+/**
+ * Runs g on WebGPU and on the CPU interpreter (float32, unfused) and checks every output within
+ * `tol` (normwise relative). With `family`, the kernels are that family's on the test's device,
+ * and under the hardware family every contraction must have run a hardware variant (with
+ * `tiles`, of those tiles rather than the cost model's). Returns the kernels that ran, and the
+ * largest error.
+ */
 export async function matchesCpu(
   t: ExecutionContext,
   g: Graph,
   feeds: ReadonlyMap<string, NDArray>,
   params: ReadonlyMap<string, NDArray> = new Map(),
-  options: { tol?: number; fusion?: boolean } = {},
-): Promise<void> {
+  options: { tol?: number; fusion?: boolean; family?: KernelFamily; tiles?: readonly WorkgroupTile[] } = {},
+): Promise<{ kernels: ChosenKernel[]; error: number }> {
   const ctx = await gpu(t);
-  const exe = await GpuExecutable.create(ctx, lowerGpu(g, { fusion: options.fusion }));
+  const program = lowerGpu(g, { fusion: options.fusion, tiles: options.tiles });
+  const kernels = program.kernels.map((k) => chooseKernel(k, options.family ?? "software", ctx.device.limits));
+  if (options.family === "hardware") t.true(kernels.every((k) => k.family !== "software"), "every contraction runs a hardware variant");
+  const exe = await GpuExecutable.create(ctx, { ...program, kernels: kernels.map((k) => k.code) });
   const onGpu = await exe.run(feeds, params);
   const onCpu = lowerAndRun(g, feeds, params, { precision: "f32", fusion: false });
   const tol = options.tol ?? 1e-4;
+  let error = 0;
   for (const [name, want] of onCpu) {
     const got = onGpu.get(name)!;
     t.deepEqual(got.shape, want.shape, `${name}: shape`);
     if (want.data instanceof Int32Array) t.deepEqual([...got.data], [...want.data], `${name}: integer values`);
     else {
       const err = relativeError(got.data, want.data);
+      error = Math.max(error, err);
       t.true(err <= tol, `${name}: relative error ${err.toExponential(2)} > ${tol}`);
     }
   }
+  return { kernels, error };
 }
 
 /**

@@ -28,9 +28,12 @@ import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
+import { dilated, groupOffset, sourcePixel } from "./conv-taps.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
-import { accumulate, chooseTiling, declareAccumulators, LANES, reductionLoop, storeTile, tileCols, tileRows, unrollFor, acc, type Tiling } from "./matmul.js";
+import { storeTile } from "./epilogue.js";
+import { chooseTiling, LANES, tileCols, tileRows, type Tiling } from "./matmul.js";
+import { acc, accumulate, declareAccumulators, reductionLoop, unrollFor } from "./register-tile.js";
 
 type Conv = NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad"> | NodeOf<"conv2dFilterGrad">;
 
@@ -59,12 +62,6 @@ function tileOrigin(k: KernelBuilder, t: Tiling, rows: Dim, cols: number, shared
   e.line(`let n0 = (${tile} % ${tilesN}u) * ${tileCols(t)}u${sharedTile ? "" : ` + (lid % ${t.lanesX}u) * ${t.c}u`};`);
 }
 
-/** ` + grp * n`, the offset of the workgroup's group in units of n channels (nothing without groups). */
-const groupOffset = (groups: number, n: number) => (groups === 1 ? "" : ` + grp * ${n}u`);
-
-/** A tap's offset along one axis, `ky` or `ky * dilation`. */
-const dilated = (tap: string, d: number) => (d === 1 ? tap : `${tap} * ${d}`);
-
 /** The grid: tiles of the result's rows and columns, within each group. */
 function convGrid(groups: number, rows: Dim, cols: number, perRow: number, perCol: number) {
   const tiles = [{ size: rows, per: perRow }, { size: cols, per: perCol }];
@@ -75,7 +72,7 @@ function convGrid(groups: number, rows: Dim, cols: number, perRow: number, perCo
 function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
   const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
-  const { stride: [sh, sw], pad: [pt, , pl], dilation: [dh, dw], groups } = conv.attrs;
+  const { groups } = conv.attrs;
   const forward = conv.op === "conv2d";
   // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient), each split into groups.
   const [, RH, RW, cols] = conv.shape as number[];
@@ -96,19 +93,8 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
   e.block(`for (var tap = 0u; tap < ${taps}u; tap = tap + 1u)`, () => {
     e.line(`let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
     // Where each row's pixel reads the source through this tap, and whether it lies inside.
-    for (let i = 0; i < t.r; i++) {
-      if (forward) {
-        e.line(`let sy${i} = y${i} * ${sh} + ${dilated("ky", dh)} - ${pt}; let sx${i} = x${i} * ${sw} + ${dilated("kx", dw)} - ${pl};`);
-        e.line(`let ok${i} = sy${i} >= 0 && sy${i} < ${SH} && sx${i} >= 0 && sx${i} < ${SW};`);
-      } else {
-        // dx[iy] gathers dy[oy] for oy * stride + ky * dilation - pad = iy.
-        e.line(`let ty${i} = y${i} + ${pt} - ${dilated("ky", dh)}; let tx${i} = x${i} + ${pl} - ${dilated("kx", dw)};`);
-        e.line(`let sy${i} = ty${i} / ${sh}; let sx${i} = tx${i} / ${sw};`);
-        const divisible = (v: string, s: number) => (s === 1 ? "" : ` && ${v} % ${s} == 0`);
-        e.line(`let ok${i} = ty${i} >= 0 && tx${i} >= 0 && sy${i} < ${SH} && sx${i} < ${SW}${divisible(`ty${i}`, sh)}${divisible(`tx${i}`, sw)};`);
-      }
-      e.line(`let src${i} = select(0u, ((img${i} * ${SH}u + u32(sy${i})) * ${SW}u + u32(sx${i})) * ${depth}u${groupOffset(groups, depthG)}, ok${i});`);
-    }
+    const source = { forward, attrs: conv.attrs, height: SH, width: SW, channels: depth };
+    for (let i = 0; i < t.r; i++) sourcePixel(e, source, { y: `y${i}`, x: `x${i}`, ky: "ky", kx: "kx", img: `img${i}` }, `${i}`, groupOffset(groups, depthG));
     // conv2d's kernel is [tap, C, O] read at (ci, out channel); the input gradient's at (in channel, co).
     // The group's out channels start at grp * (O / groups): the result's for conv2d, the reduction's for the input gradient.
     e.line(`let wTap = tap * ${C * O}u${groupOffset(groups, O / groups)};`);

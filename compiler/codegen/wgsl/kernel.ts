@@ -21,6 +21,8 @@ export class KernelBuilder {
   readonly emitter: Emitter;
   private readonly reads = new Map<Node, string>();
   private readonly writes = new Map<Node, string>();
+  /** Buffers also bound as vec4 arrays (read four aligned elements at once), after the others. */
+  private readonly vectors = new Map<Node, string>();
   private readonly order: Node[] = [];
   private readonly ops = new Set<string>();
   /** Values this kernel computes: never read from their buffers. */
@@ -59,6 +61,25 @@ export class KernelBuilder {
       this.reads.set(buf, name);
       this.order.push(buf);
     }
+    return name;
+  }
+
+  /** Whether n is read from a buffer (rather than computed inline), without binding it. */
+  hasBuffer(n: Node): boolean {
+    if (this.computed.has(n)) return false;
+    const buf = this.env.bufferOf(n);
+    return buf !== undefined && !this.computed.has(buf);
+  }
+
+  /**
+   * n's buffer bound once more as \`array<vec4<f32>>\`: element i of it is n's elements 4i..4i+3.
+   * The caller guarantees n has a buffer of a multiple of 4 elements.
+   */
+  vectorBuffer(n: Node): string {
+    const buf = this.env.bufferOf(n);
+    if (!this.hasBuffer(n) || buf === undefined || n.dtype !== "f32") throw new Error(`internal: ${this.name} reads ${n.op} as vec4 without an f32 buffer`);
+    let name = this.vectors.get(buf);
+    if (!name) this.vectors.set(buf, (name = `${this.name_(buf)}v4`));
     return name;
   }
 
@@ -116,6 +137,11 @@ export class KernelBuilder {
       bindings.push({ node: lookup(this.env.index, n, "the node index"), write });
       decls.push(`@group(0) @binding(${k + 1}) var<storage, ${write ? "read_write" : "read"}> ${this.name_(n)}: array<${wgslType(n)}>;`);
     });
+    // A second, read-only binding of the same buffer aliases nothing that is written.
+    for (const [n, name] of this.vectors) {
+      bindings.push({ node: lookup(this.env.index, n, "the node index"), write: false });
+      decls.push(`@group(0) @binding(${bindings.length}) var<storage, read> ${name}: array<vec4<f32>>;`);
+    }
     const fields = this.env.symbols.length ? this.env.symbols.map((s) => `${s}: u32`).join(", ") : "unused: u32";
     const wgsl = [
       `// ${this.name}: ${[...this.ops].join(", ")}`,
@@ -131,7 +157,8 @@ export class KernelBuilder {
       `}`,
       ``,
     ].join("\n");
-    const bytes = nodes.map((n) => mulDim(numel(n.shape), 4));
+    // One term per buffer, however many times it is bound.
+    const bytes = [...new Set([...nodes, ...this.vectors.keys()])].map((n) => mulDim(numel(n.shape), 4));
     return { name: this.name, wgsl, bindings, grid: options.grid, ops: [...this.ops], bytes };
   }
 }

@@ -21,13 +21,14 @@
 // model of exactly that (chooseTiling); conv.ts reuses it for convolutions
 // as implicit matrix products.
 
-import { numel, type Dim } from "../../../runtime/program/dim.js";
+import { nominal, numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
-import type { Emitter } from "./expr.js";
+import { storeTile } from "./epilogue.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
+import { accumulate, declareAccumulators, reductionLoop, unrollFor, type RegisterBlock } from "./register-tile.js";
 
 /** Invocations per workgroup: one 8-wide SIMD row on llvmpipe. */
 export const LANES = 8;
@@ -36,9 +37,7 @@ export const LANES = 8;
  * Each invocation accumulates r rows x c columns of the result; a workgroup's tile is lanesX x lanesY
  * such blocks, and its remaining `slices` lanes (LANES / (lanesX * lanesY)) split the reduction.
  */
-export interface Tiling {
-  readonly r: number;
-  readonly c: number;
+export interface Tiling extends RegisterBlock {
   readonly lanesX: number;
   readonly lanesY: number;
   readonly slices: number;
@@ -54,8 +53,6 @@ const STORE = 4; // one element of the epilogue: its loads, arithmetic and store
 const SETUP = 40; // starting a workgroup: index decoding, tile bounds
 /** Workgroups below this leave CPU threads idle: cost as if there were this many. */
 const MIN_GROUPS = 4;
-/** The size assumed for a symbolic dimension (a batch) when choosing tiles. */
-const NOMINAL_SYMBOL = 128;
 const SIZES = [1, 2, 3, 4, 6, 8, 12, 16];
 const MAX_ACCUMULATORS = 128;
 /** Strided rows at least this long (elements) each stream through the caches on their own... */
@@ -63,11 +60,6 @@ const LONG_ROW = 256;
 /** ...and more than this many such streams per workgroup run about 1.5 times slower. */
 const MAX_STREAMS = 24;
 const STREAM_PENALTY = 1.5;
-
-export function nominal(d: Dim): number {
-  if (typeof d === "number") return d;
-  return d.split("*").reduce((acc, p) => acc * (/^\d+$/.test(p) ? Number(p) : NOMINAL_SYMBOL), 1);
-}
 
 export interface TilingOptions {
   /** Whether each result row reads its own long strided row of the left operand (and each column a column of the right). */
@@ -108,118 +100,6 @@ export function chooseTiling(rows: Dim, cols: Dim, depth: Dim, count: Dim = 1, o
   }
   if (!best) throw new Error("internal: no register tile fits");
   return best;
-}
-
-export const acc = (i: number, j: number) => `acc${i}_${j}`;
-
-export function declareAccumulators(e: Emitter, t: Tiling): void {
-  for (let i = 0; i < t.r; i++) e.line(Array.from({ length: t.c }, (_, j) => `var ${acc(i, j)} = 0.0;`).join(" "));
-}
-
-/** One step of the reduction: r values of the left operand and c of the right, then r*c multiply-adds. */
-export function accumulate(e: Emitter, t: Tiling, a: (i: number) => string, b: (j: number) => string): void {
-  e.block("", () => {
-    for (let i = 0; i < t.r; i++) e.line(`let lhs${i} = ${a(i)};`);
-    for (let j = 0; j < t.c; j++) e.line(`let rhs${j} = ${b(j)};`);
-    for (let i = 0; i < t.r; i++) e.line(Array.from({ length: t.c }, (_, j) => `${acc(i, j)} = fma(lhs${i}, rhs${j}, ${acc(i, j)});`).join(" "));
-  });
-}
-
-/** Reduction steps unrolled per loop iteration: small tiles spend more of each iteration on the loop itself. */
-export function unrollFor(t: Tiling): number {
-  return t.r + t.c >= 12 ? 1 : t.r + t.c >= 6 ? 2 : 4;
-}
-
-/**
- * Emits `for (k over [0, count))` calling `step(k)` for each index, `unroll` steps per
- * iteration and the remainder one at a time (count is a u32 WGSL expression).
- */
-export function reductionLoop(e: Emitter, k: string, count: string, unroll: number, step: (k: string) => void): void {
-  if (unroll === 1) {
-    e.block(`for (var ${k} = 0u; ${k} < ${count}; ${k} = ${k} + 1u)`, () => step(k));
-    return;
-  }
-  e.line(`var ${k} = 0u;`);
-  e.block(`for (; ${k} + ${unroll}u <= ${count}; ${k} = ${k} + ${unroll}u)`, () => {
-    for (let u = 0; u < unroll; u++) step(u === 0 ? k : `(${k} + ${u}u)`);
-  });
-  e.block(`for (; ${k} < ${count}; ${k} = ${k} + 1u)`, () => step(k));
-}
-
-/**
- * The epilogue of an r x c tile: for each element inside the result, binds the anchor's value at
- * its flat index and stores every output there. `valid`, `index` and `value` get the element's
- * row and column in the tile as u32 WGSL expressions; the value defaults to the accumulator,
- * read from a copy of the tile in a private array. The epilogue is emitted once, in a loop over
- * the tile: llvmpipe compiles a kernel at its first dispatch, in time that grows quickly with
- * its length, and the epilogue runs once per element against the reduction's many steps.
- * Values of one element (the optimizer's step and learning rate, their powers) are computed
- * once, before the loop.
- */
-export function storeTile(
-  k: KernelBuilder,
-  env: KernelEnv,
-  anchor: Node,
-  outputs: readonly Node[],
-  t: { readonly r: number; readonly c: number },
-  valid: (i: string, j: string) => string,
-  index: (i: string, j: string) => string,
-  value?: (i: string, j: string) => string,
-): void {
-  const e = k.emitter;
-  for (const n of scalarsOf(env, anchor, outputs)) e.value(n, "0u");
-  const size = t.r * t.c;
-  const one = (i: string, j: string, v: string) =>
-    e.block(`if (${valid(i, j)})`, () => {
-      e.line(`let el = ${index(i, j)};`);
-      e.line(`let out = ${v};`);
-      k.setLocal(anchor, "el", "out");
-      for (const o of outputs) if (o !== anchor) k.store(o, "el");
-      if (outputs.includes(anchor)) e.line(`${k.writeBuffer(anchor)}[el] = out;`);
-    });
-  if (size === 1) {
-    one("0u", "0u", value ? value("0u", "0u") : acc(0, 0));
-    return;
-  }
-  if (!value) {
-    e.line(`var tileAcc: array<f32, ${size}>;`);
-    for (let i = 0; i < t.r; i++) e.line(Array.from({ length: t.c }, (_, j) => `tileAcc[${i * t.c + j}] = ${acc(i, j)};`).join(" "));
-  }
-  e.block(`for (var te = 0u; te < ${size}u; te = te + 1u)`, () => {
-    e.line(`let ti = te / ${t.c}u; let tj = te % ${t.c}u;`);
-    one("ti", "tj", value ? value("ti", "tj") : "tileAcc[te]");
-  });
-}
-
-/** The one-element values an epilogue reads that do not depend on the anchor, in topological order. */
-function scalarsOf(env: KernelEnv, anchor: Node, outputs: readonly Node[]): Node[] {
-  const found: Node[] = [];
-  const depends = new Map<Node, boolean>();
-  // A depth-first walk with an explicit stack (an epilogue can be thousands of operations deep).
-  const enter = (n: Node) => {
-    const buffer = env.bufferOf(n);
-    const leaf = buffer !== undefined && buffer !== anchor && !outputs.includes(buffer);
-    return { n, inputs: n.inputs[Symbol.iterator](), walk: !leaf && n !== anchor, d: n === anchor };
-  };
-  for (const o of outputs) {
-    if (depends.has(o)) continue;
-    const stack = [enter(o)];
-    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
-      const next = top.walk ? top.inputs.next() : undefined;
-      if (next && !next.done) {
-        const known = depends.get(next.value);
-        if (known !== undefined) top.d = known || top.d;
-        else stack.push(enter(next.value));
-        continue;
-      }
-      stack.pop();
-      depends.set(top.n, top.d);
-      if (!top.d && numel(top.n.shape) === 1 && !outputs.includes(top.n)) found.push(top.n);
-      const parent = stack.at(-1);
-      if (parent) parent.d ||= top.d;
-    }
-  }
-  return found;
 }
 
 export function matmulKernel(env: KernelEnv, name: string, mm: NodeOf<"matmul">, outputs: readonly Node[]): GpuKernel {

@@ -18,7 +18,7 @@ import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
-import { storeTile } from "./matmul.js";
+import { storeTile } from "./epilogue.js";
 
 const WG = 64;
 const LOWEST = "-3.4028234663852886e38";

@@ -2,13 +2,14 @@
 // group, and the buffers they share.
 
 import { symbolsOf } from "../../../runtime/program/dim.js";
-import type { GpuKernel, GpuProgram } from "../../../runtime/program/gpu.js";
+import type { GpuKernel, GpuProgram, WorkgroupTile } from "../../../runtime/program/gpu.js";
 import { anchorOf, partition, resolveView, type KernelGroup, type Partition } from "../../fusion/kernels.js";
 import { inputAt, lookup } from "../../ir/checked.js";
 import { graphNodes } from "../../ir/graph.js";
 import { toProgram } from "../../ir/lower.js";
 import type { Graph, Node } from "../../ir/node.js";
 import { convKernel } from "./conv.js";
+import { hardwareVariants } from "./hardware.js";
 import { indexedKernel } from "./indexed.js";
 import type { KernelEnv } from "./kernel.js";
 import { matmulKernel } from "./matmul.js";
@@ -18,9 +19,13 @@ import { rowKernel } from "./row.js";
 
 export interface GpuOptions {
   readonly fusion?: boolean;
+  /** Emit the hardware family's variants of the contractions (default true; false: the software family alone). */
+  readonly hardware?: boolean;
+  /** The hardware variants' tiles, instead of those the cost model finds worth having (tests, benchmarks). */
+  readonly tiles?: readonly WorkgroupTile[];
 }
 
-function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
+function kernelFor(env: KernelEnv, g: KernelGroup, i: number, options: GpuOptions): GpuKernel {
   const anchor = anchorOf(g);
   const name = `k${i}_${g.kind}${anchor ? `_${anchor.op}` : ""}`;
   switch (g.kind) {
@@ -28,8 +33,10 @@ function kernelFor(env: KernelEnv, g: KernelGroup, i: number): GpuKernel {
       return pointwiseKernel(env, name, g.outputs);
     case "row":
       return rowKernel(env, name, g.row, g.reductions, g.outputs);
-    case "contraction":
-      return g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
+    case "contraction": {
+      const kernel = g.anchor.op === "matmul" ? matmulKernel(env, name, g.anchor, g.outputs) : convKernel(env, name, g.anchor, g.outputs);
+      return options.hardware !== false ? { ...kernel, variants: hardwareVariants(env, name, g.anchor, g.outputs, options.tiles) } : kernel;
+    }
     case "window":
       return poolKernel(env, name, g.anchor, g.outputs);
     case "indexed":
@@ -56,7 +63,7 @@ export function lowerGpu(g: Graph, options: GpuOptions = {}, part: Partition = p
     bufferOf: (n: Node) => (part.materialized.has(n) || isViewOfBuffer(n, part.materialized) ? resolveView(n, part.materialized) : undefined),
     symbols: symbolsOf(nodes.flatMap((n) => n.shape)),
   };
-  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i));
+  const kernels = part.kernels.map((k, i) => kernelFor(env, k, i, options));
   return { graph, symbols: env.symbols, buffers, views, kernels };
 }
 

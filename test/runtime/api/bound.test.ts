@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { compile } from "../../../compiler/api.js";
 import { ArgumentError } from "../../../runtime/api/errors.js";
 import { Model } from "../../../runtime/api/model.js";
+import type { WebGpuBackend } from "../../../runtime/webgpu/backend.js";
+import { KERNEL_CHOICES } from "../../../runtime/webgpu/kernel-family.js";
 import { loadCheckpoint } from "../../../runtime/checkpoint/index.js";
 import { DataError } from "../../../runtime/data/types.js";
 import { dlc } from "../../helpers/cli.js";
@@ -149,10 +151,12 @@ test("a model loaded from its artifact, without the compiler, computes what the 
   again.dispose();
 });
 
-test("on WebGPU, entry points, a step and fit agree with the CPU's", async (t) => {
+for (const kernels of KERNEL_CHOICES) test.serial(`on WebGPU with kernels: "${kernels}", entry points, a step and fit agree with the CPU's`, async (t) => {
   const both = compile(IRIS);
-  const [gpu, cpu] = [await both.on("webgpu", { seed: 4 }), await both.on("cpu-js", { seed: 4 })];
+  const [gpu, cpu] = [await both.on("webgpu", { seed: 4, kernels }), await both.on("cpu-js", { seed: 4 })];
   t.is(gpu.backend.kind, "webgpu");
+  // This adapter is a software one: auto is the software family.
+  t.is((gpu.backend as WebGpuBackend).kernels, kernels === "hardware" ? "hardware" : "software");
   for (const m of [gpu, cpu]) {
     await m.setParams({ w: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), b: [0.3, 0, -0.3] });
   }
@@ -165,4 +169,8 @@ test("on WebGPU, entry points, a step and fit agree with the CPU's", async (t) =
   for (const name of ["w", "b"]) t.true(relativeError((await gpu.getParam(name)).data, (await cpu.getParam(name)).data) < 1e-4, name);
   gpu.dispose();
   cpu.dispose();
+});
+
+test("an unknown kernel family is an ArgumentError", async (t) => {
+  await t.throwsAsync(() => compile(IRIS).on("webgpu", { kernels: "tensor" as never }), { instanceOf: ArgumentError, message: /unknown kernels 'tensor': expected auto, software, hardware/ });
 });

@@ -6,7 +6,7 @@
 // not fill a group, a filter gradient whose tile rows share one tap and one
 // whose rows each have their own, depthwise convolutions with and without a
 // channel multiplier, and a symbolic batch (the group's tile count computed
-// from it at run time).
+// from it at run time). Each case runs in both kernel families.
 
 import test from "ava";
 import type { Node } from "../../../compiler/ir/node.js";
@@ -17,6 +17,7 @@ import type { Dim } from "../../../runtime/program/dim.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
 import { closeGpu, matchesCpu } from "../../helpers/gpu.js";
+import { KERNEL_FAMILIES } from "../../../runtime/program/gpu.js";
 import { sample } from "../../helpers/gradcheck.js";
 
 test.after.always(closeGpu);
@@ -56,9 +57,9 @@ const CASES: Case[] = [
   { what: "groups past one workgroup's tile of pixels", x: [3, 15, 14, 4], k: [2, 2, 2, 10], options: { groups: 2, dilation: 3, padding: [1, 1, 2, 2] } },
 ];
 
-for (const c of CASES) {
+for (const family of KERNEL_FAMILIES) for (const c of CASES) {
   for (const fusion of [true, false]) {
-    test.serial(`${c.what}: x [${c.x}] k [${c.k}] ${JSON.stringify(c.options)}, ${fusion ? "fused" : "unfused"}`, async (t) => {
+    test.serial(`${family}: ${c.what}: x [${c.x}] k [${c.k}] ${JSON.stringify(c.options)}, ${fusion ? "fused" : "unfused"}`, async (t) => {
       const x = input("x", c.x);
       const k = input("k", c.k);
       const bias = input("bias", [c.k[3]!]);
@@ -70,7 +71,7 @@ for (const c of CASES) {
       const dk = make("conv2dFilterGrad", [x, dy], { ...conv.attrs, kernelSize: [c.k[0]!, c.k[1]!] });
       const outs = { y, dx: ops.where(ops.binaryOp("greater", x, 0), dx, 0), kNext: ops.binaryOp("sub", k, ops.binaryOp("mul", dk, 0.01)) };
       const g = graph([x, k, bias, dy], outs);
-      if (fusion) {
+      if (fusion && family === "software") {
         // Fused, each product is one kernel with its prologue and epilogue, and grouped ones take the group from the grid.
         const kernels = lowerGpu(g, { fusion: true }).kernels.filter((kn) => kn.ops.some((o) => o.startsWith("conv2d")));
         t.is(kernels.length, 3);
@@ -78,7 +79,7 @@ for (const c of CASES) {
         const filterGrad = kernels.find((kn) => kn.ops.includes("conv2dFilterGrad"));
         if (c.oneTap !== undefined) t.is(filterGrad?.wgsl.includes("xAt0 + 1u"), c.oneTap, "the filter gradient's shape class");
       }
-      await matchesCpu(t, g, feed(c.k[3]!, [x, k, bias, dy], c.batch ?? 1), new Map(), { fusion });
+      await matchesCpu(t, g, feed(c.k[3]!, [x, k, bias, dy], c.batch ?? 1), new Map(), { fusion, family });
     });
   }
 }

@@ -6,18 +6,24 @@
 // runs here against the CPU interpreter (normwise relative error <= 1e-4),
 // and the test checks that the shape really selects the class it is named
 // for, so that a change of the cost model cannot silently drop a path.
+// The products run in both kernel families: the hardware family's
+// workgroup tiles (workgroup-gemm.ts) on the same shapes, every contraction
+// a hardware variant (hardware-kernels.test.ts adds its own edge cases).
 
 import test from "ava";
 import type { Node } from "../../../compiler/ir/node.js";
 import { matmul } from "../../../compiler/ops/build.js";
 import * as ops from "../../../compiler/ops/composite.js";
 import { make } from "../../../compiler/ops/make.js";
-import { chooseTiling, unrollFor, type Tiling } from "../../../compiler/codegen/wgsl/matmul.js";
+import { chooseTiling, type Tiling } from "../../../compiler/codegen/wgsl/matmul.js";
+import { unrollFor } from "../../../compiler/codegen/wgsl/register-tile.js";
 import type { Dim } from "../../../runtime/program/dim.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
 import { Random } from "../../../runtime/random.js";
 import { closeGpu, matchesCpu } from "../../helpers/gpu.js";
 import { sample } from "../../helpers/gradcheck.js";
+import { LAYOUTS } from "../../helpers/products.js";
+import { KERNEL_FAMILIES } from "../../../runtime/program/gpu.js";
 
 test.after.always(closeGpu);
 
@@ -57,57 +63,59 @@ const matmuls: MatmulCase[] = [
 
 const tileCount = (t: Tiling, m: number, n: number) => Math.ceil(m / (t.r * t.lanesY)) * Math.ceil(n / (t.c * t.lanesX));
 
-for (const c of matmuls) {
-  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    test.serial(`matmul ${c.what}: ${c.batch ? `${c.batch} x ` : ""}${c.m}x${c.k} @ ${c.k}x${c.n}, transA ${transA}, transB ${transB}, bias and relu`, async (t) => {
-      t.true(c.expect(chooseTiling(c.m, c.n, c.k, c.batch ?? 1, { strided: { rows: !transA, cols: transB } })), "the shape selects its tile class");
-      const lead = c.batch ? [c.batch] : [];
-      const a = input("a", [...lead, ...(transA ? [c.k, c.m] : [c.m, c.k])]);
-      const b = input("b", [...lead, ...(transB ? [c.n, c.k] : [c.k, c.n])]);
-      const bias = input("bias", [c.n]);
-      const z = ops.binaryOp("add", matmul(a, b, transA, transB), bias);
-      await matchesCpu(t, graph([a, b, bias], { z, h: ops.relu(z) }), feed(Number(c.m) + Number(c.n), [a, b, bias]));
-    });
+for (const family of KERNEL_FAMILIES) {
+  for (const c of matmuls) {
+    for (const [transA, transB] of LAYOUTS) {
+      test.serial(`${family}: matmul ${c.what}: ${c.batch ? `${c.batch} x ` : ""}${c.m}x${c.k} @ ${c.k}x${c.n}, transA ${transA}, transB ${transB}, bias and relu`, async (t) => {
+        if (family === "software") t.true(c.expect(chooseTiling(c.m, c.n, c.k, c.batch ?? 1, { strided: { rows: !transA, cols: transB } })), "the shape selects its tile class");
+        const lead = c.batch ? [c.batch] : [];
+        const a = input("a", [...lead, ...(transA ? [c.k, c.m] : [c.m, c.k])]);
+        const b = input("b", [...lead, ...(transB ? [c.n, c.k] : [c.k, c.n])]);
+        const bias = input("bias", [c.n]);
+        const z = ops.binaryOp("add", matmul(a, b, transA, transB), bias);
+        await matchesCpu(t, graph([a, b, bias], { z, h: ops.relu(z) }), feed(Number(c.m) + Number(c.n), [a, b, bias]), new Map(), { family });
+      });
+    }
   }
+
+  test.serial(`${family}: matmul with a symbolic batch of rows and a symbolic reduction (a weight gradient), batches of 1, 7 and 130`, async (t) => {
+    // dW = xᵀ g: the reduction runs over the batch, whose size the kernel reads from `dims`.
+    const x = input("x", ["batch", 37]);
+    const g = input("g", ["batch", 21]);
+    const w = input("w", [37, 21]);
+    const dw = matmul(x, g, true, false);
+    // y = relu(x w): rows are the batch.
+    const y = ops.relu(matmul(x, w));
+    for (const batch of [1, 7, 130]) await matchesCpu(t, graph([x, g, w], { dw, y }), feed(batch, [x, g, w], batch), new Map(), { family });
+  });
+
+  test.serial(`${family}: matmul epilogue reading one-element values (an optimizer-like update with a step count and learning rate)`, async (t) => {
+    const a = input("a", [50, 30]);
+    const b = input("b", [30, 70]);
+    const p = input("p", [50, 70]);
+    const step = input("step", []);
+    const lr = input("lr", [1]);
+    const grad = matmul(a, b);
+    // p - lr * g / (1 - 0.9^step): the scalar parts are computed once per invocation, before the tile's guards.
+    const scale = ops.binaryOp("sub", 1, ops.binaryOp("pow", 0.9, step));
+    const update = ops.binaryOp("sub", p, ops.binaryOp("mul", lr, ops.binaryOp("div", grad, scale)));
+    const feeds = feed(5, [a, b, p, lr]);
+    feeds.set("step", { shape: [], data: Float32Array.of(3) });
+    await matchesCpu(t, graph([a, b, p, step, lr], { update, grad }), feeds, new Map(), { family });
+  });
+
+  test.serial(`${family}: matmul with long strided rows in every layout (the software cost model's stream penalty)`, async (t) => {
+    // K = 300 >= 256 elements per row: the tiles keep the lanes' strided rows few.
+    for (const [transA, transB] of [[false, false], [false, true], [true, true]] as const) {
+      const tile = chooseTiling(24, 130, 300, 1, { strided: { rows: !transA, cols: transB } });
+      const streams = (transA ? 1 : tile.r * tile.lanesY) + (transB ? tile.c * tile.lanesX : 1);
+      if (family === "software" && !transB) t.true(streams <= 24, `transA ${transA}, transB ${transB}: ${streams} streams`);
+      const a = input("a", transA ? [300, 24] : [24, 300]);
+      const b = input("b", transB ? [130, 300] : [300, 130]);
+      await matchesCpu(t, graph([a, b], { y: matmul(a, b, transA, transB) }), feed(24, [a, b]), new Map(), { family });
+    }
+  });
 }
-
-test.serial("matmul with a symbolic batch of rows and a symbolic reduction (a weight gradient), batches of 1, 7 and 130", async (t) => {
-  // dW = xᵀ g: the reduction runs over the batch, whose size the kernel reads from `dims`.
-  const x = input("x", ["batch", 37]);
-  const g = input("g", ["batch", 21]);
-  const w = input("w", [37, 21]);
-  const dw = matmul(x, g, true, false);
-  // y = relu(x w): rows are the batch.
-  const y = ops.relu(matmul(x, w));
-  for (const batch of [1, 7, 130]) await matchesCpu(t, graph([x, g, w], { dw, y }), feed(batch, [x, g, w], batch));
-});
-
-test.serial("matmul epilogue reading one-element values (an optimizer-like update with a step count and learning rate)", async (t) => {
-  const a = input("a", [50, 30]);
-  const b = input("b", [30, 70]);
-  const p = input("p", [50, 70]);
-  const step = input("step", []);
-  const lr = input("lr", [1]);
-  const grad = matmul(a, b);
-  // p - lr * g / (1 - 0.9^step): the scalar parts are computed once per invocation, before the tile's guards.
-  const scale = ops.binaryOp("sub", 1, ops.binaryOp("pow", 0.9, step));
-  const update = ops.binaryOp("sub", p, ops.binaryOp("mul", lr, ops.binaryOp("div", grad, scale)));
-  const feeds = feed(5, [a, b, p, lr]);
-  feeds.set("step", { shape: [], data: Float32Array.of(3) });
-  await matchesCpu(t, graph([a, b, p, step, lr], { update, grad }), feeds);
-});
-
-test.serial("matmul with long strided rows in every layout (the cost model's stream penalty)", async (t) => {
-  // K = 300 >= 256 elements per row: the tiles keep the lanes' strided rows few.
-  for (const [transA, transB] of [[false, false], [false, true], [true, true]] as const) {
-    const tile = chooseTiling(24, 130, 300, 1, { strided: { rows: !transA, cols: transB } });
-    const streams = (transA ? 1 : tile.r * tile.lanesY) + (transB ? tile.c * tile.lanesX : 1);
-    if (!transB) t.true(streams <= 24, `transA ${transA}, transB ${transB}: ${streams} streams`);
-    const a = input("a", transA ? [300, 24] : [24, 300]);
-    const b = input("b", transB ? [130, 300] : [300, 130]);
-    await matchesCpu(t, graph([a, b], { y: matmul(a, b, transA, transB) }), feed(24, [a, b]));
-  }
-});
 
 // ---- convolutions -------------------------------------------------------------
 
@@ -130,8 +138,8 @@ const convs: ConvCase[] = [
   { x: [3, 11, 10, 4], k: [2, 2, 4, 9], stride: 2, padding: "valid" },
 ];
 
-for (const c of convs) {
-  test.serial(`conv2d x [${c.x}] k [${c.k}] stride ${JSON.stringify(c.stride)} padding ${JSON.stringify(c.padding)}: forward with bias and relu, both gradients with epilogues`, async (t) => {
+for (const family of KERNEL_FAMILIES) for (const c of convs) {
+  test.serial(`${family}: conv2d x [${c.x}] k [${c.k}] stride ${JSON.stringify(c.stride)} padding ${JSON.stringify(c.padding)}: forward with bias and relu, both gradients with epilogues`, async (t) => {
     const x = input("x", c.x);
     const k = input("k", c.k);
     const bias = input("bias", [c.k[3]!]);
@@ -146,7 +154,7 @@ for (const c of convs) {
     const dxMasked = ops.where(ops.binaryOp("greater", x, 0), dx, 0);
     const kNext = ops.binaryOp("sub", k, ops.binaryOp("mul", dk, 0.01));
     const outs = { y, dx: dxMasked, dk, kNext };
-    await matchesCpu(t, graph([x, k, bias, dy], outs), feed(c.k[3]!, [x, k, bias, dy], c.batch ?? 1));
+    await matchesCpu(t, graph([x, k, bias, dy], outs), feed(c.k[3]!, [x, k, bias, dy], c.batch ?? 1), new Map(), { family });
   });
 }
 

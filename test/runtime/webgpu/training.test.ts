@@ -1,5 +1,6 @@
-// Five training steps of every model in models/ on WebGPU give the same
-// weights as on the CPU: normwise relative error <= 1e-4 per parameter, and
+// Five training steps of every model in models/ on WebGPU, with either
+// kernel family (kernel-family.ts; the hardware family forced on this
+// software adapter), give the same weights as on the CPU: normwise relative error <= 1e-4 per parameter, and
 // the loss of every step within 1e-4 (1e-3 with batch norm, see below). The optimizer state is
 // held to 5e-4: Adam's second moment sums squared gradients, which doubles the
 // relative rounding difference of gradients summed in another order (a
@@ -19,15 +20,24 @@ import { join } from "node:path";
 import { buildModel } from "../../../compiler/build.js";
 import { Random } from "../../../runtime/random.js";
 import { bothBackends, lossTolerance, modelTolerance, sameWeights, stepInputs, stepSettings } from "../../helpers/backends.js";
-import { closeGpu } from "../../helpers/gpu.js";
+import { closeGpu, gpu } from "../../helpers/gpu.js";
+import { KERNEL_FAMILIES } from "../../../runtime/program/gpu.js";
+import { chooseKernel } from "../../../runtime/webgpu/kernel-family.js";
 import { ROOT } from "../../helpers/paths.js";
 
 test.after.always(closeGpu);
 
-for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".ts"))) {
-  test.serial(`models/${file}: 5 steps on WebGPU match the CPU`, async (t) => {
+for (const family of KERNEL_FAMILIES) for (const file of readdirSync(join(ROOT, "models")).filter((f) => f.endsWith(".ts"))) {
+  test.serial(`models/${file}: 5 steps on WebGPU with the ${family} kernels match the CPU`, async (t) => {
     const model = buildModel(join(ROOT, "models", file), { training: true, webgpu: true });
-    const { onGpu, onCpu } = await bothBackends(t, model);
+    const { onGpu, onCpu } = await bothBackends(t, model, 1, { kernels: family });
+    t.is(onGpu.kernels, family);
+    if (family === "hardware") {
+      // Every product of the step runs a workgroup-tiled variant: none is too large for the device.
+      const { limits } = (await gpu(t)).device;
+      const products = model.train!.step.gpu!.kernels.filter((k) => k.variants);
+      t.true(products.length > 0 && products.every((k) => chooseKernel(k, "hardware", limits).family === "hardware"));
+    }
     const rng = new Random(file.length, 6);
     const { lr, pixels } = stepSettings(model);
     for (let step = 1; step <= 5; step++) {
