@@ -84,7 +84,8 @@ export class KernelRecorder implements BackendProfiling {
     return {
       method,
       report: (program: GpuProgram, env: DimEnv, shapes: readonly (readonly number[])[], timings: readonly DispatchTiming[]) => {
-        if (program !== this.entry.gpu) return;
+        // The backend runs the step's program with its kernel family chosen: a copy over the same graph.
+        if (program.graph !== this.entry.gpu?.graph) return;
         for (const d of timings) this.call(`gpu ${d.kernel}`, () => gpuKernel(program, d.kernel, shapes, env), d.start, d.ms);
       },
     };

@@ -71,8 +71,8 @@ function matmulGemm(k: KernelBuilder, mm: NodeOf<"matmul">): ImplicitGemm {
   const [a, b] = [inputAt(mm, 0), inputAt(mm, 1)];
   const { transA, transB } = mm.attrs;
   const rank = mm.shape.length;
-  const [Md, Nd] = [mm.shape[rank - 2]!, mm.shape[rank - 1]!];
-  const Kd: Dim = transA ? a.shape[rank - 2]! : a.shape[rank - 1]!;
+  const [Md, Nd] = [mm.shape[rank - 2], mm.shape[rank - 1]];
+  const Kd: Dim = transA ? a.shape[rank - 2] : a.shape[rank - 1];
   const [M, N, K] = [Md, Nd, Kd].map(dimExpr) as [string, string, string];
   // Element (m, k) of the left operand and (k, n) of the right one of product bt.
   const lhsAt = (m: string, kk: string) => `bt * ${M} * ${K} + ${transA ? `${kk} * ${M} + ${m}` : `${m} * ${K} + ${kk}`}`;
@@ -101,24 +101,24 @@ function pixelRowsGemm(k: KernelBuilder, conv: NodeOf<"conv2d"> | NodeOf<"conv2d
   const [, RH, RW, cols] = conv.shape as number[];
   const [, SH, SW, depth] = p.shape as number[];
   const [KH, KW, C, O] = q.shape as number[];
-  const [colsG, depthG] = [cols! / groups, depth! / groups];
-  const source = { forward, attrs: conv.attrs, height: SH!, width: SW!, channels: depth! };
+  const [colsG, depthG] = [cols / groups, depth / groups];
+  const source = { forward, attrs: conv.attrs, height: SH, width: SW, channels: depth };
   // The source element that result pixel m reads at reduction step kk (tap, channel of the group); zero in the padding.
   const read = (m: string, kk: string, vector: boolean) => {
-    e.line(`let px = ${m}; let x = i32(px % ${RW}u); let y = i32((px / ${RW}u) % ${RH}u); let img = px / ${RW! * RH!}u;`);
+    e.line(`let px = ${m}; let x = i32(px % ${RW}u); let y = i32((px / ${RW}u) % ${RH}u); let img = px / ${RW * RH}u;`);
     e.line(`let tap = ${kk} / ${depthG}u; let ch = ${kk} % ${depthG}u; let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
     sourcePixel(e, source, { y: "y", x: "x", ky: "ky", kx: "kx", img: "img" }, "_", `${groupOffset(groups, depthG)} + ch`);
     return vector ? `select(vec4<f32>(), ${k.vectorBuffer(p)}[src_ / 4u], ok_)` : `select(0.0, ${k.operand(p, "src_")}, ok_)`;
   };
   // conv2d's kernel [tap, C, O] is read at (channel kk of the tap's C, out channel n): contiguous along n.
   // The input gradient's at (in channel n, out channel of the tap's group): contiguous along kk.
-  const oG = groupOffset(groups, O! / groups);
+  const oG = groupOffset(groups, O / groups);
   const weightAt = forward
     ? (n: string, kk: string) => `${kk} * ${O}u${oG} + ${n}`
-    : (n: string, kk: string) => `(${kk} / ${depthG}u) * ${C! * O!}u${oG} + ${n} * ${O}u + ${kk} % ${depthG}u`;
+    : (n: string, kk: string) => `(${kk} / ${depthG}u) * ${C * O}u${oG} + ${n} * ${O}u + ${kk} % ${depthG}u`;
   const aligned = (d: number) => d % 4 === 0;
   return {
-    product: { rows: numel(conv.shape.slice(0, 3)), cols: colsG, depth: KH! * KW! * depthG, count: groups },
+    product: { rows: numel(conv.shape.slice(0, 3)), cols: colsG, depth: KH * KW * depthG, count: groups },
     which: "grp",
     lhs: { contiguous: "depth", scalar: (m, kk) => read(m, kk, false), vec4: k.hasBuffer(p) && aligned(depthG) ? (m, kk) => read(m, kk, true) : undefined },
     rhs: {
@@ -138,20 +138,20 @@ function filterGradGemm(k: KernelBuilder, conv: NodeOf<"conv2dFilterGrad">): Imp
   const [, H, W, CX] = x.shape as number[];
   const [, OH, OW, O] = dy.shape as number[];
   const [KH, KW, C] = conv.shape as number[]; // C = CX / groups
-  const OG = O! / groups;
-  const source = { forward: true, attrs: conv.attrs, height: H!, width: W!, channels: CX! };
+  const OG = O / groups;
+  const source = { forward: true, attrs: conv.attrs, height: H, width: W, channels: CX };
   // x where output pixel kk reads it through row's tap, at row's channel: contiguous along rows (channels).
   const read = (row: string, kk: string, vector: boolean) => {
     e.line(`let r = ${row}; let ch = r % ${C}u; let tap = r / ${C}u; let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
-    e.line(`let px = ${kk}; let ox = i32(px % ${OW}u); let oy = i32((px / ${OW}u) % ${OH}u); let img = px / ${OW! * OH!}u;`);
-    sourcePixel(e, source, { y: "oy", x: "ox", ky: "ky", kx: "kx", img: "img" }, "_", `${groupOffset(groups, C!)} + ch`);
+    e.line(`let px = ${kk}; let ox = i32(px % ${OW}u); let oy = i32((px / ${OW}u) % ${OH}u); let img = px / ${OW * OH}u;`);
+    sourcePixel(e, source, { y: "oy", x: "ox", ky: "ky", kx: "kx", img: "img" }, "_", `${groupOffset(groups, C)} + ch`);
     return vector ? `select(vec4<f32>(), ${k.vectorBuffer(x)}[src_ / 4u], ok_)` : `select(0.0, ${k.operand(x, "src_")}, ok_)`;
   };
   const dyAt = (n: string, kk: string) => `${kk} * ${O}u${groupOffset(groups, OG)} + ${n}`;
   return {
-    product: { rows: KH! * KW! * C!, cols: OG, depth: numel(dy.shape.slice(0, 3)), count: groups },
+    product: { rows: KH * KW * C, cols: OG, depth: numel(dy.shape.slice(0, 3)), count: groups },
     which: "grp",
-    lhs: { contiguous: "outer", scalar: (r, kk) => read(r, kk, false), vec4: k.hasBuffer(x) && C! % 4 === 0 ? (r, kk) => read(r, kk, true) : undefined },
+    lhs: { contiguous: "outer", scalar: (r, kk) => read(r, kk, false), vec4: k.hasBuffer(x) && C % 4 === 0 ? (r, kk) => read(r, kk, true) : undefined },
     rhs: { contiguous: "outer", scalar: (n, kk) => k.operand(dy, dyAt(n, kk)), vec4: k.hasBuffer(dy) && OG % 4 === 0 ? (n, kk) => `${k.vectorBuffer(dy)}[(${dyAt(n, kk)}) / 4u]` : undefined },
     result: (r, n) => `${r} * ${O}u${groupOffset(groups, OG)} + ${n}`,
   };

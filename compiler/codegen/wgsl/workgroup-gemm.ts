@@ -154,7 +154,8 @@ const offset = (buffer: string, size: number) => (buffer === "0u" ? "" : `${/^\w
  */
 function stageOperand(e: Emitter, op: OperandReader, s: Staging): void {
   const alongDepth = op.contiguous === "depth";
-  const w = op.vec4 && multipleOf4(alongDepth ? s.kSize : s.size) ? 4 : 1;
+  const vec4 = op.vec4 && multipleOf4(alongDepth ? s.kSize : s.size) ? op.vec4 : undefined;
+  const w = vec4 ? 4 : 1;
   const runs = (s.extent * s.depth) / w;
   const across = (alongDepth ? s.depth : s.extent) / w;
   const times = (v: string) => (w === 1 ? v : `(${v}) * ${w}u`);
@@ -162,7 +163,7 @@ function stageOperand(e: Emitter, op: OperandReader, s: Staging): void {
     e.line(alongDepth ? `let o = slot / ${across}u; let d = ${times(`slot % ${across}u`)};` : `let d = slot / ${across}u; let o = ${times(`slot % ${across}u`)};`);
     e.line(`let go = ${s.origin} + o; let gk = ${s.k0} + d;`);
     e.line(`var v = ${w === 4 ? "vec4<f32>()" : "0.0"};`);
-    e.block(`if (go < ${dimExpr(s.size)} && gk < ${dimExpr(s.kSize)})`, () => e.line(`v = ${w === 4 ? op.vec4!("go", "gk") : op.scalar("go", "gk")};`));
+    e.block(`if (go < ${dimExpr(s.size)} && gk < ${dimExpr(s.kSize)})`, () => e.line(`v = ${vec4 ? vec4("go", "gk") : op.scalar("go", "gk")};`));
     e.line(`let at = ${offset(s.buffer, s.depth * s.extent)}d * ${s.extent}u + o;`);
     // Along the reduction, consecutive elements are a row of the slice apart; along the outer axis, adjacent.
     const step = alongDepth ? s.extent : 1;
