@@ -6,6 +6,8 @@
 // selects zero for them, and the index stays in range either way.
 
 import type { ConvAttrs } from "../../../runtime/program/ops.js";
+import { inputAt } from "../../ir/checked.js";
+import type { Node, NodeOf } from "../../ir/node.js";
 import type { Emitter } from "./expr.js";
 
 /** ` + grp * n`, the offset of the workgroup's group in units of n channels (nothing without groups). */
@@ -22,6 +24,39 @@ export interface SourceImage {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+}
+
+/**
+ * conv2d and conv2dInputGrad as rows of result pixels: the result [N, RH, RW,
+ * cols] from the source p [N, SH, SW, depth] (x for conv2d, dy for the input
+ * gradient) through the kernel q [KH, KW, C, O], channels split into groups.
+ */
+export interface PixelRows {
+  readonly p: Node;
+  readonly q: Node;
+  readonly forward: boolean;
+  readonly groups: number;
+  readonly RH: number;
+  readonly RW: number;
+  readonly cols: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly C: number;
+  readonly O: number;
+  /** The result's and the source's channels per group. */
+  readonly colsG: number;
+  readonly depthG: number;
+  readonly source: SourceImage;
+}
+
+export function pixelRowsOf(conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">): PixelRows {
+  const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
+  const { groups } = conv.attrs;
+  const forward = conv.op === "conv2d";
+  const [, RH, RW, cols] = conv.shape as number[];
+  const [, SH, SW, depth] = p.shape as number[];
+  const [KH, KW, C, O] = q.shape as number[];
+  return { p, q, forward, groups, RH, RW, cols, KH, KW, C, O, colsG: cols / groups, depthG: depth / groups, source: { forward, attrs: conv.attrs, height: SH, width: SW, channels: depth } };
 }
 
 /** The i32 coordinates of a result pixel and a tap, and the u32 image, as WGSL expressions. */

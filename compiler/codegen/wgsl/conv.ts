@@ -28,7 +28,7 @@ import { numel, type Dim } from "../../../runtime/program/dim.js";
 import type { GpuKernel } from "../../../runtime/program/gpu.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
-import { dilated, groupOffset, sourcePixel } from "./conv-taps.js";
+import { dilated, groupOffset, pixelRowsOf, sourcePixel } from "./conv-taps.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
 import { storeTile } from "./epilogue.js";
@@ -71,14 +71,7 @@ function convGrid(groups: number, rows: Dim, cols: number, perRow: number, perCo
 /** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels in the group. */
 function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">, outputs: readonly Node[]): GpuKernel {
   const e = k.emitter;
-  const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
-  const { groups } = conv.attrs;
-  const forward = conv.op === "conv2d";
-  // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient), each split into groups.
-  const [, RH, RW, cols] = conv.shape as number[];
-  const [, SH, SW, depth] = p.shape as number[];
-  const [KH, KW, C, O] = q.shape as number[];
-  const [colsG, depthG] = [cols / groups, depth / groups];
+  const { p, q, forward, groups, RH, RW, cols, KH, KW, C, O, colsG, depthG, source } = pixelRowsOf(conv);
   const pixels: Dim = numel(conv.shape.slice(0, 3));
   const taps = KH * KW;
   const t = chooseTiling(pixels, colsG, taps * depthG, groups);
@@ -93,7 +86,6 @@ function pixelRows(k: KernelBuilder, env: KernelEnv, conv: NodeOf<"conv2d"> | No
   e.block(`for (var tap = 0u; tap < ${taps}u; tap = tap + 1u)`, () => {
     e.line(`let ky = i32(tap / ${KW}u); let kx = i32(tap % ${KW}u);`);
     // Where each row's pixel reads the source through this tap, and whether it lies inside.
-    const source = { forward, attrs: conv.attrs, height: SH, width: SW, channels: depth };
     for (let i = 0; i < t.r; i++) sourcePixel(e, source, { y: `y${i}`, x: `x${i}`, ky: "ky", kx: "kx", img: `img${i}` }, `${i}`, groupOffset(groups, depthG));
     // conv2d's kernel is [tap, C, O] read at (ci, out channel); the input gradient's at (in channel, co).
     // The group's out channels start at grp * (O / groups): the result's for conv2d, the reduction's for the input gradient.

@@ -20,7 +20,7 @@ import { usefulTiles } from "../../../runtime/program/tile-cost.js";
 import type { ContractionNode } from "../../fusion/groups.js";
 import { inputAt } from "../../ir/checked.js";
 import type { Node, NodeOf } from "../../ir/node.js";
-import { groupOffset, sourcePixel } from "./conv-taps.js";
+import { groupOffset, pixelRowsOf, sourcePixel } from "./conv-taps.js";
 import { dimExpr } from "./index-math.js";
 import { KernelBuilder, type KernelEnv } from "./kernel.js";
 import { workgroupGemm, type ImplicitGemm } from "./workgroup-gemm.js";
@@ -94,15 +94,7 @@ function matmulGemm(k: KernelBuilder, mm: NodeOf<"matmul">): ImplicitGemm {
 /** conv2d and conv2dInputGrad: a row per pixel of the result, the reduction over taps and the other side's channels in the group. */
 function pixelRowsGemm(k: KernelBuilder, conv: NodeOf<"conv2d"> | NodeOf<"conv2dInputGrad">): ImplicitGemm {
   const e = k.emitter;
-  const [p, q] = [inputAt(conv, 0), inputAt(conv, 1)];
-  const { groups } = conv.attrs;
-  const forward = conv.op === "conv2d";
-  // Result [N, RH, RW, cols] from source [N, SH, SW, depth] (x for conv2d, dy for the input gradient), each split into groups.
-  const [, RH, RW, cols] = conv.shape as number[];
-  const [, SH, SW, depth] = p.shape as number[];
-  const [KH, KW, C, O] = q.shape as number[];
-  const [colsG, depthG] = [cols / groups, depth / groups];
-  const source = { forward, attrs: conv.attrs, height: SH, width: SW, channels: depth };
+  const { p, q, forward, groups, RH, RW, cols, KH, KW, C, O, colsG, depthG, source } = pixelRowsOf(conv);
   // The source element that result pixel m reads at reduction step kk (tap, channel of the group); zero in the padding.
   const read = (m: string, kk: string, vector: boolean) => {
     e.line(`let px = ${m}; let x = i32(px % ${RW}u); let y = i32((px / ${RW}u) % ${RH}u); let img = px / ${RW * RH}u;`);

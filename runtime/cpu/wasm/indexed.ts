@@ -140,36 +140,27 @@ function elementAt(f: FunctionBuilder, base: Local, q: Local, bytes: number): vo
 /** acc[to + q] += updates[from + q] for q < inner, in float64: pairs as f64x2, then a last odd element in lane 0. */
 function addRow(f: FunctionBuilder, acc: number, updates: number, to: Local, from: Local, q: Local, inner: number): void {
   const even = inner - (inner % 2);
-  forRange(
-    f,
-    q,
-    0,
-    even,
-    () => {
-      elementAt(f, to, q, 8);
-      elementAt(f, to, q, 8);
-      f.v128.load(acc);
-      elementAt(f, from, q, F);
-      f.v128.load64_zero(updates);
-      f.f64x2.promote_low_f32x4();
-      f.f64x2.add();
-      f.v128.store(acc);
-    },
-    2,
-  );
+  forRange(f, q, 0, even, () => addAt(f, acc, updates, to, from, q, 2), 2);
   if (inner % 2 === 1) {
-    // Lane 0 alone: the element after the row is neither added nor written.
     f.i32.const(even);
     f.set(q);
-    elementAt(f, to, q, 8);
-    elementAt(f, to, q, 8);
-    f.v128.load64_zero(acc);
-    elementAt(f, from, q, F);
-    f.v128.load32_zero(updates);
-    f.f64x2.promote_low_f32x4();
-    f.f64x2.add();
-    f.v128.store64_lane(0, acc);
+    addAt(f, acc, updates, to, from, q, 1);
   }
+}
+
+/** acc[to + q ..] += updates[from + q ..] for `count` (1 or 2) elements: one lane alone never reads or writes the element after it. */
+function addAt(f: FunctionBuilder, acc: number, updates: number, to: Local, from: Local, q: Local, count: 1 | 2): void {
+  elementAt(f, to, q, 8);
+  elementAt(f, to, q, 8);
+  if (count === 2) f.v128.load(acc);
+  else f.v128.load64_zero(acc);
+  elementAt(f, from, q, F);
+  if (count === 2) f.v128.load64_zero(updates);
+  else f.v128.load32_zero(updates);
+  f.f64x2.promote_low_f32x4();
+  f.f64x2.add();
+  if (count === 2) f.v128.store(acc);
+  else f.v128.store64_lane(0, acc);
 }
 
 /** out[i] = f32(acc[i]) for i < total, rounding once: pairs demoted together, then a last odd element. */
