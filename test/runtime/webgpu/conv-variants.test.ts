@@ -15,25 +15,16 @@ import * as ops from "../../../compiler/ops/composite.js";
 import { make } from "../../../compiler/ops/make.js";
 import type { Dim } from "../../../runtime/program/dim.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { Random } from "../../../runtime/random.js";
 import { closeGpu, matchesCpu } from "../../helpers/gpu.js";
 import { KERNEL_FAMILIES } from "../../../runtime/program/gpu.js";
-import { sample } from "../../helpers/gradcheck.js";
+import { batchFeeds } from "../../helpers/feeds.js";
 
 test.after.always(closeGpu);
 
 const input = (name: string, shape: readonly Dim[]) => make("input", [], { name, shape, dtype: "f32" });
 const graph = (inputs: Node[], outputs: Record<string, Node>) => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
 
-function feed(seed: number, xs: readonly Node[], batch: number): Map<string, NDArray> {
-  const rng = new Random(seed, 17);
-  return new Map(
-    xs.map((x) => {
-      const shape = x.shape.map((d) => (typeof d === "number" ? d : batch));
-      return [(x.attrs as { name: string }).name, { shape, data: Float32Array.from(sample(rng, shape)) }] as const;
-    }),
-  );
-}
+const feed = (seed: number, xs: readonly Node[], batch: number): Map<string, NDArray> => batchFeeds(seed, 17, xs, batch);
 
 interface Case {
   readonly what: string;

@@ -16,9 +16,8 @@ import { make } from "../../../compiler/ops/make.js";
 import type { Dim } from "../../../runtime/program/dim.js";
 import type { WorkgroupTile } from "../../../runtime/program/gpu.js";
 import type { NDArray } from "../../../runtime/cpu/ndarray.js";
-import { Random } from "../../../runtime/random.js";
 import { closeGpu, matchesCpu } from "../../helpers/gpu.js";
-import { sample } from "../../helpers/gradcheck.js";
+import { batchFeeds } from "../../helpers/feeds.js";
 import { convAttrs, kernelShape, LAYOUTS, outputShape, type ConvCase } from "../../helpers/products.js";
 
 test.after.always(closeGpu);
@@ -33,15 +32,7 @@ const tileName = (t: WorkgroupTile) => `${t.rows}x${t.cols}, ${t.buffers} buffer
 const input = (name: string, shape: readonly Dim[]) => make("input", [], { name, shape, dtype: "f32" });
 const graph = (inputs: Node[], outputs: Record<string, Node>) => ({ name: "g", inputs: inputs as never, outputs: Object.entries(outputs).map(([name, node]) => ({ name, node })) });
 
-function feed(seed: number, xs: readonly Node[], batch = 1): Map<string, NDArray> {
-  const rng = new Random(seed, 23);
-  return new Map(
-    xs.map((x) => {
-      const shape = x.shape.map((d) => (typeof d === "number" ? d : batch));
-      return [(x.attrs as { name: string }).name, { shape, data: Float32Array.from(sample(rng, shape)) }] as const;
-    }),
-  );
-}
+const feed = (seed: number, xs: readonly Node[], batch = 1): Map<string, NDArray> => batchFeeds(seed, 23, xs, batch);
 
 // ---- matmul -------------------------------------------------------------------
 
