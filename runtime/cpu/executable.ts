@@ -102,7 +102,7 @@ interface PlannedStep {
   readonly product?: true;
 }
 
-/** A kernel of (lo, hi) that does not chain but splits across threads: `total` units (images of a pooling) of which threads take multiples of `unit`; `work` as below. */
+/** A kernel of (lo, hi) that does not chain but splits across threads: `total` units (images of a pooling) of which threads take multiples of `unit`; `work`: the elements it reads and writes. */
 interface Split {
   readonly total: number;
   readonly unit: number;
@@ -115,7 +115,6 @@ interface Job {
   readonly steps: readonly PlannedStep[];
   readonly total: number;
   readonly unit: number;
-  readonly work: number;
   /** What splitting it would save, in element-operations (see PARALLEL_COST). */
   readonly cost: number;
 }
@@ -312,7 +311,7 @@ export class CpuExecutable {
    * The plan's runs before binding: range steps grouped into row chains
    * (rows.ts), each chain one function looping over blocks of rows (added to
    * `kernels`), and every other step alone. Units are rows (a chain), images
-   * (a pooling) or elements; work is the elements touched.
+   * (a pooling) or elements; cost as PARALLEL_COST says.
    */
   private jobsOf(planned: readonly PlannedStep[], kernels: KernelSource[], cellOf: (node: number) => number | undefined): Job[] {
     const chains = rowChains(planned.map(rangeOf), cellOf);
@@ -332,15 +331,15 @@ export class CpuExecutable {
         kernels.push({ name, params: RANGE_PARAMS, emit: (f, indexOf) => emitChain(f, members, block, indexOf) });
         const steps = chain.members.map((m) => planned[m.step]!);
         const work = (chain.rows * chain.rowBytes) / 4;
-        jobs.push({ name, steps, total: chain.rows, unit: chain.unit, work, cost: work * Math.max(...steps.map(intensity)) });
+        jobs.push({ name, steps, total: chain.rows, unit: chain.unit, cost: work * Math.max(...steps.map(intensity)) });
       } else if (!inChain.has(k)) {
         const r = rangeOf(p);
         const split = typeof p.code === "object" ? p.code.split : undefined;
         const name = typeof p.code === "object" ? p.code.kernel : "";
-        if (split) jobs.push({ name, steps: [p], ...split, cost: split.work * POOL_COST });
+        if (split) jobs.push({ name, steps: [p], total: split.total, unit: split.unit, cost: split.work * POOL_COST });
         else {
           const work = r ? r.size * (1 + r.reads.length) : 0;
-          jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, work, cost: work * intensity(p) });
+          jobs.push({ name, steps: [p], total: r?.size ?? 0, unit: 16, cost: work * intensity(p) });
         }
       }
     });
@@ -349,7 +348,7 @@ export class CpuExecutable {
 
   /**
    * Binds each job to the compiled kernels: chains and other range steps split
-   * across the engine's workers where the work is large enough (each thread a
+   * across the engine's workers where their cost pays for it (each thread a
    * range of rows, images or elements, so results do not depend on the
    * thread count).
    */
