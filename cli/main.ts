@@ -182,6 +182,7 @@ export function buildCli(): Command {
     .option("--batch <n>", "batch size (default: the model's)", positiveInt("--batch"))
     .option("--seed <n>", "seed of the initial weights", nonNegativeInt("--seed"))
     .addOption(backendOption())
+    .addOption(kernelsOption())
     .addOption(verboseOption())
     .addOption(threadsOption())
     .option("--no-timestamps", "on WebGPU, time each dispatch by submitting it alone and waiting, even where the adapter has timestamp-query")

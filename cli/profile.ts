@@ -8,7 +8,7 @@ import { profileTraining } from "../runtime/profile/profile.js";
 import { profileText, summarize } from "../runtime/profile/summary.js";
 import { chromeTrace } from "../runtime/profile/trace.js";
 import { loadFor } from "../runtime/train/load.js";
-import type { BackendChoice } from "./backend.js";
+import type { BackendChoice, KernelChoice } from "./backend.js";
 import { machineThreads } from "./backend.js";
 import { loadModel } from "./model.js";
 import { checkOutputs, named } from "./outputs.js";
@@ -18,6 +18,7 @@ export interface ProfileCommandOptions {
   data: string;
   label?: string;
   backend: BackendChoice;
+  kernels: KernelChoice;
   steps: number;
   warmup: number;
   batch?: number;
@@ -39,6 +40,7 @@ export async function runProfile(file: string, o: ProfileCommandOptions): Promis
     warmup: o.warmup,
     threads: o.threads ?? machineThreads(),
     timestampQuery: o.timestamps,
+    kernels: o.kernels,
     ...(o.batch === undefined ? {} : { batch: o.batch }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
   });

@@ -5,6 +5,7 @@
 // first steps on batches in file order), and timing them changes no result.
 
 import { chooseBackend, type BackendChoice } from "../backends.js";
+import type { KernelChoice } from "../webgpu/kernel-family.js";
 import type { NDArray } from "../cpu/ndarray.js";
 import { batches } from "../data/batches.js";
 import type { Dataset } from "../data/types.js";
@@ -105,6 +106,8 @@ export interface ProfileOptions {
   readonly seed?: number;
   /** false: time WebGPU per dispatch even where the adapter has timestamp queries. */
   readonly timestampQuery?: boolean;
+  /** WebGPU's kernel family (default auto: the adapter's). */
+  readonly kernels?: KernelChoice;
 }
 
 export interface ProfiledRun {
@@ -128,7 +131,7 @@ export async function profileTraining(model: ModelProgram, data: Dataset, o: Pro
   const batch = Math.min(o.batch ?? train.config.batch, data.rows);
   const config = { ...train.config, batch, seed: o.seed ?? train.config.seed };
   const recorder = new KernelRecorder(train.step, o.timestampQuery ?? true);
-  const { backend, reason } = await chooseBackend(model, o.backend ?? "auto", { batch, threads: o.threads ?? 1, profile: recorder });
+  const { backend, reason } = await chooseBackend(model, o.backend ?? "auto", { batch, threads: o.threads ?? 1, profile: recorder, ...(o.kernels ? { kernels: o.kernels } : {}) });
   try {
     const session = await startSession(model, backend, config);
     const ds = normalize(data, fitNorm(config.normalize ?? "none", data, allRows(data)));

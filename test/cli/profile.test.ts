@@ -76,6 +76,14 @@ test("WebGPU: timestamp queries where the adapter has them; --no-timestamps time
   t.is(s.backend, "webgpu");
   t.is(s.method, "per-dispatch");
   t.true(s.kernels.every((k) => k.calls === 2));
+  // The hardware family, forced on this software adapter: the same kernels, FLOPs and bytes, other code.
+  const hardware = dlc([...digits, "--backend", "webgpu", "--kernels", "hardware", "--no-timestamps", "--json"]);
+  t.is(hardware.status, 0, hardware.stderr);
+  const h = JSON.parse(hardware.stdout) as Summary;
+  t.is(h.kernels.length, s.kernels.length);
+  t.true(h.kernels.every((k) => k.calls === 2));
+  t.is(h.total.flops, s.total.flops);
+  t.is(h.kernels.reduce((a, k) => a + k.bytes, 0), s.kernels.reduce((a, k) => a + k.bytes, 0));
 });
 
 const oneLine = (t: import("ava").ExecutionContext, r: { status: number | null; stderr: string }, pattern: RegExp) => {
