@@ -126,14 +126,15 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     const started = performance.now();
     let diverging: DivergingEvent | undefined;
     const history: EpochRecord[] = [];
-    const classifier = labelInput(model)?.task === "classification";
+    // What the model predicts: a class (the plot's train accuracy), or a value (the mean predictor's baseline).
+    const task = labelInput(model);
     const reports = await trainEpochs(session, trainSplit, testSplit, { epochs: config.epochs, batch: config.batch, dropLast: settings.dropLast, lr: settings.lr, horizon: planned.horizon, lossEvery: o.lossEvery ?? (backend.kind === "webgpu" ? 25 : 1) }, {
       onStep: (e) => reporter.step(e),
       onEpoch: async (e) => {
         reporter.epoch(e, totalEpochs);
         if (o.save !== undefined) await saveSession(session, o.save);
         // The plot's train accuracy: the training rows evaluated as the test rows are.
-        const onTrain = o.plot !== undefined && classifier ? await evaluate(session, trainSplit.ds, trainSplit.rows, Math.max(config.batch, 256)) : undefined;
+        const onTrain = o.plot !== undefined && task?.task === "classification" ? await evaluate(session, trainSplit.ds, trainSplit.rows, Math.max(config.batch, 256)) : undefined;
         history.push(epochRecord(e, onTrain));
         // Rewritten every epoch, so that it can be watched, and whole whenever it is read.
         if (o.plot !== undefined) writeFileAtomic(o.plot, new TextEncoder().encode(plotHistory(history, `${printable(model.file.split("/").pop()!)}: ${backend.description}`)));
@@ -146,7 +147,6 @@ export async function runTrain(file: string, o: TrainCommandOptions): Promise<vo
     reporter.done();
     const seconds = (performance.now() - started) / 1000;
     // For a regression, the number to beat: the test MSE of always predicting the training mean.
-    const task = labelInput(model);
     const baseline = task?.task === "regression" && testSplit ? meanPredictorMse(trainSplit, testSplit, task.name) : undefined;
     if (baseline !== undefined) reporter.line(`predicting the training mean instead: test_mse ${baseline.toFixed(4)}`);
     if (o.save !== undefined) reporter.line(`dlc: saved ${printable(o.save)}`);
