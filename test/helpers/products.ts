@@ -3,13 +3,8 @@
 
 import type { Pads, Pair } from "../../runtime/program/ops.js";
 
-/** The four matmul layouts: (transA, transB). */
-export const LAYOUTS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
+/** The four matmul layouts, (transA, transB): the benchmarks' cases are the tests'. */
+export { LAYOUTS } from "../../bench/args.js";
 
 export interface ConvCase {
   /** x is [n, h, w, c]; the kernel [kh, kw, c / groups, o]. */
