@@ -95,9 +95,9 @@ function panelSvg(panel: Panel, epochs: readonly number[], x0: number, y0: numbe
     const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
     // A NaN or infinite value (a diverged run) breaks the line; values outside the axis are clipped to it.
     for (const run of runs(s.values, epochs)) {
-      const points = run.map(([e, v]) => `${f(sx(e))},${f(sy(Math.min(yhi, Math.max(ylo, v))))}`);
-      if (points.length > 1) out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.join(" ")}"/>`);
-      if (epochs.length <= 40) for (const p of points) out.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="2.5" fill="${s.color}"/>`);
+      const points = run.map(([e, v]) => [f(sx(e)), f(sy(Math.min(yhi, Math.max(ylo, v))))] as const);
+      if (points.length > 1) out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.map(([x, y]) => `${x},${y}`).join(" ")}"/>`);
+      if (epochs.length <= 40) for (const [x, y] of points) out.push(`<circle cx="${x}" cy="${y}" r="2.5" fill="${s.color}"/>`);
     }
     const ly = top + plotH + 52;
     const lx = left + i * 190;
