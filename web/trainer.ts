@@ -160,6 +160,12 @@ class Trainer {
     const on = () => this.backendInfo().description;
     status("busy", `Training on ${on()}…`, this.backendInfo());
     let lastPost = performance.now();
+    // After a report: let queued messages in, and end the run before the next step if one was Stop.
+    const yieldForStop = async () => {
+      await nextTask();
+      lastPost = performance.now();
+      if (this.stopping) throw new Stopped();
+    };
     const regression = labelInput(this.model!)?.task === "regression";
     try {
       const result = await fitDatasets(session, ds, undefined, {
@@ -171,18 +177,14 @@ class Trainer {
         onStep: async (e) => {
           if (performance.now() - lastPost < PROGRESS_MS) return;
           post({ kind: "progress", fraction: (e.epoch * e.stepsInEpoch + e.stepInEpoch) / (r.epochs * e.stepsInEpoch) });
-          await nextTask();
-          lastPost = performance.now();
-          if (this.stopping) throw new Stopped();
+          await yieldForStop();
         },
         onEpoch: async (e) => {
           const text = `epoch ${e.epoch + 1}: train loss ${fmt(e.trainLoss)}${e.test ? `, test ${metricsText(e.test)}` : ""}`;
           const quality = regression ? e.test?.mse : e.test?.accuracy;
           post({ kind: "epoch", epoch: e.epoch + 1, trainLoss: e.trainLoss, ...(e.test ? { testLoss: e.test.loss } : {}), ...(quality !== undefined ? { quality } : {}), text });
           post({ kind: "progress", fraction: (e.epoch + 1) / r.epochs });
-          await nextTask();
-          lastPost = performance.now();
-          if (this.stopping) throw new Stopped();
+          await yieldForStop();
         },
       });
       await this.results(session, ds, result.testRows!, result.test!);
